@@ -1,0 +1,1 @@
+//! Demo chain (being written).

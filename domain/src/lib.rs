@@ -1,0 +1,44 @@
+//! Fluxion's vocabulary: the values every other crate speaks in.
+//!
+//! Values with invariants (a product code, a non-negative quantity, an amount of money, an exchange rate,
+//! a tenant slug) can only be built through `parse`/`TryFrom`, so a value of these types is valid by
+//! construction. This crate does no I/O and knows nothing of databases, HTTP or actors.
+//!
+//! # Layout
+//! - [`error`]: the single [`ParseError`] every constructor returns.
+//! - [`code`]: tenant slugs and the codes that name locations, products, suppliers, lots and orders.
+//! - [`money`]: [`Currency`], [`Money`], [`ExchangeRate`] (USD is the reference currency).
+//! - [`quantity`]: [`Quantity`] (finite, non-negative units) and [`StockQuantity`] (may be negative).
+//! - [`tenant`], [`location`], [`product`], [`supplier`]: the catalog.
+//! - [`sales`], [`demand`], [`stock`], [`lot`], [`order`]: the facts.
+//! - [`calendar`]: Venezuelan paydays (quincena) and movable holidays (Carnaval, Semana Santa).
+
+pub mod calendar;
+pub mod code;
+pub mod demand;
+pub mod error;
+pub mod location;
+pub mod lot;
+pub mod money;
+pub mod order;
+pub mod product;
+pub mod quantity;
+pub mod sales;
+pub mod stock;
+pub mod supplier;
+pub mod tenant;
+
+pub use calendar::{CalendarEvent, EventKind};
+pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};
+pub use demand::DailyDemand;
+pub use error::ParseError;
+pub use location::{Location, LocationKind};
+pub use lot::Lot;
+pub use money::{Currency, ExchangeRate, Money};
+pub use order::{OrderLine, PurchaseOrder, Transfer};
+pub use product::{Product, Unit};
+pub use quantity::{Quantity, StockQuantity};
+pub use sales::{LineKey, SalesLine};
+pub use stock::StockSnapshot;
+pub use supplier::{LeadTime, OrderDays, Supplier};
+pub use tenant::{Tenant, TenantId};

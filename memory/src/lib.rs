@@ -1,0 +1,18 @@
+//! Everything in Fluxion that stores or shares state.
+//!
+//! Only this crate contains SQL (and, with later issues, Redis commands and vector-store calls).
+//! The rest of the code talks to the [`Store`] and [`TenantStore`] traits and never learns which
+//! backend is behind them.
+//!
+//! # Layout
+//! - [`store`]: the relational store API ([`Store`], [`TenantStore`], [`ChangeSet`]) and its two
+//!   backends, [`store::sqlite`] (embedded default: one file per tenant plus a control file) and
+//!   [`store::postgres`] (schema per tenant, row-level security on shared tables, monthly sales partitions).
+//! - `migrations/` (beside `src/`): the SQL of both backends, embedded in the binary and applied on open.
+
+pub mod store;
+
+pub use store::{
+    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, TableCounts,
+    TenantStore, open_postgres, open_sqlite,
+};

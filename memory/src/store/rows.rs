@@ -1,0 +1,353 @@
+//! Database rows of both backends and their conversion into domain values.
+//!
+//! Both schemas use column types that decode into the same Rust types (text, `f64`, `i64`, dates),
+//! so one set of row structs serves SQLite and PostgreSQL.
+
+use super::{IngestRun, IngestStatus, StoreError};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use fluxion_domain::{
+    Barcode, CalendarEvent, Currency, DailyDemand, ExchangeRate, LeadTime, LineKey, Location, LocationCode, Lot,
+    LotCode, Money, OrderDays, OrderLine, OrderNumber, Product, ProductCode, PurchaseOrder, Quantity, SalesLine,
+    StockQuantity, StockSnapshot, Supplier, SupplierCode, Transfer, product::ProductFields,
+};
+use std::collections::{HashMap, HashSet};
+
+/// Parses an enum stored as text through its `FromStr`.
+fn parse_text<T: std::str::FromStr<Err = fluxion_domain::ParseError>>(s: &str) -> Result<T, StoreError> {
+    s.parse().map_err(StoreError::from)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LocationRow {
+    pub code: String,
+    pub name: String,
+    pub city: String,
+    pub kind: String,
+}
+
+impl TryFrom<LocationRow> for Location {
+    type Error = StoreError;
+    fn try_from(r: LocationRow) -> Result<Self, StoreError> {
+        Ok(Location { code: LocationCode::parse(&r.code)?, name: r.name, city: r.city, kind: parse_text(&r.kind)? })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SupplierRow {
+    pub code: String,
+    pub name: String,
+    pub lead_time_mean: f64,
+    pub lead_time_sd: f64,
+    pub moq: f64,
+    pub order_days: i64,
+}
+
+impl TryFrom<SupplierRow> for Supplier {
+    type Error = StoreError;
+    fn try_from(r: SupplierRow) -> Result<Self, StoreError> {
+        let mask = u8::try_from(r.order_days).map_err(|_| StoreError::Corrupt(format!("order days {}", r.order_days)))?;
+        Ok(Supplier {
+            code: SupplierCode::parse(&r.code)?,
+            name: r.name,
+            lead_time: LeadTime::new(r.lead_time_mean, r.lead_time_sd)?,
+            moq: Quantity::new(r.moq)?,
+            order_days: OrderDays::from_mask(mask)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ProductRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub brand: String,
+    pub category: String,
+    pub unit: String,
+    pub pack_size: i64,
+    pub shelf_life_days: Option<i64>,
+    pub cost_usd_cents: i64,
+    pub price_usd_cents: i64,
+    pub supplier: Option<String>,
+}
+
+/// Builds products from their rows and `(product id, barcode)` pairs.
+pub(crate) fn products_from_rows(rows: Vec<ProductRow>, barcodes: Vec<(i64, String)>) -> Result<Vec<Product>, StoreError> {
+    let mut by_product: HashMap<i64, Vec<Barcode>> = HashMap::new();
+    for (id, code) in barcodes {
+        by_product.entry(id).or_default().push(Barcode::parse(&code)?);
+    }
+    let corrupt = |what: &str, v: i64| StoreError::Corrupt(format!("{what} {v}"));
+    rows.into_iter()
+        .map(|r| {
+            Ok(Product::new(ProductFields {
+                code: ProductCode::parse(&r.code)?,
+                barcodes: by_product.remove(&r.id).unwrap_or_default(),
+                name: r.name,
+                brand: r.brand,
+                category: r.category,
+                unit: parse_text(&r.unit)?,
+                pack_size: u32::try_from(r.pack_size).map_err(|_| corrupt("pack size", r.pack_size))?,
+                shelf_life_days: r
+                    .shelf_life_days
+                    .map(|d| u32::try_from(d).map_err(|_| corrupt("shelf life", d)))
+                    .transpose()?,
+                cost: Money::usd_cents(r.cost_usd_cents),
+                price: Money::usd_cents(r.price_usd_cents),
+                supplier: r.supplier.as_deref().map(SupplierCode::parse).transpose()?,
+            })?)
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SalesRow {
+    pub line_key: String,
+    pub store: String,
+    pub product: String,
+    pub sold_at: NaiveDateTime,
+    pub quantity: f64,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub rate_micros: i64,
+}
+
+impl TryFrom<SalesRow> for SalesLine {
+    type Error = StoreError;
+    fn try_from(r: SalesRow) -> Result<Self, StoreError> {
+        Ok(SalesLine {
+            key: LineKey::parse(&r.line_key)?,
+            store: LocationCode::parse(&r.store)?,
+            product: ProductCode::parse(&r.product)?,
+            sold_at: r.sold_at,
+            quantity: Quantity::new(r.quantity)?,
+            amount: Money::from_minor(r.amount_minor, Currency::parse(&r.currency)?),
+            rate: ExchangeRate::from_micros(r.rate_micros)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DemandRow {
+    pub store: String,
+    pub product: String,
+    pub day: NaiveDate,
+    pub units: f64,
+    pub revenue_usd_cents: i64,
+    pub out_of_stock: bool,
+}
+
+impl TryFrom<DemandRow> for DailyDemand {
+    type Error = StoreError;
+    fn try_from(r: DemandRow) -> Result<Self, StoreError> {
+        Ok(DailyDemand {
+            store: LocationCode::parse(&r.store)?,
+            product: ProductCode::parse(&r.product)?,
+            day: r.day,
+            units: r.units,
+            revenue: Money::usd_cents(r.revenue_usd_cents),
+            out_of_stock: r.out_of_stock,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct StockRow {
+    pub location: String,
+    pub product: String,
+    pub day: NaiveDate,
+    pub on_hand: f64,
+}
+
+impl TryFrom<StockRow> for StockSnapshot {
+    type Error = StoreError;
+    fn try_from(r: StockRow) -> Result<Self, StoreError> {
+        Ok(StockSnapshot {
+            location: LocationCode::parse(&r.location)?,
+            product: ProductCode::parse(&r.product)?,
+            day: r.day,
+            on_hand: StockQuantity::new(r.on_hand)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LotRow {
+    pub location: String,
+    pub product: String,
+    pub code: String,
+    pub quantity: f64,
+    pub received_on: NaiveDate,
+    pub expires_on: NaiveDate,
+}
+
+impl TryFrom<LotRow> for Lot {
+    type Error = StoreError;
+    fn try_from(r: LotRow) -> Result<Self, StoreError> {
+        Ok(Lot {
+            location: LocationCode::parse(&r.location)?,
+            product: ProductCode::parse(&r.product)?,
+            code: LotCode::parse(&r.code)?,
+            quantity: Quantity::new(r.quantity)?,
+            received_on: r.received_on,
+            expires_on: r.expires_on,
+        })
+    }
+}
+
+/// One line of an order or transfer joined with its header: `(number, party, destination, start, expected, product, quantity)`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrderLineRow {
+    pub number: String,
+    pub party: String,
+    pub destination: String,
+    pub start_on: NaiveDate,
+    pub expected_on: NaiveDate,
+    pub product: String,
+    pub quantity: f64,
+}
+
+/// Groups joined order lines (sorted by number) into headers with their lines.
+fn group_lines(rows: Vec<OrderLineRow>) -> Result<Vec<(OrderLineRow, Vec<OrderLine>)>, StoreError> {
+    let mut out: Vec<(OrderLineRow, Vec<OrderLine>)> = Vec::new();
+    for r in rows {
+        let line = OrderLine { product: ProductCode::parse(&r.product)?, quantity: Quantity::new(r.quantity)? };
+        match out.last_mut() {
+            Some((head, lines)) if head.number == r.number => lines.push(line),
+            _ => out.push((r, vec![line])),
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn purchase_orders_from_rows(rows: Vec<OrderLineRow>) -> Result<Vec<PurchaseOrder>, StoreError> {
+    group_lines(rows)?
+        .into_iter()
+        .map(|(h, lines)| {
+            Ok(PurchaseOrder::new(
+                OrderNumber::parse(&h.number)?,
+                SupplierCode::parse(&h.party)?,
+                LocationCode::parse(&h.destination)?,
+                h.start_on,
+                h.expected_on,
+                lines,
+            )?)
+        })
+        .collect()
+}
+
+pub(crate) fn transfers_from_rows(rows: Vec<OrderLineRow>) -> Result<Vec<Transfer>, StoreError> {
+    group_lines(rows)?
+        .into_iter()
+        .map(|(h, lines)| {
+            Ok(Transfer::new(
+                OrderNumber::parse(&h.number)?,
+                LocationCode::parse(&h.party)?,
+                LocationCode::parse(&h.destination)?,
+                h.start_on,
+                h.expected_on,
+                lines,
+            )?)
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub day: NaiveDate,
+    pub name: String,
+    pub kind: String,
+}
+
+impl TryFrom<EventRow> for CalendarEvent {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        Ok(CalendarEvent { day: r.day, name: r.name, kind: parse_text(&r.kind)? })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IngestRunRow {
+    pub source: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub rows_read: i64,
+    pub rows_written: i64,
+    pub rows_rejected: i64,
+    pub status: String,
+}
+
+impl TryFrom<IngestRunRow> for IngestRun {
+    type Error = StoreError;
+    fn try_from(r: IngestRunRow) -> Result<Self, StoreError> {
+        let count = |v: i64| u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("row count {v}")));
+        Ok(IngestRun {
+            source: r.source,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            rows_read: count(r.rows_read)?,
+            rows_written: count(r.rows_written)?,
+            rows_rejected: count(r.rows_rejected)?,
+            status: IngestStatus::parse(&r.status)?,
+        })
+    }
+}
+
+/// Code → (id, is a store) of a tenant's locations, and code → id of its products and suppliers,
+/// used to resolve the codes of incoming facts inside the writing transaction.
+#[derive(Debug, Default)]
+pub(crate) struct IdMaps {
+    pub locations: HashMap<String, (i64, bool)>,
+    pub store_ids: HashSet<i64>,
+    pub products: HashMap<String, i64>,
+    pub suppliers: HashMap<String, i64>,
+}
+
+impl IdMaps {
+    /// Builds the maps from `(code, id, kind)` location rows and `(code, id)` product and supplier rows.
+    pub fn new(locations: Vec<(String, i64, String)>, products: Vec<(String, i64)>, suppliers: Vec<(String, i64)>) -> Self {
+        let store_ids = locations.iter().filter(|(_, _, k)| k == "store").map(|(_, id, _)| *id).collect();
+        Self {
+            locations: locations.into_iter().map(|(c, id, k)| (c, (id, k == "store"))).collect(),
+            store_ids,
+            products: products.into_iter().collect(),
+            suppliers: suppliers.into_iter().collect(),
+        }
+    }
+
+    pub fn location(&self, code: &LocationCode) -> Result<i64, StoreError> {
+        self.locations
+            .get(code.as_str())
+            .map(|(id, _)| *id)
+            .ok_or_else(|| StoreError::UnknownReference { kind: "location", code: code.to_string() })
+    }
+
+    /// A location that must be a store (sales happen at stores).
+    pub fn store(&self, code: &LocationCode) -> Result<i64, StoreError> {
+        match self.locations.get(code.as_str()) {
+            Some((id, true)) => Ok(*id),
+            _ => Err(StoreError::UnknownReference { kind: "store", code: code.to_string() }),
+        }
+    }
+
+    pub fn is_store(&self, id: i64) -> bool {
+        self.store_ids.contains(&id)
+    }
+
+    pub fn product(&self, code: &ProductCode) -> Result<i64, StoreError> {
+        self.products
+            .get(code.as_str())
+            .copied()
+            .ok_or_else(|| StoreError::UnknownReference { kind: "product", code: code.to_string() })
+    }
+
+    pub fn supplier(&self, code: &SupplierCode) -> Result<i64, StoreError> {
+        self.suppliers
+            .get(code.as_str())
+            .copied()
+            .ok_or_else(|| StoreError::UnknownReference { kind: "supplier", code: code.to_string() })
+    }
+}
+
+/// Sums of newly stored sales per (store id, product id, day): units and USD cents.
+pub(crate) type DemandDelta = HashMap<(i64, i64, NaiveDate), (f64, i64)>;

@@ -1,0 +1,599 @@
+//! The embedded backend: a control file listing tenants and one SQLite file per tenant.
+//!
+//! Layout of the data folder: `control.db` and `tenants/<slug>.db`. Files run in WAL mode with
+//! foreign keys on. Writes open `BEGIN IMMEDIATE` transactions so that two writers queue on the
+//! file lock instead of failing on a lock upgrade.
+
+use super::rows::{
+    DemandDelta, DemandRow, EventRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, ProductRow, SalesRow,
+    StockRow, SupplierRow, products_from_rows, purchase_orders_from_rows, transfers_from_rows,
+};
+use super::{
+    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, TableCounts, TenantStore,
+};
+use async_trait::async_trait;
+use chrono::{NaiveDate, Utc};
+use fluxion_domain::{
+    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, PurchaseOrder, SalesLine,
+    StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Transfer,
+};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+static CONTROL_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite/control");
+static TENANT_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite/tenant");
+
+/// Rows per multi-row `INSERT` (10 parameters each stays far below SQLite's 32,766 limit).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Opens (creating if needed) the embedded store in `data_dir`.
+pub async fn open_sqlite(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    let tenants_dir = data_dir.join("tenants");
+    std::fs::create_dir_all(&tenants_dir)
+        .map_err(|source| StoreError::Io { path: tenants_dir.display().to_string(), source })?;
+    let control = open_file(&data_dir.join("control.db")).await?;
+    CONTROL_MIGRATOR.run(&control).await?;
+    Ok(Arc::new(SqliteStore { control, tenants_dir, open: Mutex::new(HashMap::new()) }))
+}
+
+async fn open_file(path: &Path) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30));
+    Ok(SqlitePoolOptions::new().max_connections(4).connect_with(options).await?)
+}
+
+/// The embedded store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    control: SqlitePool,
+    tenants_dir: PathBuf,
+    /// Open tenant pools by slug, so each file is opened and migrated once per process.
+    open: Mutex<HashMap<TenantSlug, Arc<SqliteTenant>>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: String,
+    slug: String,
+    name: String,
+    created_at: chrono::DateTime<Utc>,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(r: TenantRow) -> Result<Self, StoreError> {
+        let id = uuid::Uuid::parse_str(&r.id).map_err(|e| StoreError::Corrupt(format!("tenant id {}: {e}", r.id)))?;
+        Ok(Tenant { id: TenantId::from_uuid(id), slug: TenantSlug::parse(&r.slug)?, name: r.name, created_at: r.created_at })
+    }
+}
+
+impl SqliteStore {
+    fn tenant_file(&self, slug: &TenantSlug) -> PathBuf {
+        self.tenants_dir.join(format!("{slug}.db"))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.control).await?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, slug: &TenantSlug, name: &str) -> Result<Tenant, StoreError> {
+        if self.tenant(slug).await?.is_some() {
+            return Err(StoreError::TenantExists(slug.clone()));
+        }
+        // The file is created and migrated before the tenant is listed, so a listed tenant always has its data file.
+        let pool = open_file(&self.tenant_file(slug)).await?;
+        TENANT_MIGRATOR.run(&pool).await?;
+        pool.close().await;
+        let tenant = Tenant { id: TenantId::new_random(), slug: slug.clone(), name: name.trim().to_owned(), created_at: Utc::now() };
+        let inserted = sqlx::query("INSERT INTO tenants (id, slug, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING")
+            .bind(tenant.id.to_string())
+            .bind(tenant.slug.as_str())
+            .bind(&tenant.name)
+            .bind(tenant.created_at)
+            .execute(&self.control)
+            .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::TenantExists(slug.clone()));
+        }
+        Ok(tenant)
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM tenants ORDER BY slug")
+            .fetch_all(&self.control)
+            .await?;
+        rows.into_iter().map(Tenant::try_from).collect()
+    }
+
+    async fn tenant(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
+        let row: Option<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM tenants WHERE slug = ?")
+            .bind(slug.as_str())
+            .fetch_optional(&self.control)
+            .await?;
+        row.map(Tenant::try_from).transpose()
+    }
+
+    async fn scope(&self, slug: &TenantSlug) -> Result<Arc<dyn TenantStore>, StoreError> {
+        if let Some(open) = self.open.lock().map_err(|_| poisoned())?.get(slug) {
+            return Ok(open.clone());
+        }
+        let tenant = self.tenant(slug).await?.ok_or_else(|| StoreError::UnknownTenant(slug.clone()))?;
+        let pool = open_file(&self.tenant_file(slug)).await?;
+        TENANT_MIGRATOR.run(&pool).await?;
+        let scoped = Arc::new(SqliteTenant { tenant, pool });
+        let mut open = self.open.lock().map_err(|_| poisoned())?;
+        // Another task may have opened it meanwhile: keep the first so there is one pool per file.
+        Ok(open.entry(slug.clone()).or_insert(scoped).clone())
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Corrupt("tenant pool registry lock poisoned".into())
+}
+
+/// One tenant's file.
+#[derive(Debug)]
+pub struct SqliteTenant {
+    tenant: Tenant,
+    pool: SqlitePool,
+}
+
+async fn id_maps(tx: &mut Transaction<'static, Sqlite>) -> Result<IdMaps, StoreError> {
+    let locations: Vec<(String, i64, String)> = sqlx::query_as("SELECT code, id, kind FROM locations").fetch_all(&mut **tx).await?;
+    let products: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM products").fetch_all(&mut **tx).await?;
+    let suppliers: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM suppliers").fetch_all(&mut **tx).await?;
+    Ok(IdMaps::new(locations, products, suppliers))
+}
+
+async fn write_catalog(tx: &mut Transaction<'static, Sqlite>, changes: &ChangeSet) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for l in &changes.locations {
+        sqlx::query(
+            "INSERT INTO locations (code, name, city, kind) VALUES (?, ?, ?, ?)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, city = excluded.city, kind = excluded.kind",
+        )
+        .bind(l.code.as_str())
+        .bind(&l.name)
+        .bind(&l.city)
+        .bind(l.kind.as_str())
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    for s in &changes.suppliers {
+        sqlx::query(
+            "INSERT INTO suppliers (code, name, lead_time_mean, lead_time_sd, moq, order_days) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, lead_time_mean = excluded.lead_time_mean,
+               lead_time_sd = excluded.lead_time_sd, moq = excluded.moq, order_days = excluded.order_days",
+        )
+        .bind(s.code.as_str())
+        .bind(&s.name)
+        .bind(s.lead_time.mean_days())
+        .bind(s.lead_time.sd_days())
+        .bind(s.moq.get())
+        .bind(i64::from(s.order_days.mask()))
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    if !changes.products.is_empty() {
+        let maps = id_maps(tx).await?;
+        for p in &changes.products {
+            let supplier = p.supplier().map(|s| maps.supplier(s)).transpose()?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO products (code, name, brand, category, unit, pack_size, shelf_life_days,
+                   cost_usd_cents, price_usd_cents, supplier_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, brand = excluded.brand,
+                   category = excluded.category, unit = excluded.unit, pack_size = excluded.pack_size,
+                   shelf_life_days = excluded.shelf_life_days, cost_usd_cents = excluded.cost_usd_cents,
+                   price_usd_cents = excluded.price_usd_cents, supplier_id = excluded.supplier_id
+                 RETURNING id",
+            )
+            .bind(p.code().as_str())
+            .bind(p.name())
+            .bind(p.brand())
+            .bind(p.category())
+            .bind(p.unit().as_str())
+            .bind(i64::from(p.pack_size()))
+            .bind(p.shelf_life_days().map(i64::from))
+            .bind(p.cost().minor())
+            .bind(p.price().minor())
+            .bind(supplier)
+            .fetch_one(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM product_barcodes WHERE product_id = ?").bind(id).execute(&mut **tx).await?;
+            for b in p.barcodes() {
+                sqlx::query("INSERT INTO product_barcodes (product_id, barcode) VALUES (?, ?)")
+                    .bind(id)
+                    .bind(b.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Inserts the sales lines that are new and returns how many were, with their demand sums.
+async fn write_sales(
+    tx: &mut Transaction<'static, Sqlite>,
+    maps: &IdMaps,
+    sales: &[SalesLine],
+) -> Result<(u64, DemandDelta), StoreError> {
+    let mut delta = DemandDelta::new();
+    let mut new = 0;
+    for chunk in sales.chunks(ROWS_PER_STATEMENT) {
+        let mut resolved = Vec::with_capacity(chunk.len());
+        for s in chunk {
+            resolved.push((maps.store(&s.store)?, maps.product(&s.product)?, s));
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO sales (day, line_key, store_id, product_id, sold_at, quantity, amount_minor, currency,
+               rate_micros, amount_usd_cents) ",
+        );
+        qb.push_values(&resolved, |mut b, (store, product, s)| {
+            b.push_bind(s.sold_at.date())
+                .push_bind(s.key.as_str())
+                .push_bind(*store)
+                .push_bind(*product)
+                .push_bind(s.sold_at)
+                .push_bind(s.quantity.get())
+                .push_bind(s.amount.minor())
+                .push_bind(s.amount.currency().as_str())
+                .push_bind(s.rate.micros())
+                .push_bind(s.amount_usd().minor());
+        });
+        qb.push(" ON CONFLICT (day, line_key) DO NOTHING RETURNING store_id, product_id, day, quantity, amount_usd_cents");
+        let inserted: Vec<(i64, i64, NaiveDate, f64, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+        new += inserted.len() as u64;
+        for (store, product, day, qty, usd) in inserted {
+            let e = delta.entry((store, product, day)).or_insert((0.0, 0));
+            e.0 += qty;
+            e.1 += usd;
+        }
+    }
+    let delta_rows: Vec<_> = delta.iter().collect();
+    for chunk in delta_rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO daily_demand (store_id, product_id, day, units, revenue_usd_cents) ");
+        qb.push_values(chunk, |mut b, ((store, product, day), (units, usd))| {
+            b.push_bind(*store).push_bind(*product).push_bind(*day).push_bind(*units).push_bind(*usd);
+        });
+        qb.push(
+            " ON CONFLICT (store_id, product_id, day) DO UPDATE SET units = daily_demand.units + excluded.units,
+               revenue_usd_cents = daily_demand.revenue_usd_cents + excluded.revenue_usd_cents",
+        );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok((new, delta))
+}
+
+async fn write_facts(tx: &mut Transaction<'static, Sqlite>, maps: &IdMaps, changes: &ChangeSet) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for chunk in changes.stock.chunks(ROWS_PER_STATEMENT) {
+        let mut resolved = Vec::with_capacity(chunk.len());
+        for s in chunk {
+            resolved.push((maps.location(&s.location)?, maps.product(&s.product)?, s.day, s.on_hand.get()));
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO stock_snapshots (location_id, product_id, day, on_hand) ");
+        qb.push_values(&resolved, |mut b, (l, p, d, q)| {
+            b.push_bind(*l).push_bind(*p).push_bind(*d).push_bind(*q);
+        });
+        qb.push(" ON CONFLICT (location_id, product_id, day) DO UPDATE SET on_hand = excluded.on_hand");
+        qb.build().execute(&mut **tx).await?;
+        // Stockout days at stores become censored demand days; a later positive count for the same day clears it.
+        for (l, p, d, q) in resolved.iter().filter(|(l, ..)| maps.is_store(*l)) {
+            if *q <= 0.0 {
+                sqlx::query(
+                    "INSERT INTO daily_demand (store_id, product_id, day, out_of_stock) VALUES (?, ?, ?, 1)
+                     ON CONFLICT (store_id, product_id, day) DO UPDATE SET out_of_stock = 1",
+                )
+                .bind(l)
+                .bind(p)
+                .bind(d)
+                .execute(&mut **tx)
+                .await?;
+            } else {
+                sqlx::query("UPDATE daily_demand SET out_of_stock = 0 WHERE store_id = ? AND product_id = ? AND day = ? AND out_of_stock = 1")
+                    .bind(l)
+                    .bind(p)
+                    .bind(d)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        n += chunk.len() as u64;
+    }
+    for lot in &changes.lots {
+        sqlx::query(
+            "INSERT INTO lots (location_id, product_id, code, quantity, received_on, expires_on) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (location_id, product_id, code) DO UPDATE SET quantity = excluded.quantity,
+               received_on = excluded.received_on, expires_on = excluded.expires_on",
+        )
+        .bind(maps.location(&lot.location)?)
+        .bind(maps.product(&lot.product)?)
+        .bind(lot.code.as_str())
+        .bind(lot.quantity.get())
+        .bind(lot.received_on)
+        .bind(lot.expires_on)
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    for po in &changes.purchase_orders {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO purchase_orders (number, supplier_id, destination_id, ordered_on, expected_on) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (number) DO UPDATE SET supplier_id = excluded.supplier_id, destination_id = excluded.destination_id,
+               ordered_on = excluded.ordered_on, expected_on = excluded.expected_on
+             RETURNING id",
+        )
+        .bind(po.number().as_str())
+        .bind(maps.supplier(po.supplier())?)
+        .bind(maps.location(po.destination())?)
+        .bind(po.ordered_on())
+        .bind(po.expected_on())
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM purchase_order_lines WHERE order_id = ?").bind(id).execute(&mut **tx).await?;
+        for line in po.lines() {
+            sqlx::query(
+                "INSERT INTO purchase_order_lines (order_id, product_id, quantity) VALUES (?, ?, ?)
+                 ON CONFLICT (order_id, product_id) DO UPDATE SET quantity = purchase_order_lines.quantity + excluded.quantity",
+            )
+            .bind(id)
+            .bind(maps.product(&line.product)?)
+            .bind(line.quantity.get())
+            .execute(&mut **tx)
+            .await?;
+        }
+        n += 1;
+    }
+    for t in &changes.transfers {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO transfers (number, from_id, to_id, shipped_on, expected_on) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (number) DO UPDATE SET from_id = excluded.from_id, to_id = excluded.to_id,
+               shipped_on = excluded.shipped_on, expected_on = excluded.expected_on
+             RETURNING id",
+        )
+        .bind(t.number().as_str())
+        .bind(maps.location(t.from())?)
+        .bind(maps.location(t.to())?)
+        .bind(t.shipped_on())
+        .bind(t.expected_on())
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM transfer_lines WHERE transfer_id = ?").bind(id).execute(&mut **tx).await?;
+        for line in t.lines() {
+            sqlx::query(
+                "INSERT INTO transfer_lines (transfer_id, product_id, quantity) VALUES (?, ?, ?)
+                 ON CONFLICT (transfer_id, product_id) DO UPDATE SET quantity = transfer_lines.quantity + excluded.quantity",
+            )
+            .bind(id)
+            .bind(maps.product(&line.product)?)
+            .bind(line.quantity.get())
+            .execute(&mut **tx)
+            .await?;
+        }
+        n += 1;
+    }
+    for e in &changes.events {
+        sqlx::query("INSERT INTO events (day, name, kind) VALUES (?, ?, ?) ON CONFLICT (day, name) DO UPDATE SET kind = excluded.kind")
+            .bind(e.day)
+            .bind(&e.name)
+            .bind(e.kind.as_str())
+            .execute(&mut **tx)
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+const PRODUCT_COLUMNS: &str = "p.id, p.code, p.name, p.brand, p.category, p.unit, p.pack_size, p.shelf_life_days,
+    p.cost_usd_cents, p.price_usd_cents, s.code AS supplier";
+
+#[async_trait]
+impl TenantStore for SqliteTenant {
+    fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    async fn apply(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
+        let mut summary = ChangeSummary::default();
+        if changes.is_empty() {
+            return Ok(summary);
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        summary.upserted += write_catalog(&mut tx, changes).await?;
+        let maps = id_maps(&mut tx).await?;
+        let (new, _) = write_sales(&mut tx, &maps, &changes.sales).await?;
+        summary.sales_new = new;
+        summary.sales_duplicate = changes.sales.len() as u64 - new;
+        summary.upserted += write_facts(&mut tx, &maps, changes).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    async fn locations(&self) -> Result<Vec<Location>, StoreError> {
+        let rows: Vec<LocationRow> =
+            sqlx::query_as("SELECT code, name, city, kind FROM locations ORDER BY code").fetch_all(&self.pool).await?;
+        rows.into_iter().map(Location::try_from).collect()
+    }
+
+    async fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
+        let rows: Vec<SupplierRow> = sqlx::query_as(
+            "SELECT code, name, lead_time_mean, lead_time_sd, moq, order_days FROM suppliers ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Supplier::try_from).collect()
+    }
+
+    async fn products(&self) -> Result<Vec<Product>, StoreError> {
+        let rows: Vec<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p LEFT JOIN suppliers s ON s.id = p.supplier_id ORDER BY p.code"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        let barcodes: Vec<(i64, String)> =
+            sqlx::query_as("SELECT product_id, barcode FROM product_barcodes").fetch_all(&self.pool).await?;
+        products_from_rows(rows, barcodes)
+    }
+
+    async fn sales_lines(
+        &self,
+        store: &LocationCode,
+        product: &ProductCode,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SalesLine>, StoreError> {
+        let rows: Vec<SalesRow> = sqlx::query_as(
+            "SELECT s.line_key, l.code AS store, p.code AS product, s.sold_at, s.quantity, s.amount_minor, s.currency,
+                    s.rate_micros
+             FROM sales s JOIN locations l ON l.id = s.store_id JOIN products p ON p.id = s.product_id
+             WHERE l.code = ? AND p.code = ? AND s.day BETWEEN ? AND ?
+             ORDER BY s.sold_at, s.line_key",
+        )
+        .bind(store.as_str())
+        .bind(product.as_str())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(SalesLine::try_from).collect()
+    }
+
+    async fn daily_demand(&self, q: &DemandQuery) -> Result<Vec<DailyDemand>, StoreError> {
+        let rows: Vec<DemandRow> = sqlx::query_as(
+            "SELECT l.code AS store, p.code AS product, d.day, d.units, d.revenue_usd_cents, d.out_of_stock
+             FROM daily_demand d JOIN locations l ON l.id = d.store_id JOIN products p ON p.id = d.product_id
+             WHERE (?1 IS NULL OR l.code = ?1) AND (?2 IS NULL OR p.code = ?2)
+               AND (?3 IS NULL OR d.day >= ?3) AND (?4 IS NULL OR d.day <= ?4)
+             ORDER BY l.code, p.code, d.day",
+        )
+        .bind(q.store.as_ref().map(|s| s.as_str()))
+        .bind(q.product.as_ref().map(|p| p.as_str()))
+        .bind(q.from)
+        .bind(q.to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(DailyDemand::try_from).collect()
+    }
+
+    async fn current_stock(&self) -> Result<Vec<StockSnapshot>, StoreError> {
+        let rows: Vec<StockRow> = sqlx::query_as(
+            "SELECT l.code AS location, p.code AS product, s.day, s.on_hand
+             FROM stock_snapshots s JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
+             WHERE s.day = (SELECT max(day) FROM stock_snapshots x WHERE x.location_id = s.location_id AND x.product_id = s.product_id)
+             ORDER BY l.code, p.code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StockSnapshot::try_from).collect()
+    }
+
+    async fn lots(&self) -> Result<Vec<Lot>, StoreError> {
+        let rows: Vec<LotRow> = sqlx::query_as(
+            "SELECT l.code AS location, p.code AS product, t.code, t.quantity, t.received_on, t.expires_on
+             FROM lots t JOIN locations l ON l.id = t.location_id JOIN products p ON p.id = t.product_id
+             WHERE t.quantity > 0 ORDER BY t.expires_on, l.code, p.code, t.code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Lot::try_from).collect()
+    }
+
+    async fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {
+        let rows: Vec<OrderLineRow> = sqlx::query_as(
+            "SELECT o.number, s.code AS party, l.code AS destination, o.ordered_on AS start_on, o.expected_on,
+                    p.code AS product, x.quantity
+             FROM purchase_orders o JOIN suppliers s ON s.id = o.supplier_id JOIN locations l ON l.id = o.destination_id
+             JOIN purchase_order_lines x ON x.order_id = o.id JOIN products p ON p.id = x.product_id
+             ORDER BY o.expected_on, o.number, p.code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        purchase_orders_from_rows(rows)
+    }
+
+    async fn transfers(&self) -> Result<Vec<Transfer>, StoreError> {
+        let rows: Vec<OrderLineRow> = sqlx::query_as(
+            "SELECT t.number, f.code AS party, d.code AS destination, t.shipped_on AS start_on, t.expected_on,
+                    p.code AS product, x.quantity
+             FROM transfers t JOIN locations f ON f.id = t.from_id JOIN locations d ON d.id = t.to_id
+             JOIN transfer_lines x ON x.transfer_id = t.id JOIN products p ON p.id = x.product_id
+             ORDER BY t.expected_on, t.number, p.code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        transfers_from_rows(rows)
+    }
+
+    async fn events(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as("SELECT day, name, kind FROM events WHERE day BETWEEN ? AND ? ORDER BY day, name")
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(CalendarEvent::try_from).collect()
+    }
+
+    async fn counts(&self) -> Result<TableCounts, StoreError> {
+        let c: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM locations), (SELECT count(*) FROM suppliers), (SELECT count(*) FROM products),
+                    (SELECT count(*) FROM product_barcodes), (SELECT count(*) FROM sales),
+                    (SELECT count(*) FROM daily_demand), (SELECT count(*) FROM daily_demand WHERE out_of_stock = 1),
+                    (SELECT count(*) FROM stock_snapshots), (SELECT count(*) FROM lots),
+                    (SELECT count(*) FROM purchase_orders), (SELECT count(*) FROM transfers), (SELECT count(*) FROM events)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(super::counts_from_tuple(c))
+    }
+
+    async fn record_ingest(&self, run: &IngestRun) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO ingest_runs (source, started_at, finished_at, rows_read, rows_written, rows_rejected, status)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&run.source)
+        .bind(run.started_at)
+        .bind(run.finished_at)
+        .bind(i64::try_from(run.rows_read).unwrap_or(i64::MAX))
+        .bind(i64::try_from(run.rows_written).unwrap_or(i64::MAX))
+        .bind(i64::try_from(run.rows_rejected).unwrap_or(i64::MAX))
+        .bind(run.status.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ingest_runs(&self, limit: u32) -> Result<Vec<IngestRun>, StoreError> {
+        let rows: Vec<IngestRunRow> = sqlx::query_as(
+            "SELECT source, started_at, finished_at, rows_read, rows_written, rows_rejected, status
+             FROM ingest_runs ORDER BY id DESC LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(IngestRun::try_from).collect()
+    }
+}
