@@ -16,3 +16,4 @@ pub use store::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, TableCounts,
     TenantStore, open_postgres, open_sqlite,
 };
+pub use store::postgres::PostgresOptions;

@@ -1,8 +1,831 @@
-//! PostgreSQL backend (being written in this session).
-use super::{Store, StoreError};
-use std::sync::Arc;
+//! The production backend: PostgreSQL with a schema per tenant.
+//!
+//! - `control` schema: the tenant list and shared tables (`ingest_runs`) under row-level security
+//!   keyed on the transaction-local setting `app.tenant_id`.
+//! - `t_<slug>` schema per tenant, created with the tenant and owned by the application role.
+//! - Every tenant transaction sets `search_path` and `app.tenant_id` with `set_config(.., true)`
+//!   (transaction-local), never a session-level `SET`, so nothing leaks to the next user of a
+//!   pooled connection.
+//! - The application works through a non-superuser role (`fluxion_app` by default), so row-level
+//!   security applies to it. When the configured URL is a superuser's, that URL is used only to
+//!   migrate and to create tenant schemas, and the role is created if missing.
+//! - Sales are range-partitioned by month (partitions created on demand) and loaded with `COPY`;
+//!   the daily aggregate is maintained in the same statement that inserts new lines.
+//!   TimescaleDB is not used: the extension is not packaged for this platform's PostgreSQL, and native
+//!   partitioning plus the maintained aggregate gives the same reads.
 
-/// Opens the PostgreSQL store.
-pub async fn open_postgres(_url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    Err(StoreError::Corrupt("postgres backend not yet available".into()))
+use super::rows::{
+    DemandRow, EventRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, ProductRow, SalesRow, StockRow,
+    SupplierRow, products_from_rows, purchase_orders_from_rows, transfers_from_rows,
+};
+use super::{
+    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, TableCounts, TenantStore,
+};
+use async_trait::async_trait;
+use chrono::{Datelike, NaiveDate, SubsecRound, Utc};
+use fluxion_domain::{
+    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, PurchaseOrder, SalesLine,
+    StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Transfer,
+};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+static CONTROL_MIGRATOR: Migrator = sqlx::migrate!("./migrations/pg/control");
+static TENANT_MIGRATOR: Migrator = sqlx::migrate!("./migrations/pg/tenant");
+
+/// Bytes of CSV sent per `COPY` message.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// How to reach PostgreSQL.
+#[derive(Clone)]
+pub struct PostgresOptions {
+    /// Connection URL. A superuser's URL is used only for migrations and tenant creation.
+    pub url: String,
+    /// The non-superuser role the application works as.
+    pub app_role: String,
+    /// Its password, when the server asks for one.
+    pub app_password: Option<String>,
+    /// Pool size of the application role.
+    pub max_connections: u32,
+}
+
+impl PostgresOptions {
+    /// Options with the default role (`fluxion_app`) and pool size (10).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), app_role: "fluxion_app".into(), app_password: None, max_connections: 10 }
+    }
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL and password may hold secrets.
+        f.debug_struct("PostgresOptions").field("app_role", &self.app_role).finish_non_exhaustive()
+    }
+}
+
+/// Opens the PostgreSQL store: migrates the control schema and every tenant schema, and makes sure
+/// the application role exists.
+pub async fn open_postgres(options: &PostgresOptions) -> Result<Arc<dyn Store>, StoreError> {
+    let admin_options = PgConnectOptions::from_str(&options.url)?;
+    let admin = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(admin_options.clone())
+        .await?;
+    let (current_user, privileged): (String, bool) =
+        sqlx::query_as("SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            .fetch_one(&admin)
+            .await?;
+
+    {
+        let mut conn = admin.acquire().await?.detach();
+        sqlx::query("CREATE SCHEMA IF NOT EXISTS control").execute(&mut conn).await?;
+        sqlx::query("SET search_path TO control").execute(&mut conn).await?;
+        CONTROL_MIGRATOR.run_direct(None, &mut conn, false).await?;
+        conn.close().await?;
+    }
+
+    let app_role = if privileged { options.app_role.clone() } else { current_user.clone() };
+    if privileged {
+        provision_app_role(&admin, &app_role, options.app_password.as_deref()).await?;
+    }
+    let mut app_options = admin_options;
+    if privileged {
+        app_options = app_options.username(&app_role);
+        if let Some(pw) = &options.app_password {
+            app_options = app_options.password(pw);
+        }
+    }
+    let app = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(app_options)
+        .await?;
+    let store = PgStore { admin, app, app_role: if privileged && app_role != current_user { Some(app_role) } else { None } };
+    for tenant in store.tenants().await? {
+        store.migrate_tenant(&tenant.slug).await?;
+    }
+    Ok(Arc::new(store))
+}
+
+/// Creates the application role if missing (no superuser, no RLS bypass) and grants it the control tables.
+async fn provision_app_role(admin: &PgPool, role: &str, password: Option<&str>) -> Result<(), StoreError> {
+    // Utility statements cannot take parameters: `format` quotes the identifier and literal server-side.
+    let create: String = sqlx::query_scalar(
+        "SELECT format('DO $$ BEGIN CREATE ROLE %I LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$', $1::text)",
+    )
+    .bind(role)
+    .fetch_one(admin)
+    .await?;
+    sqlx::query(AssertSqlSafe(create)).execute(admin).await?;
+    let mut statements: Vec<String> = Vec::new();
+    for template in [
+        "ALTER ROLE %I NOSUPERUSER NOBYPASSRLS",
+        "GRANT CONNECT ON DATABASE %2$I TO %1$I",
+        "GRANT USAGE ON SCHEMA control TO %I",
+        "GRANT SELECT ON control.tenants TO %I",
+        "GRANT SELECT, INSERT ON control.ingest_runs TO %I",
+    ] {
+        statements.push(
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT format('{template}', $1::text, current_database())")))
+                .bind(role)
+                .fetch_one(admin)
+                .await?,
+        );
+    }
+    if let Some(pw) = password {
+        statements.push(
+            sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
+                .bind(role)
+                .bind(pw)
+                .fetch_one(admin)
+                .await?,
+        );
+    }
+    for s in statements {
+        sqlx::query(AssertSqlSafe(s)).execute(admin).await?;
+    }
+    Ok(())
+}
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    /// Migrations and tenant creation.
+    admin: PgPool,
+    /// Everything else, as the application role.
+    app: PgPool,
+    /// The role tenant objects are created as, when the admin connection is another role.
+    app_role: Option<String>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("app_role", &self.app_role).finish_non_exhaustive()
+    }
+}
+
+/// The schema of a tenant; slugs are `[a-z][a-z0-9_]*`, so it never needs quoting.
+fn schema_of(slug: &TenantSlug) -> String {
+    format!("t_{slug}")
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: uuid::Uuid,
+    slug: String,
+    name: String,
+    created_at: chrono::DateTime<Utc>,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(r: TenantRow) -> Result<Self, StoreError> {
+        Ok(Tenant { id: TenantId::from_uuid(r.id), slug: TenantSlug::parse(&r.slug)?, name: r.name, created_at: r.created_at })
+    }
+}
+
+impl PgStore {
+    /// Creates (if needed) and migrates a tenant's schema, as the application role so that it owns it.
+    async fn migrate_tenant(&self, slug: &TenantSlug) -> Result<(), StoreError> {
+        let schema = schema_of(slug);
+        let mut conn: PgConnection = self.admin.acquire().await?.detach();
+        let create = match &self.app_role {
+            Some(role) => {
+                sqlx::query_scalar("SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', $1::text, $2::text)")
+                    .bind(&schema)
+                    .bind(role)
+                    .fetch_one(&mut conn)
+                    .await?
+            }
+            None => format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
+        };
+        sqlx::query(AssertSqlSafe(create)).execute(&mut conn).await?;
+        if let Some(role) = &self.app_role {
+            let set_role: String =
+                sqlx::query_scalar("SELECT format('SET ROLE %I', $1::text)").bind(role).fetch_one(&mut conn).await?;
+            sqlx::query(AssertSqlSafe(set_role)).execute(&mut conn).await?;
+        }
+        // Session-level settings are safe here: this connection was detached from the pool and is closed below.
+        sqlx::query(AssertSqlSafe(format!("SET search_path TO {schema}"))).execute(&mut conn).await?;
+        // `run_direct` is `Migrator::run` without the `Acquire` bound that trips `async_trait`'s Send check.
+        TENANT_MIGRATOR.run_direct(None, &mut conn, false).await?;
+        conn.close().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.app).await?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, slug: &TenantSlug, name: &str) -> Result<Tenant, StoreError> {
+        if self.tenant(slug).await?.is_some() {
+            return Err(StoreError::TenantExists(slug.clone()));
+        }
+        // The schema exists and is migrated before the tenant is listed.
+        self.migrate_tenant(slug).await?;
+        let tenant = Tenant { id: TenantId::new_random(), slug: slug.clone(), name: name.trim().to_owned(), created_at: Utc::now().trunc_subsecs(6) };
+        let inserted = sqlx::query(
+            "INSERT INTO control.tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(tenant.id.as_uuid())
+        .bind(tenant.slug.as_str())
+        .bind(&tenant.name)
+        .bind(tenant.created_at)
+        .execute(&self.admin)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::TenantExists(slug.clone()));
+        }
+        Ok(tenant)
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM control.tenants ORDER BY slug")
+            .fetch_all(&self.app)
+            .await?;
+        rows.into_iter().map(Tenant::try_from).collect()
+    }
+
+    async fn tenant(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
+        let row: Option<TenantRow> =
+            sqlx::query_as("SELECT id, slug, name, created_at FROM control.tenants WHERE slug = $1")
+                .bind(slug.as_str())
+                .fetch_optional(&self.app)
+                .await?;
+        row.map(Tenant::try_from).transpose()
+    }
+
+    async fn scope(&self, slug: &TenantSlug) -> Result<Arc<dyn TenantStore>, StoreError> {
+        let tenant = self.tenant(slug).await?.ok_or_else(|| StoreError::UnknownTenant(slug.clone()))?;
+        Ok(Arc::new(PgTenant { schema: schema_of(slug), tenant, pool: self.app.clone() }))
+    }
+}
+
+/// One tenant's schema, reached through the application role.
+#[derive(Debug)]
+pub struct PgTenant {
+    tenant: Tenant,
+    schema: String,
+    pool: PgPool,
+}
+
+type Tx = Transaction<'static, Postgres>;
+
+impl PgTenant {
+    /// A transaction scoped to this tenant: its schema first on the path and its id for row-level security,
+    /// both transaction-local.
+    async fn begin(&self) -> Result<Tx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT set_config('search_path', $1, true), set_config('app.tenant_id', $2, true)")
+            .bind(&self.schema)
+            .bind(self.tenant.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
+
+async fn id_maps(tx: &mut Tx) -> Result<IdMaps, StoreError> {
+    let locations: Vec<(String, i64, String)> = sqlx::query_as("SELECT code, id, kind FROM locations").fetch_all(&mut **tx).await?;
+    let products: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM products").fetch_all(&mut **tx).await?;
+    let suppliers: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM suppliers").fetch_all(&mut **tx).await?;
+    Ok(IdMaps::new(locations, products, suppliers))
+}
+
+async fn write_catalog(tx: &mut Tx, changes: &ChangeSet) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for l in &changes.locations {
+        sqlx::query(
+            "INSERT INTO locations (code, name, city, kind) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, city = excluded.city, kind = excluded.kind",
+        )
+        .bind(l.code.as_str())
+        .bind(&l.name)
+        .bind(&l.city)
+        .bind(l.kind.as_str())
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    for s in &changes.suppliers {
+        sqlx::query(
+            "INSERT INTO suppliers (code, name, lead_time_mean, lead_time_sd, moq, order_days) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, lead_time_mean = excluded.lead_time_mean,
+               lead_time_sd = excluded.lead_time_sd, moq = excluded.moq, order_days = excluded.order_days",
+        )
+        .bind(s.code.as_str())
+        .bind(&s.name)
+        .bind(s.lead_time.mean_days())
+        .bind(s.lead_time.sd_days())
+        .bind(s.moq.get())
+        .bind(i64::from(s.order_days.mask()))
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    if !changes.products.is_empty() {
+        let maps = id_maps(tx).await?;
+        for p in &changes.products {
+            let supplier = p.supplier().map(|s| maps.supplier(s)).transpose()?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO products (code, name, brand, category, unit, pack_size, shelf_life_days,
+                   cost_usd_cents, price_usd_cents, supplier_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, brand = excluded.brand,
+                   category = excluded.category, unit = excluded.unit, pack_size = excluded.pack_size,
+                   shelf_life_days = excluded.shelf_life_days, cost_usd_cents = excluded.cost_usd_cents,
+                   price_usd_cents = excluded.price_usd_cents, supplier_id = excluded.supplier_id
+                 RETURNING id",
+            )
+            .bind(p.code().as_str())
+            .bind(p.name())
+            .bind(p.brand())
+            .bind(p.category())
+            .bind(p.unit().as_str())
+            .bind(i64::from(p.pack_size()))
+            .bind(p.shelf_life_days().map(i64::from))
+            .bind(p.cost().minor())
+            .bind(p.price().minor())
+            .bind(supplier)
+            .fetch_one(&mut **tx)
+            .await?;
+            let codes: Vec<&str> = p.barcodes().iter().map(|b| b.as_str()).collect();
+            sqlx::query("DELETE FROM product_barcodes WHERE product_id = $1").bind(id).execute(&mut **tx).await?;
+            sqlx::query("INSERT INTO product_barcodes (product_id, barcode) SELECT $1, unnest($2::text[])")
+                .bind(id)
+                .bind(&codes)
+                .execute(&mut **tx)
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Makes sure a monthly partition of `sales` exists for every month in `days`.
+async fn ensure_partitions(tx: &mut Tx, months: &BTreeSet<(i32, u32)>) -> Result<(), StoreError> {
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'sales'::regclass",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let missing: Vec<_> = months.iter().filter(|(y, m)| !existing.contains(&format!("sales_y{y:04}m{m:02}"))).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // Concurrent ingests of one tenant queue here instead of racing to create the same partition.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.sales_partitions'))").execute(&mut **tx).await?;
+    for (y, m) in missing {
+        let from = NaiveDate::from_ymd_opt(*y, *m, 1).ok_or_else(|| StoreError::Corrupt(format!("month {y}-{m}")))?;
+        let to = from.checked_add_months(chrono::Months::new(1)).ok_or_else(|| StoreError::Corrupt(format!("month {y}-{m}")))?;
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE TABLE IF NOT EXISTS sales_y{y:04}m{m:02} PARTITION OF sales FOR VALUES FROM ('{from}') TO ('{to}')"
+        )))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Loads the sales lines through `COPY` into a staging table, then inserts the new ones and adds
+/// them to the daily aggregate in one statement. Returns how many were new.
+async fn write_sales(tx: &mut Tx, maps: &IdMaps, sales: &[SalesLine]) -> Result<u64, StoreError> {
+    if sales.is_empty() {
+        return Ok(0);
+    }
+    let mut months = BTreeSet::new();
+    let mut csv = String::with_capacity(COPY_CHUNK + 512);
+    sqlx::query(
+        "CREATE TEMP TABLE sales_in (day date, line_key text, store_id bigint, product_id bigint, sold_at timestamp,
+           quantity float8, amount_minor bigint, currency text, rate_micros bigint, amount_usd_cents bigint) ON COMMIT DROP",
+    )
+    .execute(&mut **tx)
+    .await?;
+    {
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY sales_in (day, line_key, store_id, product_id, sold_at, quantity, amount_minor, currency,
+                   rate_micros, amount_usd_cents) FROM STDIN WITH (FORMAT csv)",
+            )
+            .await?;
+        for s in sales {
+            let store = maps.store(&s.store)?;
+            let product = maps.product(&s.product)?;
+            let day = s.sold_at.date();
+            months.insert((day.year(), day.month()));
+            // Keys have no control characters (LineKey's invariant); quotes are doubled for CSV.
+            let key = s.key.as_str().replace('"', "\"\"");
+            // Writing to a String cannot fail.
+            let _ = writeln!(
+                csv,
+                "{day},\"{key}\",{store},{product},{},{},{},{},{},{}",
+                s.sold_at.format("%Y-%m-%d %H:%M:%S%.f"),
+                s.quantity.get(),
+                s.amount.minor(),
+                s.amount.currency(),
+                s.rate.micros(),
+                s.amount_usd().minor()
+            );
+            if csv.len() >= COPY_CHUNK {
+                copy.send(csv.as_bytes()).await?;
+                csv.clear();
+            }
+        }
+        if !csv.is_empty() {
+            copy.send(csv.as_bytes()).await?;
+        }
+        copy.finish().await?;
+    }
+    ensure_partitions(tx, &months).await?;
+    let new: i64 = sqlx::query_scalar(
+        "WITH ins AS (
+            INSERT INTO sales SELECT * FROM sales_in ON CONFLICT (day, line_key) DO NOTHING
+            RETURNING store_id, product_id, day, quantity, amount_usd_cents
+         ), agg AS (
+            INSERT INTO daily_demand (store_id, product_id, day, units, revenue_usd_cents)
+            SELECT store_id, product_id, day, sum(quantity), sum(amount_usd_cents) FROM ins GROUP BY 1, 2, 3
+            ON CONFLICT (store_id, product_id, day) DO UPDATE SET units = daily_demand.units + excluded.units,
+              revenue_usd_cents = daily_demand.revenue_usd_cents + excluded.revenue_usd_cents
+         )
+         SELECT count(*) FROM ins",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(u64::try_from(new).unwrap_or(0))
+}
+
+async fn write_stock(tx: &mut Tx, maps: &IdMaps, stock: &[StockSnapshot]) -> Result<u64, StoreError> {
+    // The last snapshot of a key wins, as it would row by row; PostgreSQL refuses to upsert one key twice per statement.
+    let mut latest: HashMap<(i64, i64, NaiveDate), f64> = HashMap::with_capacity(stock.len());
+    for s in stock {
+        latest.insert((maps.location(&s.location)?, maps.product(&s.product)?, s.day), s.on_hand.get());
+    }
+    let (mut l, mut p, mut d, mut q) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((loc, prod, day), on_hand) in &latest {
+        l.push(*loc);
+        p.push(*prod);
+        d.push(*day);
+        q.push(*on_hand);
+    }
+    sqlx::query(
+        "INSERT INTO stock_snapshots (location_id, product_id, day, on_hand)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::float8[])
+         ON CONFLICT (location_id, product_id, day) DO UPDATE SET on_hand = excluded.on_hand",
+    )
+    .bind(&l)
+    .bind(&p)
+    .bind(&d)
+    .bind(&q)
+    .execute(&mut **tx)
+    .await?;
+    // Stockout days at stores become censored demand days; a later positive count for the same day clears it.
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    let mut back = (Vec::new(), Vec::new(), Vec::new());
+    for ((loc, prod, day), on_hand) in latest.iter().filter(|((loc, ..), _)| maps.is_store(*loc)) {
+        let target = if *on_hand <= 0.0 { &mut out } else { &mut back };
+        target.0.push(*loc);
+        target.1.push(*prod);
+        target.2.push(*day);
+    }
+    sqlx::query(
+        "INSERT INTO daily_demand (store_id, product_id, day, out_of_stock)
+         SELECT s, p, d, true FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS u(s, p, d)
+         ON CONFLICT (store_id, product_id, day) DO UPDATE SET out_of_stock = true",
+    )
+    .bind(&out.0)
+    .bind(&out.1)
+    .bind(&out.2)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE daily_demand x SET out_of_stock = false FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS u(s, p, d)
+         WHERE x.store_id = u.s AND x.product_id = u.p AND x.day = u.d AND x.out_of_stock",
+    )
+    .bind(&back.0)
+    .bind(&back.1)
+    .bind(&back.2)
+    .execute(&mut **tx)
+    .await?;
+    Ok(stock.len() as u64)
+}
+
+async fn write_facts(tx: &mut Tx, maps: &IdMaps, changes: &ChangeSet) -> Result<u64, StoreError> {
+    let mut n = 0;
+    if !changes.stock.is_empty() {
+        n += write_stock(tx, maps, &changes.stock).await?;
+    }
+    for lot in &changes.lots {
+        sqlx::query(
+            "INSERT INTO lots (location_id, product_id, code, quantity, received_on, expires_on) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (location_id, product_id, code) DO UPDATE SET quantity = excluded.quantity,
+               received_on = excluded.received_on, expires_on = excluded.expires_on",
+        )
+        .bind(maps.location(&lot.location)?)
+        .bind(maps.product(&lot.product)?)
+        .bind(lot.code.as_str())
+        .bind(lot.quantity.get())
+        .bind(lot.received_on)
+        .bind(lot.expires_on)
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    for po in &changes.purchase_orders {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO purchase_orders (number, supplier_id, destination_id, ordered_on, expected_on) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (number) DO UPDATE SET supplier_id = excluded.supplier_id, destination_id = excluded.destination_id,
+               ordered_on = excluded.ordered_on, expected_on = excluded.expected_on
+             RETURNING id",
+        )
+        .bind(po.number().as_str())
+        .bind(maps.supplier(po.supplier())?)
+        .bind(maps.location(po.destination())?)
+        .bind(po.ordered_on())
+        .bind(po.expected_on())
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM purchase_order_lines WHERE order_id = $1").bind(id).execute(&mut **tx).await?;
+        for line in po.lines() {
+            sqlx::query(
+                "INSERT INTO purchase_order_lines (order_id, product_id, quantity) VALUES ($1, $2, $3)
+                 ON CONFLICT (order_id, product_id) DO UPDATE SET quantity = purchase_order_lines.quantity + excluded.quantity",
+            )
+            .bind(id)
+            .bind(maps.product(&line.product)?)
+            .bind(line.quantity.get())
+            .execute(&mut **tx)
+            .await?;
+        }
+        n += 1;
+    }
+    for t in &changes.transfers {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO transfers (number, from_id, to_id, shipped_on, expected_on) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (number) DO UPDATE SET from_id = excluded.from_id, to_id = excluded.to_id,
+               shipped_on = excluded.shipped_on, expected_on = excluded.expected_on
+             RETURNING id",
+        )
+        .bind(t.number().as_str())
+        .bind(maps.location(t.from())?)
+        .bind(maps.location(t.to())?)
+        .bind(t.shipped_on())
+        .bind(t.expected_on())
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM transfer_lines WHERE transfer_id = $1").bind(id).execute(&mut **tx).await?;
+        for line in t.lines() {
+            sqlx::query(
+                "INSERT INTO transfer_lines (transfer_id, product_id, quantity) VALUES ($1, $2, $3)
+                 ON CONFLICT (transfer_id, product_id) DO UPDATE SET quantity = transfer_lines.quantity + excluded.quantity",
+            )
+            .bind(id)
+            .bind(maps.product(&line.product)?)
+            .bind(line.quantity.get())
+            .execute(&mut **tx)
+            .await?;
+        }
+        n += 1;
+    }
+    for e in &changes.events {
+        sqlx::query(
+            "INSERT INTO events (day, name, kind) VALUES ($1, $2, $3) ON CONFLICT (day, name) DO UPDATE SET kind = excluded.kind",
+        )
+        .bind(e.day)
+        .bind(&e.name)
+        .bind(e.kind.as_str())
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+const PRODUCT_QUERY: &str = "SELECT p.id, p.code, p.name, p.brand, p.category, p.unit, p.pack_size, p.shelf_life_days,
+    p.cost_usd_cents, p.price_usd_cents, s.code AS supplier
+    FROM products p LEFT JOIN suppliers s ON s.id = p.supplier_id ORDER BY p.code";
+
+#[async_trait]
+impl TenantStore for PgTenant {
+    fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    async fn apply(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
+        let mut summary = ChangeSummary::default();
+        if changes.is_empty() {
+            return Ok(summary);
+        }
+        let mut tx = self.begin().await?;
+        summary.upserted += write_catalog(&mut tx, changes).await?;
+        let maps = id_maps(&mut tx).await?;
+        let new = write_sales(&mut tx, &maps, &changes.sales).await?;
+        summary.sales_new = new;
+        summary.sales_duplicate = changes.sales.len() as u64 - new;
+        summary.upserted += write_facts(&mut tx, &maps, changes).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    async fn locations(&self) -> Result<Vec<Location>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<LocationRow> =
+            sqlx::query_as("SELECT code, name, city, kind FROM locations ORDER BY code").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows.into_iter().map(Location::try_from).collect()
+    }
+
+    async fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<SupplierRow> = sqlx::query_as(
+            "SELECT code, name, lead_time_mean, lead_time_sd, moq, order_days FROM suppliers ORDER BY code",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Supplier::try_from).collect()
+    }
+
+    async fn products(&self) -> Result<Vec<Product>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<ProductRow> = sqlx::query_as(PRODUCT_QUERY).fetch_all(&mut *tx).await?;
+        let barcodes: Vec<(i64, String)> =
+            sqlx::query_as("SELECT product_id, barcode FROM product_barcodes").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        products_from_rows(rows, barcodes)
+    }
+
+    async fn sales_lines(
+        &self,
+        store: &LocationCode,
+        product: &ProductCode,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SalesLine>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<SalesRow> = sqlx::query_as(
+            "SELECT s.line_key, l.code AS store, p.code AS product, s.sold_at, s.quantity, s.amount_minor, s.currency,
+                    s.rate_micros
+             FROM sales s JOIN locations l ON l.id = s.store_id JOIN products p ON p.id = s.product_id
+             WHERE l.code = $1 AND p.code = $2 AND s.day BETWEEN $3 AND $4
+             ORDER BY s.sold_at, s.line_key",
+        )
+        .bind(store.as_str())
+        .bind(product.as_str())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(SalesLine::try_from).collect()
+    }
+
+    async fn daily_demand(&self, q: &DemandQuery) -> Result<Vec<DailyDemand>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<DemandRow> = sqlx::query_as(
+            "SELECT l.code AS store, p.code AS product, d.day, d.units, d.revenue_usd_cents, d.out_of_stock
+             FROM daily_demand d JOIN locations l ON l.id = d.store_id JOIN products p ON p.id = d.product_id
+             WHERE ($1::text IS NULL OR l.code = $1) AND ($2::text IS NULL OR p.code = $2)
+               AND ($3::date IS NULL OR d.day >= $3) AND ($4::date IS NULL OR d.day <= $4)
+             ORDER BY l.code, p.code, d.day",
+        )
+        .bind(q.store.as_ref().map(|s| s.as_str()))
+        .bind(q.product.as_ref().map(|p| p.as_str()))
+        .bind(q.from)
+        .bind(q.to)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(DailyDemand::try_from).collect()
+    }
+
+    async fn current_stock(&self) -> Result<Vec<StockSnapshot>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<StockRow> = sqlx::query_as(
+            "SELECT DISTINCT ON (l.code, p.code) l.code AS location, p.code AS product, s.day, s.on_hand
+             FROM stock_snapshots s JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
+             ORDER BY l.code, p.code, s.day DESC",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(StockSnapshot::try_from).collect()
+    }
+
+    async fn lots(&self) -> Result<Vec<Lot>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<LotRow> = sqlx::query_as(
+            "SELECT l.code AS location, p.code AS product, t.code, t.quantity, t.received_on, t.expires_on
+             FROM lots t JOIN locations l ON l.id = t.location_id JOIN products p ON p.id = t.product_id
+             WHERE t.quantity > 0 ORDER BY t.expires_on, l.code, p.code, t.code",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Lot::try_from).collect()
+    }
+
+    async fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<OrderLineRow> = sqlx::query_as(
+            "SELECT o.number, s.code AS party, l.code AS destination, o.ordered_on AS start_on, o.expected_on,
+                    p.code AS product, x.quantity
+             FROM purchase_orders o JOIN suppliers s ON s.id = o.supplier_id JOIN locations l ON l.id = o.destination_id
+             JOIN purchase_order_lines x ON x.order_id = o.id JOIN products p ON p.id = x.product_id
+             ORDER BY o.expected_on, o.number, p.code",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        purchase_orders_from_rows(rows)
+    }
+
+    async fn transfers(&self) -> Result<Vec<Transfer>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<OrderLineRow> = sqlx::query_as(
+            "SELECT t.number, f.code AS party, d.code AS destination, t.shipped_on AS start_on, t.expected_on,
+                    p.code AS product, x.quantity
+             FROM transfers t JOIN locations f ON f.id = t.from_id JOIN locations d ON d.id = t.to_id
+             JOIN transfer_lines x ON x.transfer_id = t.id JOIN products p ON p.id = x.product_id
+             ORDER BY t.expected_on, t.number, p.code",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        transfers_from_rows(rows)
+    }
+
+    async fn events(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarEvent>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<EventRow> =
+            sqlx::query_as("SELECT day, name, kind FROM events WHERE day BETWEEN $1 AND $2 ORDER BY day, name")
+                .bind(from)
+                .bind(to)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        rows.into_iter().map(CalendarEvent::try_from).collect()
+    }
+
+    async fn counts(&self) -> Result<TableCounts, StoreError> {
+        let mut tx = self.begin().await?;
+        let c: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM locations), (SELECT count(*) FROM suppliers), (SELECT count(*) FROM products),
+                    (SELECT count(*) FROM product_barcodes), (SELECT count(*) FROM sales),
+                    (SELECT count(*) FROM daily_demand), (SELECT count(*) FROM daily_demand WHERE out_of_stock),
+                    (SELECT count(*) FROM stock_snapshots), (SELECT count(*) FROM lots),
+                    (SELECT count(*) FROM purchase_orders), (SELECT count(*) FROM transfers), (SELECT count(*) FROM events)",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(super::counts_from_tuple(c))
+    }
+
+    async fn record_ingest(&self, run: &IngestRun) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO control.ingest_runs (tenant_id, source, started_at, finished_at, rows_read, rows_written,
+               rows_rejected, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.tenant.id.as_uuid())
+        .bind(&run.source)
+        .bind(run.started_at)
+        .bind(run.finished_at)
+        .bind(i64::try_from(run.rows_read).unwrap_or(i64::MAX))
+        .bind(i64::try_from(run.rows_written).unwrap_or(i64::MAX))
+        .bind(i64::try_from(run.rows_rejected).unwrap_or(i64::MAX))
+        .bind(run.status.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ingest_runs(&self, limit: u32) -> Result<Vec<IngestRun>, StoreError> {
+        let mut tx = self.begin().await?;
+        // No tenant filter here on purpose: row-level security limits the rows to this tenant's.
+        let rows: Vec<IngestRunRow> = sqlx::query_as(
+            "SELECT source, started_at, finished_at, rows_read, rows_written, rows_rejected, status
+             FROM control.ingest_runs ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(IngestRun::try_from).collect()
+    }
 }

@@ -12,7 +12,7 @@ use super::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, TableCounts, TenantStore,
 };
 use async_trait::async_trait;
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
     CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, PurchaseOrder, SalesLine,
     StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Transfer,
@@ -102,7 +102,7 @@ impl Store for SqliteStore {
         let pool = open_file(&self.tenant_file(slug)).await?;
         TENANT_MIGRATOR.run(&pool).await?;
         pool.close().await;
-        let tenant = Tenant { id: TenantId::new_random(), slug: slug.clone(), name: name.trim().to_owned(), created_at: Utc::now() };
+        let tenant = Tenant { id: TenantId::new_random(), slug: slug.clone(), name: name.trim().to_owned(), created_at: Utc::now().trunc_subsecs(6) };
         let inserted = sqlx::query("INSERT INTO tenants (id, slug, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING")
             .bind(tenant.id.to_string())
             .bind(tenant.slug.as_str())
