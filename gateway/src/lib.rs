@@ -1,1 +1,226 @@
-//! placeholder
+//! HTTP: everything outside the process reaches Fluxion through here.
+//!
+//! For now the gateway serves the operational endpoints: `/healthz` (the process is alive) and
+//! `/readyz` (every configured backend answers). The REST API, authentication, WhatsApp webhook,
+//! dashboard and metrics come with later issues.
+//!
+//! The server takes its shutdown signal as a parameter ([`CancellationToken`]): it stops accepting
+//! connections when the token is cancelled and finishes the requests in flight.
+//!
+//! **API boundary:** every error leaves as `{"error":{"code":"…","message":"…"}}` with a stable
+//! code and a message in Spanish and English.
+
+use async_trait::async_trait;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The state of one backend as `/readyz` reports it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BackendStatus {
+    /// "store", "redis" …
+    pub name: String,
+    /// Which implementation ("sqlite", "postgres", "redis").
+    pub kind: String,
+    /// Whether it answered.
+    pub ready: bool,
+    /// How long the check took.
+    pub latency_ms: u64,
+    /// Why it is not ready (never contains secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Something `/readyz` checks. The binary implements it for each configured backend.
+#[async_trait]
+pub trait ReadinessCheck: Send + Sync {
+    /// Name shown in the report.
+    fn name(&self) -> &str;
+    /// Implementation shown in the report.
+    fn kind(&self) -> &str;
+    /// Checks the backend; the error text is shown to operators.
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    checks: Arc<Vec<Box<dyn ReadinessCheck>>>,
+    check_timeout: Duration,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("checks", &self.checks.len()).finish()
+    }
+}
+
+impl AppState {
+    /// State with the given readiness checks, each bounded by `check_timeout`.
+    pub fn new(checks: Vec<Box<dyn ReadinessCheck>>, check_timeout: Duration) -> Self {
+        Self { checks: Arc::new(checks), check_timeout }
+    }
+
+    /// Runs every check concurrently.
+    pub async fn readiness(&self) -> Vec<BackendStatus> {
+        let runs = self.checks.iter().map(|c| async move {
+            let started = Instant::now();
+            let outcome = match tokio::time::timeout(self.check_timeout, c.check()).await {
+                Ok(r) => r,
+                Err(_) => Err(format!("no answer within {} ms", self.check_timeout.as_millis())),
+            };
+            BackendStatus {
+                name: c.name().to_owned(),
+                kind: c.kind().to_owned(),
+                ready: outcome.is_ok(),
+                latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                error: outcome.err(),
+            }
+        });
+        futures_util::future::join_all(runs).await
+    }
+}
+
+/// The error body every endpoint uses.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorDetail {
+    code: &'static str,
+    message: String,
+}
+
+/// An error response with a stable code and a bilingual message.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message_es: &'static str,
+    message_en: &'static str,
+}
+
+impl ApiError {
+    /// No such route.
+    pub fn not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message_es: "No existe esa ruta.",
+            message_en: "There is no such route.",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code, message: format!("{} / {}", self.message_es, self.message_en) },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+}
+
+#[derive(Serialize)]
+struct Ready {
+    status: &'static str,
+    backends: Vec<BackendStatus>,
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let backends = state.readiness().await;
+    let ready = backends.iter().all(|b| b.ready);
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(Ready { status: if ready { "ready" } else { "not_ready" }, backends })).into_response()
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found()
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).fallback(fallback).with_state(state)
+}
+
+/// Serves until `shutdown` is cancelled, then lets requests in flight finish.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    struct Fixed(Result<(), String>);
+
+    #[async_trait]
+    impl ReadinessCheck for Fixed {
+        fn name(&self) -> &str {
+            "store"
+        }
+        fn kind(&self) -> &str {
+            "test"
+        }
+        async fn check(&self) -> Result<(), String> {
+            self.0.clone()
+        }
+    }
+
+    async fn get_json(app: Router, path: &str) -> (StatusCode, serde_json::Value) {
+        let resp = app.oneshot(Request::get(path).body(Body::empty()).expect("valid request")).await.expect("infallible");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).expect("json body"))
+    }
+
+    #[tokio::test]
+    async fn readyz_is_503_when_a_backend_fails() {
+        let state = AppState::new(vec![Box::new(Fixed(Ok(()))), Box::new(Fixed(Err("down".into())))], Duration::from_secs(1));
+        let (status, body) = get_json(router(state), "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["status"], "not_ready");
+        assert_eq!(body["backends"][1]["error"], "down");
+    }
+
+    #[tokio::test]
+    async fn readyz_is_200_when_all_backends_answer() {
+        let state = AppState::new(vec![Box::new(Fixed(Ok(())))], Duration::from_secs(1));
+        let (status, body) = get_json(router(state), "/readyz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "ready");
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_get_the_bilingual_error_body() {
+        let state = AppState::new(vec![], Duration::from_secs(1));
+        let (status, body) = get_json(router(state), "/nada").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"]["code"], "not_found");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("No existe") && m.contains("no such")));
+    }
+}

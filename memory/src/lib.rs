@@ -8,8 +8,10 @@
 //! - [`store`]: the relational store API ([`Store`], [`TenantStore`], [`ChangeSet`]) and its two
 //!   backends, [`store::sqlite`] (embedded default: one file per tenant plus a control file) and
 //!   [`store::postgres`] (schema per tenant, row-level security on shared tables, monthly sales partitions).
+//! - [`redis`]: the connection to a production Redis (readiness for now; bus and queues later).
 //! - `migrations/` (beside `src/`): the SQL of both backends, embedded in the binary and applied on open.
 
+pub mod redis;
 pub mod store;
 
 pub use store::{

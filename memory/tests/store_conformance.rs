@@ -22,6 +22,17 @@ conformance!(tenants_are_created_listed_and_unique, |store: Arc<dyn Store>| asyn
     assert_eq!(store.tenant(&slug("cadena_a")).await.unwrap(), Some(a));
     assert!(matches!(store.scope(&slug("nadie")).await, Err(StoreError::UnknownTenant(_))));
     store.health().await.unwrap();
+    // Deleting a tenant erases it and its data; the slug can then be used again, empty.
+    let b = store.scope(&slug("cadena_b")).await.unwrap();
+    b.apply(&catalog()).await.unwrap();
+    drop(b);
+    store.delete_tenant(&slug("cadena_b")).await.unwrap();
+    assert!(matches!(store.delete_tenant(&slug("cadena_b")).await, Err(StoreError::UnknownTenant(_))));
+    assert!(store.tenant(&slug("cadena_b")).await.unwrap().is_none());
+    store.create_tenant(&slug("cadena_b"), "Cadena B").await.unwrap();
+    let b = store.scope(&slug("cadena_b")).await.unwrap();
+    assert_eq!(b.counts().await.unwrap().locations, 0);
+    assert_eq!(store.scope(&slug("cadena_a")).await.unwrap().counts().await.unwrap().locations, 0);
 });
 
 conformance!(catalog_round_trips_and_upserts, |store: Arc<dyn Store>| async move {

@@ -275,6 +275,9 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Creates a tenant with its own storage (file or schema), migrated and ready.
     async fn create_tenant(&self, slug: &TenantSlug, name: &str) -> Result<Tenant, StoreError>;
 
+    /// Deletes a tenant and all of its data. Errors with [`StoreError::UnknownTenant`] if it does not exist.
+    async fn delete_tenant(&self, slug: &TenantSlug) -> Result<(), StoreError>;
+
     /// Every tenant, by slug.
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
 

@@ -254,6 +254,18 @@ impl Store for PgStore {
         Ok(tenant)
     }
 
+    async fn delete_tenant(&self, slug: &TenantSlug) -> Result<(), StoreError> {
+        let tenant = self.tenant(slug).await?.ok_or_else(|| StoreError::UnknownTenant(slug.clone()))?;
+        let mut tx = self.admin.begin().await?;
+        // Row-level security also binds the admin connection when it is not a superuser.
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(tenant.id.to_string()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM control.ingest_runs WHERE tenant_id = $1").bind(tenant.id.as_uuid()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM control.tenants WHERE id = $1").bind(tenant.id.as_uuid()).execute(&mut *tx).await?;
+        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {} CASCADE", schema_of(slug)))).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM control.tenants ORDER BY slug")
             .fetch_all(&self.app)

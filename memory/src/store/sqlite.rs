@@ -116,6 +116,27 @@ impl Store for SqliteStore {
         Ok(tenant)
     }
 
+    async fn delete_tenant(&self, slug: &TenantSlug) -> Result<(), StoreError> {
+        let deleted = sqlx::query("DELETE FROM tenants WHERE slug = ?").bind(slug.as_str()).execute(&self.control).await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::UnknownTenant(slug.clone()));
+        }
+        let open = self.open.lock().map_err(|_| poisoned())?.remove(slug);
+        if let Some(open) = open {
+            open.pool.close().await;
+        }
+        let file = self.tenant_file(slug);
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", file.display()));
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(StoreError::Io { path: path.display().to_string(), source }),
+            }
+        }
+        Ok(())
+    }
+
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM tenants ORDER BY slug")
             .fetch_all(&self.control)

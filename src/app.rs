@@ -1,0 +1,83 @@
+//! Opening what the settings describe: the store (SQLite or PostgreSQL) and, when configured, Redis.
+
+use crate::settings::Settings;
+use anyhow::Context;
+use async_trait::async_trait;
+use fluxion_gateway::ReadinessCheck;
+use fluxion_memory::redis::RedisConnection;
+use fluxion_memory::{PostgresOptions, Store};
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Opens the configured store: PostgreSQL when `database.url` is set, else SQLite in `data_dir`.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match settings.database_url() {
+        Some(url) => {
+            let password = settings.database.app_password.expose_secret();
+            let options = PostgresOptions {
+                url: url.to_owned(),
+                app_role: settings.database.app_role.clone(),
+                app_password: (!password.is_empty()).then(|| password.to_owned()),
+                max_connections: settings.database.max_connections,
+            };
+            let redacted = crate::settings::redact_url(url);
+            fluxion_memory::open_postgres(&options).await.with_context(|| format!("cannot open PostgreSQL at {redacted}"))
+        }
+        None => fluxion_memory::open_sqlite(&settings.data_dir)
+            .await
+            .with_context(|| format!("cannot open the embedded store in {}", settings.data_dir.display())),
+    }
+}
+
+/// `/readyz` check of the store.
+pub struct StoreCheck(pub Arc<dyn Store>);
+
+#[async_trait]
+impl ReadinessCheck for StoreCheck {
+    fn name(&self) -> &str {
+        "store"
+    }
+    fn kind(&self) -> &str {
+        match self.0.backend() {
+            fluxion_memory::Backend::Sqlite => "sqlite",
+            fluxion_memory::Backend::Postgres => "postgres",
+        }
+    }
+    async fn check(&self) -> Result<(), String> {
+        self.0.health().await.map_err(|e| e.to_string())
+    }
+}
+
+/// `/readyz` check of Redis; connects on first use and reconnects by itself afterwards, so a Redis
+/// that is down at start makes the server not ready rather than unable to start.
+pub struct RedisCheck {
+    url: String,
+    conn: Mutex<Option<RedisConnection>>,
+}
+
+impl RedisCheck {
+    pub fn new(url: &str) -> Self {
+        Self { url: url.to_owned(), conn: Mutex::new(None) }
+    }
+}
+
+#[async_trait]
+impl ReadinessCheck for RedisCheck {
+    fn name(&self) -> &str {
+        "redis"
+    }
+    fn kind(&self) -> &str {
+        "redis"
+    }
+    async fn check(&self) -> Result<(), String> {
+        let mut guard = self.conn.lock().await;
+        if guard.is_none() {
+            *guard = Some(RedisConnection::connect(&self.url).await.map_err(|e| e.to_string())?);
+        }
+        match guard.as_ref() {
+            Some(conn) => conn.ping().await.map_err(|e| e.to_string()),
+            None => Err("not connected".into()),
+        }
+    }
+}

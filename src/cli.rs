@@ -1,0 +1,152 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Fluxion: inventory intelligence for retail chains.
+#[derive(Debug, Parser)]
+#[command(name = "fluxion", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Folder of the embedded data (SQLite files). Default ./fluxion-data.
+    #[arg(long, global = true, env = "FLUXION_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// A settings file (TOML) layered over the defaults of config/fluxion.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print results as JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (/healthz, /readyz) until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Create the demo tenant and load the generated demo chain into it.
+    Demo(DemoArgs),
+    /// Import a CSV file (plain or gzip) into a tenant.
+    Import(ImportArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Print the effective settings, secrets redacted.
+    Config,
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Load the demo chain first if the demo tenant is missing or incomplete.
+    #[arg(long)]
+    pub demo: bool,
+    /// Port to listen on (0 picks a free one and logs it). Overrides server.port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on. Overrides server.host.
+    #[arg(long)]
+    pub host: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Tenant to load the demo into.
+    #[arg(long, default_value = "demo")]
+    pub tenant: String,
+    /// Random seed (default: demo.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of stores (default: demo.stores).
+    #[arg(long)]
+    pub stores: Option<usize>,
+    /// Number of products (default: demo.products).
+    #[arg(long)]
+    pub products: Option<usize>,
+    /// Days of history (default: demo.days).
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Last day of history, YYYY-MM-DD (default: yesterday).
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Load again even if the tenant already holds a complete demo (loading is idempotent).
+    #[arg(long)]
+    pub reload: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds: products, locations (or stores), sales, stock, events. Implied by --preset.
+    #[arg(value_name = "KIND")]
+    pub kind: Option<String>,
+    /// The CSV file (plain or gzip).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The tenant to import into.
+    #[arg(long)]
+    pub tenant: String,
+    /// Create the tenant if it does not exist.
+    #[arg(long)]
+    pub create_tenant: bool,
+    /// A known layout: m5, m5-calendar, store-item, carparts.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Map a field to a column: --map quantity=sales (repeatable).
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub mapping: Vec<String>,
+    /// Commit every good row or nothing: any bad row aborts the whole file.
+    #[arg(long)]
+    pub atomic: bool,
+    /// Create stores and products the file refers to but the tenant lacks.
+    #[arg(long)]
+    pub create_missing: bool,
+    /// Rows per transaction (default: import.batch_size).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Date format: iso (YYYY-MM-DD), mdy (M/D/YYYY), dmy (D/M/YYYY), ym (YYYY-MM).
+    #[arg(long)]
+    pub date_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Create a tenant.
+    Create {
+        /// Short name: a-z, 0-9 and _, starting with a letter.
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants with their row counts.
+    List,
+    /// Delete a tenant and all of its data.
+    Delete {
+        /// The tenant's slug.
+        slug: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Sales ingest throughput (rows per second) into SQLite and PostgreSQL.
+    Ingest {
+        /// Sales lines to ingest.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 50_000)]
+        batch: usize,
+        /// sqlite, postgres or all (postgres needs database.url).
+        #[arg(long, default_value = "all")]
+        backend: String,
+    },
+}

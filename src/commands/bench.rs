@@ -1,0 +1,161 @@
+//! `fluxion bench ingest`: sales ingest throughput into each backend, on synthetic lines.
+
+use crate::cli::BenchCommand;
+use crate::settings::Settings;
+use chrono::{Duration, NaiveDate};
+use fluxion_domain::product::ProductFields;
+use fluxion_domain::{
+    ExchangeRate, LineKey, Location, LocationCode, LocationKind, Money, Product, ProductCode, Quantity, SalesLine,
+    TenantSlug, Unit,
+};
+use fluxion_memory::{ChangeSet, Store};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Instant;
+
+const STORES: usize = 20;
+const PRODUCTS: usize = 500;
+
+#[derive(Debug, Serialize)]
+struct IngestFigures {
+    backend: String,
+    rows: usize,
+    batch: usize,
+    seconds: f64,
+    rows_per_second: f64,
+    reingest_seconds: f64,
+    reingest_rows_per_second: f64,
+}
+
+pub async fn run(settings: &Settings, cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
+    let BenchCommand::Ingest { rows, batch, backend } = cmd;
+    if rows == 0 || batch == 0 {
+        return Err(crate::bad_input("--rows and --batch must be at least 1"));
+    }
+    let (sqlite, postgres) = match backend.as_str() {
+        "sqlite" => (true, false),
+        "postgres" => (false, true),
+        "all" => (true, settings.database_url().is_some()),
+        other => return Err(crate::bad_input(format!("--backend {other:?}: use sqlite, postgres or all"))),
+    };
+    if postgres && settings.database_url().is_none() {
+        return Err(crate::bad_input("the postgres benchmark needs database.url (FLUXION_DATABASE__URL)"));
+    }
+    let catalog = catalog();
+    let lines = sales_lines(rows);
+    let mut figures = Vec::new();
+    if sqlite {
+        let dir = tempfile::tempdir()?;
+        let store = fluxion_memory::open_sqlite(dir.path()).await?;
+        figures.push(measure(store, "sqlite", &catalog, &lines, batch).await?);
+    }
+    if postgres {
+        let store = crate::app::open_store(settings).await?;
+        figures.push(measure(store, "postgres", &catalog, &lines, batch).await?);
+    }
+    if json {
+        super::print_json(&figures)?;
+    } else {
+        for f in &figures {
+            println!(
+                "{:<9} {} rows in batches of {}: {:.2} s = {:.0} rows/s; re-ingest (all duplicates): {:.2} s = {:.0} rows/s",
+                f.backend, f.rows, f.batch, f.seconds, f.rows_per_second, f.reingest_seconds, f.reingest_rows_per_second
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Ingests `lines` into a fresh tenant, twice (the second time every line is a duplicate), then deletes it.
+async fn measure(
+    store: Arc<dyn Store>,
+    backend: &str,
+    catalog: &ChangeSet,
+    lines: &[SalesLine],
+    batch: usize,
+) -> anyhow::Result<IngestFigures> {
+    let slug = TenantSlug::parse(&format!("bench_{}", uuid::Uuid::new_v4().simple()))?;
+    store.create_tenant(&slug, "ingest benchmark").await?;
+    let tenant = store.scope(&slug).await?;
+    tenant.apply(catalog).await?;
+    let mut seconds = [0.0; 2];
+    for pass in &mut seconds {
+        let clock = Instant::now();
+        for chunk in lines.chunks(batch) {
+            tenant.apply(&ChangeSet { sales: chunk.to_vec(), ..ChangeSet::default() }).await?;
+        }
+        *pass = clock.elapsed().as_secs_f64();
+    }
+    let stored = tenant.counts().await?.sales;
+    drop(tenant);
+    store.delete_tenant(&slug).await?;
+    anyhow::ensure!(stored == lines.len() as u64, "{backend}: {stored} lines stored, {} expected", lines.len());
+    Ok(IngestFigures {
+        backend: backend.into(),
+        rows: lines.len(),
+        batch,
+        seconds: seconds[0],
+        rows_per_second: lines.len() as f64 / seconds[0],
+        reingest_seconds: seconds[1],
+        reingest_rows_per_second: lines.len() as f64 / seconds[1],
+    })
+}
+
+fn catalog() -> ChangeSet {
+    let locations = (0..STORES)
+        .map(|s| Location {
+            code: code(&format!("S{s:03}")),
+            name: format!("Store {s}"),
+            city: "Caracas".into(),
+            kind: LocationKind::Store,
+        })
+        .collect();
+    let products = (0..PRODUCTS)
+        .filter_map(|p| {
+            Product::new(ProductFields {
+                code: ProductCode::parse(&format!("P{p:05}")).ok()?,
+                barcodes: vec![],
+                name: format!("Product {p}"),
+                brand: String::new(),
+                category: String::new(),
+                unit: Unit::Each,
+                pack_size: 1,
+                shelf_life_days: None,
+                cost: Money::usd_cents(100),
+                price: Money::usd_cents(130),
+                supplier: None,
+            })
+            .ok()
+        })
+        .collect();
+    ChangeSet { locations, products, ..ChangeSet::default() }
+}
+
+fn code(s: &str) -> LocationCode {
+    // Benchmark codes are short ASCII: parsing cannot fail.
+    LocationCode::parse(s).unwrap_or_else(|_| unreachable!("benchmark location code {s}"))
+}
+
+/// `n` daily sales lines spread over stores × products × days.
+fn sales_lines(n: usize) -> Vec<SalesLine> {
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+    let stores: Vec<LocationCode> = (0..STORES).map(|s| code(&format!("S{s:03}"))).collect();
+    let products: Vec<ProductCode> =
+        (0..PRODUCTS).filter_map(|p| ProductCode::parse(&format!("P{p:05}")).ok()).collect();
+    let series = stores.len() * products.len();
+    (0..n)
+        .filter_map(|i| {
+            let (s, p, d) = (i % stores.len(), (i / stores.len()) % products.len(), i / series);
+            let day = start + Duration::days(d as i64);
+            Some(SalesLine {
+                key: LineKey::parse(&format!("b:{s}:{p}:{d}")).ok()?,
+                store: stores[s].clone(),
+                product: products[p].clone(),
+                sold_at: day.and_hms_opt(20, 0, 0)?,
+                quantity: Quantity::new(1.0 + (i % 7) as f64).ok()?,
+                amount: Money::usd_cents(130 * (1 + (i % 7) as i64)),
+                rate: ExchangeRate::ONE,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,34 @@
+//! One file per command; [`run`] dispatches.
+
+mod bench;
+mod config;
+mod demo;
+mod import;
+mod serve;
+mod tenants;
+
+use crate::cli::{Cli, Command};
+use crate::settings::Settings;
+
+/// Loads settings and logging, then runs the command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref()).map_err(|e| crate::bad_input(format!("{e:#}")))?;
+    if let Some(dir) = &cli.data_dir {
+        settings.data_dir = dir.clone();
+    }
+    crate::telemetry::init(&settings.telemetry).map_err(|e| crate::bad_input(format!("telemetry.filter: {e}")))?;
+    match cli.command {
+        Command::Serve(args) => serve::run(settings, args).await,
+        Command::Demo(args) => demo::run(&settings, &args, cli.json).await.map(|_| ()),
+        Command::Import(args) => import::run(&settings, args, cli.json).await,
+        Command::Tenants(cmd) => tenants::run(&settings, cmd, cli.json).await,
+        Command::Config => config::run(&settings, cli.json),
+        Command::Bench(cmd) => bench::run(&settings, cmd, cli.json).await,
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Typed settings: the embedded defaults of `config/fluxion.toml`, an optional file, `FLUXION_*`
+//! environment variables, then command-line flags.
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The documented defaults, embedded so that the file and the behaviour cannot drift apart.
+const DEFAULTS: &str = include_str!("../config/fluxion.toml");
+
+/// Every setting of the binary.
+#[derive(Debug, Deserialize)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub telemetry: TelemetrySettings,
+    pub import: ImportSettings,
+    pub demo: DemoSettings,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub shutdown_grace_seconds: u64,
+    pub readiness_timeout_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub app_role: String,
+    pub app_password: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RedisSettings {
+    pub url: SecretString,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct TelemetrySettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct ImportSettings {
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct DemoSettings {
+    pub seed: u64,
+    pub stores: usize,
+    pub products: usize,
+    pub days: u32,
+}
+
+impl Settings {
+    /// Loads the settings: defaults, then `file`, then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(file) = file {
+            if !file.exists() {
+                anyhow::bail!("settings file {} does not exist", file.display());
+            }
+            builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("FLUXION")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .with_context(|| match file {
+                Some(f) => format!("invalid settings (file {} or FLUXION_* variables)", f.display()),
+                None => "invalid settings (FLUXION_* variables)".to_owned(),
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.import.batch_size == 0 {
+            anyhow::bail!("import.batch_size must be at least 1");
+        }
+        if self.database.max_connections == 0 {
+            anyhow::bail!("database.max_connections must be at least 1");
+        }
+        if fluxion_domain::TenantSlug::parse(&self.database.app_role).is_err() && !self.database.app_role.is_empty() {
+            // Role names end up in SQL identifiers (quoted), but a plain name keeps operations simple.
+            anyhow::bail!("database.app_role must be a plain lower-case name such as fluxion_app");
+        }
+        Ok(())
+    }
+
+    /// The PostgreSQL URL, when one is configured.
+    pub fn database_url(&self) -> Option<&str> {
+        Some(self.database.url.expose_secret()).filter(|u| !u.trim().is_empty())
+    }
+
+    /// The Redis URL, when one is configured.
+    pub fn redis_url(&self) -> Option<&str> {
+        Some(self.redis.url.expose_secret()).filter(|u| !u.trim().is_empty())
+    }
+
+    /// The effective settings as a TOML-like tree with every secret redacted.
+    pub fn redacted(&self) -> serde_json::Value {
+        let secret_url = |s: &SecretString| redact_url(s.expose_secret());
+        serde_json::json!({
+            "data_dir": self.data_dir,
+            "server": self.server,
+            "database": {
+                "url": secret_url(&self.database.url),
+                "app_role": self.database.app_role,
+                "app_password": if self.database.app_password.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "max_connections": self.database.max_connections,
+            },
+            "redis": { "url": secret_url(&self.redis.url) },
+            "telemetry": self.telemetry,
+            "import": self.import,
+            "demo": self.demo,
+        })
+    }
+}
+
+/// A URL with its password replaced by `[redacted]` (`scheme://user:[redacted]@host/…`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map(|(u, _)| u).unwrap_or(userinfo);
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:[redacted]@{host}{tail}")
+            } else {
+                format!("{scheme}://{user}@{host}{tail}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/fluxion"), "postgres://app:[redacted]@db:5432/fluxion");
+        assert_eq!(redact_url("redis://:pw@127.0.0.1:6379/0"), "redis://:[redacted]@127.0.0.1:6379/0");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(redact_url(""), "");
+    }
+
+    #[test]
+    fn the_documented_defaults_parse_and_run_embedded() {
+        let s: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .expect("config/fluxion.toml is valid");
+        assert_eq!(s.data_dir, PathBuf::from("./fluxion-data"));
+        assert!(s.database_url().is_none() && s.redis_url().is_none(), "no settings means embedded");
+        assert_eq!(s.telemetry.format, LogFormat::Human);
+    }
+}
