@@ -22,7 +22,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
                 max_connections: settings.database.max_connections,
             };
             let redacted = crate::settings::redact_url(url);
-            fluxion_memory::open_postgres(&options).await.with_context(|| format!("cannot open PostgreSQL at {redacted}"))
+            fluxion_memory::open_postgres(&options)
+                .await
+                .with_context(|| format!("cannot open PostgreSQL at {redacted}"))
         }
         None => fluxion_memory::open_sqlite(&settings.data_dir)
             .await

@@ -81,12 +81,10 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// What the file holds: products, locations (or stores), sales, stock, events. Implied by --preset.
-    #[arg(value_name = "KIND")]
-    pub kind: Option<String>,
-    /// The CSV file (plain or gzip).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// `[KIND] FILE`: what the file holds (products, locations, sales, stock, events; implied by
+    /// --preset) and the CSV file itself (plain or gzip).
+    #[arg(value_name = "KIND FILE", num_args = 1..=2, required = true)]
+    pub items: Vec<String>,
     /// The tenant to import into.
     #[arg(long)]
     pub tenant: String,

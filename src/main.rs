@@ -2,12 +2,12 @@
 //! wires the crates together (the composition root); the work itself lives in the crates.
 //!
 //! # Layout
-//! - [`cli`]: the command line (clap).
-//! - [`settings`]: typed settings from `config/fluxion.toml`, a file, `FLUXION_*` variables.
-//! - [`telemetry`]: logging.
-//! - [`app`]: opening the configured backends.
-//! - [`progress`]: progress bars and plain progress lines.
-//! - [`commands`]: one file per command.
+//! - [`cli`] — the command line (clap).
+//! - [`settings`] — typed settings from `config/fluxion.toml`, a file, `FLUXION_*` variables.
+//! - [`telemetry`] — logging.
+//! - [`app`] — opening the configured backends.
+//! - [`progress`] — progress bars and plain progress lines.
+//! - [`commands`] — one file per command.
 //!
 //! Exit codes: 0 success, 2 bad input or usage (the message names what is wrong), 1 other failures.
 

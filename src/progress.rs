@@ -19,9 +19,11 @@ impl Progress {
     pub fn new(label: &str, total: u64) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
-            let style = ProgressStyle::with_template("{msg:>12} [{bar:40}] {percent:>3}% {human_pos}/{human_len} {per_sec} ETA {eta}")
-                .map(|s| s.progress_chars("=> "))
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template(
+                "{msg:>12} [{bar:40}] {percent:>3}% {human_pos}/{human_len} {per_sec} ETA {eta}",
+            )
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar.set_message(label.to_owned());
             bar
@@ -48,7 +50,7 @@ impl Progress {
     }
 
     fn percent(&self) -> u64 {
-        if self.total == 0 { 100 } else { self.done * 100 / self.total }
+        (self.done * 100).checked_div(self.total).unwrap_or(100)
     }
 
     /// Ends the report.

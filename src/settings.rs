@@ -80,18 +80,12 @@ impl Settings {
             builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml));
         }
         builder = builder.add_source(
-            config::Environment::with_prefix("FLUXION")
-                .prefix_separator("_")
-                .separator("__")
-                .try_parsing(true),
+            config::Environment::with_prefix("FLUXION").prefix_separator("_").separator("__").try_parsing(true),
         );
-        let settings: Settings = builder
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .with_context(|| match file {
-                Some(f) => format!("invalid settings (file {} or FLUXION_* variables)", f.display()),
-                None => "invalid settings (FLUXION_* variables)".to_owned(),
-            })?;
+        let settings: Settings = builder.build().and_then(|c| c.try_deserialize()).with_context(|| match file {
+            Some(f) => format!("invalid settings (file {} or FLUXION_* variables)", f.display()),
+            None => "invalid settings (FLUXION_* variables)".to_owned(),
+        })?;
         settings.validate()?;
         Ok(settings)
     }

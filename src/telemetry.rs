@@ -15,7 +15,11 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<()> {
     let registry = tracing_subscriber::registry().with(filter);
     match settings.format {
         LogFormat::Human => registry
-            .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
             .try_init()?,
         LogFormat::Json => registry
             .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_writer(std::io::stderr))

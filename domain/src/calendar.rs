@@ -153,7 +153,8 @@ mod tests {
 
     #[test]
     fn carnaval_2026_is_february_16_and_17() {
-        let days: Vec<_> = venezuelan_holidays(2026).into_iter().filter(|e| e.kind == EventKind::Cultural).map(|e| e.day).collect();
+        let days: Vec<_> =
+            venezuelan_holidays(2026).into_iter().filter(|e| e.kind == EventKind::Cultural).map(|e| e.day).collect();
         assert_eq!(days, vec![d(2026, 2, 16), d(2026, 2, 17)]);
     }
 

@@ -164,7 +164,9 @@ impl Barcode {
         if !(4..=14).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ParseError::new(what, input, "must be 4 to 14 digits"));
         }
-        if matches!(s.len(), 8 | 12 | 13 | 14) && gtin_check_digit(&s[..s.len() - 1]) != s.as_bytes()[s.len() - 1] - b'0' {
+        if matches!(s.len(), 8 | 12 | 13 | 14)
+            && gtin_check_digit(&s[..s.len() - 1]) != s.as_bytes()[s.len() - 1] - b'0'
+        {
             return Err(ParseError::new(what, input, "wrong GTIN check digit"));
         }
         Ok(Self(s.to_owned()))
@@ -186,12 +188,8 @@ impl Barcode {
 
 /// GS1 check digit: weights 3,1,3,… from the rightmost body digit.
 fn gtin_check_digit(body: &str) -> u8 {
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 =
+        body.bytes().rev().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 }).sum();
     // The result is below 10, so the cast cannot truncate.
     ((10 - sum % 10) % 10) as u8
 }

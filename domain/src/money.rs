@@ -78,10 +78,8 @@ fn parse_fixed(what: &'static str, input: &str, scale: u32) -> Result<i64, Parse
     for _ in frac_part.len()..scale as usize {
         frac_value *= 10;
     }
-    let magnitude = int_value
-        .checked_mul(10_i64.pow(scale))
-        .and_then(|v| v.checked_add(frac_value))
-        .ok_or_else(too_big)?;
+    let magnitude =
+        int_value.checked_mul(10_i64.pow(scale)).and_then(|v| v.checked_add(frac_value)).ok_or_else(too_big)?;
     Ok(if negative { -magnitude } else { magnitude })
 }
 

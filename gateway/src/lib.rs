@@ -192,7 +192,8 @@ mod tests {
     }
 
     async fn get_json(app: Router, path: &str) -> (StatusCode, serde_json::Value) {
-        let resp = app.oneshot(Request::get(path).body(Body::empty()).expect("valid request")).await.expect("infallible");
+        let resp =
+            app.oneshot(Request::get(path).body(Body::empty()).expect("valid request")).await.expect("infallible");
         let status = resp.status();
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
         (status, serde_json::from_slice(&bytes).expect("json body"))
@@ -200,7 +201,8 @@ mod tests {
 
     #[tokio::test]
     async fn readyz_is_503_when_a_backend_fails() {
-        let state = AppState::new(vec![Box::new(Fixed(Ok(()))), Box::new(Fixed(Err("down".into())))], Duration::from_secs(1));
+        let state =
+            AppState::new(vec![Box::new(Fixed(Ok(()))), Box::new(Fixed(Err("down".into())))], Duration::from_secs(1));
         let (status, body) = get_json(router(state), "/readyz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["status"], "not_ready");

@@ -14,8 +14,8 @@
 pub mod redis;
 pub mod store;
 
+pub use store::postgres::PostgresOptions;
 pub use store::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, TableCounts,
     TenantStore, open_postgres, open_sqlite,
 };
-pub use store::postgres::PostgresOptions;

@@ -4,7 +4,6 @@
 
 mod support;
 
-use fluxion_domain::*;
 use fluxion_memory::{ChangeSet, IngestRun, IngestStatus};
 use sqlx::Connection;
 use support::*;
@@ -36,15 +35,20 @@ async fn app_role_is_bound_by_row_level_security_and_settings_do_not_leak() {
     let opts: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
     let mut app = sqlx::PgConnection::connect_with(&opts.username("fluxion_app")).await.unwrap();
     let (superuser, bypass): (bool, bool) =
-        sqlx::query_as("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").fetch_one(&mut app).await.unwrap();
+        sqlx::query_as("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            .fetch_one(&mut app)
+            .await
+            .unwrap();
     assert!(!superuser && !bypass, "the application role must be subject to row-level security");
 
-    let no_tenant: i64 = sqlx::query_scalar("SELECT count(*) FROM control.ingest_runs").fetch_one(&mut app).await.unwrap();
+    let no_tenant: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM control.ingest_runs").fetch_one(&mut app).await.unwrap();
     assert_eq!(no_tenant, 0, "without a tenant in the transaction no shared row is visible");
 
     let mut tx = app.begin().await.unwrap();
     sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(a.id.to_string()).execute(&mut *tx).await.unwrap();
-    let sources: Vec<String> = sqlx::query_scalar("SELECT source FROM control.ingest_runs").fetch_all(&mut *tx).await.unwrap();
+    let sources: Vec<String> =
+        sqlx::query_scalar("SELECT source FROM control.ingest_runs").fetch_all(&mut *tx).await.unwrap();
     assert_eq!(sources, vec!["a"], "tenant A sees only its rows, even with no WHERE clause");
     let forged = sqlx::query(
         "INSERT INTO control.ingest_runs (tenant_id, source, started_at, finished_at, rows_read, rows_written, rows_rejected, status)
@@ -57,8 +61,10 @@ async fn app_role_is_bound_by_row_level_security_and_settings_do_not_leak() {
     drop(tx);
 
     // After the transaction, the setting is gone from the connection.
-    let after: Option<String> =
-        sqlx::query_scalar("SELECT NULLIF(current_setting('app.tenant_id', true), '')").fetch_one(&mut app).await.unwrap();
+    let after: Option<String> = sqlx::query_scalar("SELECT NULLIF(current_setting('app.tenant_id', true), '')")
+        .fetch_one(&mut app)
+        .await
+        .unwrap();
     assert_eq!(after, None);
 
     // The store's own pooled connections keep no tenant search_path between uses.
@@ -101,7 +107,8 @@ async fn sales_are_stored_in_monthly_partitions() {
     assert_eq!(names.first(), Some(&"sales_y2025m01"));
     assert_eq!(names.last(), Some(&"sales_y2026m02"));
     assert_eq!(names.len(), 14);
-    let in_january: i64 = sqlx::query_scalar("SELECT count(*) FROM t_t.sales_y2025m01").fetch_one(&mut admin).await.unwrap();
+    let in_january: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM t_t.sales_y2025m01").fetch_one(&mut admin).await.unwrap();
     assert!(in_january > 0);
     admin.close().await.unwrap();
     t.finish().await;

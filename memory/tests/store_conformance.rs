@@ -212,7 +212,8 @@ conformance!(stockout_snapshots_mark_censored_days, |store: Arc<dyn Store>| asyn
     .unwrap();
     let q = DemandQuery { product: Some(sku("ARR-001")), ..DemandQuery::default() };
     let demand = t.daily_demand(&q).await.unwrap();
-    let marks: Vec<_> = demand.iter().map(|d| (d.store.to_string(), d.day.to_string(), d.units, d.out_of_stock)).collect();
+    let marks: Vec<_> =
+        demand.iter().map(|d| (d.store.to_string(), d.day.to_string(), d.units, d.out_of_stock)).collect();
     assert_eq!(
         marks,
         vec![("CCS-01".into(), "2025-05-01".into(), 4.0, true), ("CCS-01".into(), "2025-05-02".into(), 0.0, true)],
@@ -252,8 +253,15 @@ conformance!(lots_orders_transfers_and_events_round_trip, |store: Arc<dyn Store>
         vec![line("HAR-001", 240.0), line("ARR-001", 120.0)],
     )
     .unwrap();
-    let tr = Transfer::new(number("TR-7"), loc("CD-01"), loc("MCBO-01"), day("2025-07-02"), day("2025-07-04"), vec![line("ACE-001", 36.0)])
-        .unwrap();
+    let tr = Transfer::new(
+        number("TR-7"),
+        loc("CD-01"),
+        loc("MCBO-01"),
+        day("2025-07-02"),
+        day("2025-07-04"),
+        vec![line("ACE-001", 36.0)],
+    )
+    .unwrap();
     let ev = CalendarEvent { day: day("2025-03-03"), name: "Lunes de Carnaval".into(), kind: EventKind::Cultural };
     let batch = ChangeSet {
         lots: vec![lot.clone()],
@@ -268,7 +276,11 @@ conformance!(lots_orders_transfers_and_events_round_trip, |store: Arc<dyn Store>
     let mut po_back = t.purchase_orders().await.unwrap();
     assert_eq!(po_back.len(), 1);
     let po_back = po_back.remove(0);
-    assert_eq!((po_back.number(), po_back.lines().len()), (po.number(), 2), "re-applying an order does not double its lines");
+    assert_eq!(
+        (po_back.number(), po_back.lines().len()),
+        (po.number(), 2),
+        "re-applying an order does not double its lines"
+    );
     assert_eq!(t.transfers().await.unwrap(), vec![tr]);
     assert_eq!(t.events(day("2025-01-01"), day("2025-12-31")).await.unwrap(), vec![ev]);
     assert!(t.events(day("2026-01-01"), day("2026-12-31")).await.unwrap().is_empty());

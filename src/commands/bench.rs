@@ -59,7 +59,13 @@ pub async fn run(settings: &Settings, cmd: BenchCommand, json: bool) -> anyhow::
         for f in &figures {
             println!(
                 "{:<9} {} rows in batches of {}: {:.2} s = {:.0} rows/s; re-ingest (all duplicates): {:.2} s = {:.0} rows/s",
-                f.backend, f.rows, f.batch, f.seconds, f.rows_per_second, f.reingest_seconds, f.reingest_rows_per_second
+                f.backend,
+                f.rows,
+                f.batch,
+                f.seconds,
+                f.rows_per_second,
+                f.reingest_seconds,
+                f.reingest_rows_per_second
             );
         }
     }

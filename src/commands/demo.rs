@@ -34,10 +34,7 @@ pub async fn run(settings: &Settings, args: &DemoArgs, json: bool) -> anyhow::Re
     if json {
         super::print_json(&report)?;
     } else if report.skipped {
-        println!(
-            "El tenant {} ya tiene la cadena demo completa; use --reload para cargarla de nuevo.",
-            report.tenant
-        );
+        println!("El tenant {} ya tiene la cadena demo completa; use --reload para cargarla de nuevo.", report.tenant);
     } else {
         let c = &report.counts;
         println!("Cadena demo cargada en el tenant {} ({DEMO_CHAIN_NAME}).", report.tenant);
@@ -59,7 +56,12 @@ pub async fn run(settings: &Settings, args: &DemoArgs, json: bool) -> anyhow::Re
 
 /// Loads the demo into `args.tenant`, creating it if missing. Unless `args.reload`, a tenant that
 /// already holds a complete demo is left as it is. `progress` draws a progress bar or lines.
-pub async fn load(settings: &Settings, store: &dyn Store, args: &DemoArgs, progress: bool) -> anyhow::Result<DemoReport> {
+pub async fn load(
+    settings: &Settings,
+    store: &dyn Store,
+    args: &DemoArgs,
+    progress: bool,
+) -> anyhow::Result<DemoReport> {
     let slug = TenantSlug::parse(&args.tenant)?;
     let end = match &args.end {
         Some(text) => Some(
@@ -82,7 +84,8 @@ pub async fn load(settings: &Settings, store: &dyn Store, args: &DemoArgs, progr
         None => store.create_tenant(&slug, DEMO_CHAIN_NAME).await?,
     };
     let scoped = store.scope(&tenant.slug).await?;
-    let loaded = scoped.ingest_runs(50).await?.iter().any(|r| r.source == DEMO_SOURCE && r.status == IngestStatus::Complete);
+    let loaded =
+        scoped.ingest_runs(50).await?.iter().any(|r| r.source == DEMO_SOURCE && r.status == IngestStatus::Complete);
     if loaded && !args.reload {
         tracing::info!(tenant = %slug, "demo chain already loaded");
         return Ok(DemoReport {

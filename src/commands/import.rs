@@ -6,9 +6,15 @@ use crate::settings::Settings;
 use fluxion_connectors::csv::{DateFormat, ImportKind, ImportOptions, ImportReport, Preset, parse_map_arg};
 use fluxion_domain::TenantSlug;
 use fluxion_memory::IngestStatus;
+use std::path::PathBuf;
 
 pub async fn run(settings: &Settings, args: ImportArgs, json: bool) -> anyhow::Result<()> {
-    let mut options = match (&args.preset, &args.kind) {
+    let (kind, file) = match args.items.as_slice() {
+        [file] => (None, PathBuf::from(file)),
+        [kind, file] => (Some(kind.clone()), PathBuf::from(file)),
+        _ => return Err(crate::bad_input("give the file to import, optionally preceded by its kind")),
+    };
+    let mut options = match (&args.preset, &kind) {
         (Some(p), kind) => {
             let preset: Preset = p.parse()?;
             let options = preset.options();
@@ -36,11 +42,13 @@ pub async fn run(settings: &Settings, args: ImportArgs, json: bool) -> anyhow::R
     }
     options.atomic |= args.atomic;
     options.create_missing |= args.create_missing;
-    options.batch_size = args.batch_size.unwrap_or(if args.preset.is_some() && options.batch_size != ImportOptions::DEFAULT_BATCH_SIZE {
-        options.batch_size
-    } else {
-        settings.import.batch_size
-    });
+    options.batch_size = args.batch_size.unwrap_or(
+        if args.preset.is_some() && options.batch_size != ImportOptions::DEFAULT_BATCH_SIZE {
+            options.batch_size
+        } else {
+            settings.import.batch_size
+        },
+    );
     if options.batch_size == 0 {
         return Err(crate::bad_input("--batch-size must be at least 1"));
     }
@@ -55,11 +63,11 @@ pub async fn run(settings: &Settings, args: ImportArgs, json: bool) -> anyhow::R
     }
     let tenant = store.scope(&slug).await?;
 
-    let total = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
-    let label = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let total = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut bar = Progress::new(&label, total);
-    let report = fluxion_connectors::csv::import_file(&*tenant, &args.file, &options, &mut |p| bar.set(p.bytes_read))
-        .await?;
+    let report =
+        fluxion_connectors::csv::import_file(&*tenant, &file, &options, &mut |p| bar.set(p.bytes_read)).await?;
     bar.finish();
 
     if json {
@@ -72,10 +80,7 @@ pub async fn run(settings: &Settings, args: ImportArgs, json: bool) -> anyhow::R
             IngestStatus::Failed => "nothing was imported",
             _ => "the good rows were imported",
         };
-        return Err(crate::bad_input(format!(
-            "{}: {} row(s) refused; {outcome}",
-            report.file, report.rows_rejected
-        )));
+        return Err(crate::bad_input(format!("{}: {} row(s) refused; {outcome}", report.file, report.rows_rejected)));
     }
     Ok(())
 }

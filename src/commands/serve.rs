@@ -50,7 +50,9 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.context("server task")?.context("server")?,
-        Err(_) => tracing::warn!(grace_seconds = grace.as_secs(), "requests still in flight after the grace period; stopping"),
+        Err(_) => {
+            tracing::warn!(grace_seconds = grace.as_secs(), "requests still in flight after the grace period; stopping")
+        }
     }
     tracing::info!("stopped");
     Ok(())

@@ -181,7 +181,7 @@ const FAMILIES: &[Family] = &[
         pattern: "Pasta {b} {v} {s}",
         category: "Pastas",
         festive: 0.1,
-        popularity: 7.0,
+        popularity: 10.0,
         price: 1.55,
         margin: (0.15, 0.22),
         brands: &[
@@ -278,7 +278,11 @@ const FAMILIES: &[Family] = &[
             b("Hit", "HIT", "PEPSI", 0.07, 0.92),
             b("7Up", "7UP", "PEPSI", 0.06, 0.95),
         ],
-        sizes: &[s("2 L", "2L", 1.0, 0.4, 6), s("1,5 L", "1500ML", 0.8, 0.3, 6), s("lata 355 ml", "355ML", 0.35, 0.3, 24)],
+        sizes: &[
+            s("2 L", "2L", 1.0, 0.4, 6),
+            s("1,5 L", "1500ML", 0.8, 0.3, 6),
+            s("lata 355 ml", "355ML", 0.35, 0.3, 24),
+        ],
         ..BASE
     },
     Family {
@@ -333,7 +337,6 @@ const FAMILIES: &[Family] = &[
             v("de mano", "MAN", 0.15),
             v("guayanés", "GUA", 0.12),
         ],
-        ..BASE
     },
     Family {
         code: "MAL",
@@ -345,7 +348,11 @@ const FAMILIES: &[Family] = &[
         price: 0.85,
         margin: (0.18, 0.25),
         brands: &[b("Maltín Polar", "MPO", "CERVPOLAR", 1.0, 1.0)],
-        sizes: &[s("lata 355 ml", "355ML", 1.0, 0.45, 24), s("250 ml", "250ML", 0.75, 0.3, 36), s("1,5 L", "1500ML", 2.8, 0.25, 6)],
+        sizes: &[
+            s("lata 355 ml", "355ML", 1.0, 0.45, 24),
+            s("250 ml", "250ML", 0.75, 0.3, 36),
+            s("1,5 L", "1500ML", 2.8, 0.25, 6),
+        ],
         ..BASE
     },
     Family {
@@ -390,7 +397,11 @@ const FAMILIES: &[Family] = &[
         price: 3.3,
         margin: (0.18, 0.28),
         brands: &[b("Mavesa", "MAV", "MAVESA", 0.6, 1.0), b("Kraft", "KRA", "HEINZ", 0.4, 1.1)],
-        sizes: &[s("445 g", "445G", 1.0, 0.5, 12), s("175 g", "175G", 0.45, 0.3, 24), s("910 g", "910G", 1.85, 0.2, 12)],
+        sizes: &[
+            s("445 g", "445G", 1.0, 0.5, 12),
+            s("175 g", "175G", 0.45, 0.3, 24),
+            s("910 g", "910G", 1.85, 0.2, 12),
+        ],
         ..BASE
     },
     Family {
@@ -417,7 +428,7 @@ const FAMILIES: &[Family] = &[
         pattern: "Harina de trigo {b} {v} {s}",
         category: "Harinas",
         festive: 0.7,
-        popularity: 3.0,
+        popularity: 2.0,
         price: 1.45,
         margin: (0.15, 0.22),
         brands: &[b("Robin Hood", "RHO", "MONACA", 0.6, 1.0), b("Juana", "JUA", "MONACA", 0.25, 0.95), OWN],
@@ -482,7 +493,6 @@ const FAMILIES: &[Family] = &[
             v("Tocineta", "TOC", 0.15),
             v("Mortadela", "MOR", 0.1),
         ],
-        ..BASE
     },
     Family {
         code: "POL",
@@ -498,7 +508,6 @@ const FAMILIES: &[Family] = &[
         brands: &[b("Los Samanes", "SAM", "SAMANES", 1.0, 1.0)],
         sizes: &[s("por kg", "KG", 1.0, 1.0, 10)],
         variants: &[v("entero", "ENT", 0.5), v("pechuga", "PEC", 0.3), v("muslos", "MUS", 0.2)],
-        ..BASE
     },
     Family {
         code: "RES",
@@ -513,8 +522,12 @@ const FAMILIES: &[Family] = &[
         margin: (0.18, 0.28),
         brands: &[b("", "", "FRIGO", 1.0, 1.0)],
         sizes: &[s("por kg", "KG", 1.0, 1.0, 10)],
-        variants: &[v("molida", "MOL", 0.4), v("bistec", "BIS", 0.3), v("costilla", "COS", 0.15), v("lagarto", "LAG", 0.15)],
-        ..BASE
+        variants: &[
+            v("molida", "MOL", 0.4),
+            v("bistec", "BIS", 0.3),
+            v("costilla", "COS", 0.15),
+            v("lagarto", "LAG", 0.15),
+        ],
     },
     Family {
         code: "PER",
@@ -552,7 +565,6 @@ const FAMILIES: &[Family] = &[
             v("Piña", "PINA", 0.1),
             v("Aguacate", "AGUACATE", 0.1),
         ],
-        ..BASE
     },
     Family {
         code: "VER",
@@ -576,7 +588,6 @@ const FAMILIES: &[Family] = &[
             v("Pimentón", "PIMENTON", 0.1),
             v("Ají dulce", "AJI", 0.05),
         ],
-        ..BASE
     },
     Family {
         code: "PHI",
@@ -596,7 +607,7 @@ const FAMILIES: &[Family] = &[
         pattern: "Jabón {v} {b} {s}",
         category: "Cuidado del hogar",
         profile: Profile::Household,
-        popularity: 3.0,
+        popularity: 2.0,
         price: 1.0,
         margin: (0.2, 0.3),
         brands: &[b("Las Llaves", "LLA", "DCV", 0.7, 1.0), OWN],
@@ -722,7 +733,7 @@ const FAMILIES: &[Family] = &[
         profile: Profile::Fresh,
         festive: 0.2,
         shelf_life: 30,
-        popularity: 1.5,
+        popularity: 0.7,
         price: 2.8,
         margin: (0.2, 0.3),
         brands: &[b("Los Andes", "LAN", "LOSANDES", 1.0, 1.0)],
@@ -820,7 +831,7 @@ const FAMILIES: &[Family] = &[
         code: "SAL",
         pattern: "Sal {b} {s}",
         category: "Despensa",
-        popularity: 2.0,
+        popularity: 0.8,
         price: 0.6,
         margin: (0.2, 0.3),
         brands: &[b("La Cosecha", "LCO", "DCV", 1.0, 1.0)],
@@ -1121,7 +1132,15 @@ const FRI: u8 = 1 << 4;
 const SAT: u8 = 1 << 5;
 const SUN: u8 = 1 << 6;
 
-const fn sup(code: &'static str, name: &'static str, lead: (f64, f64), moq: u32, days: u8, fail: f64, outages: f64) -> SupplierDef {
+const fn sup(
+    code: &'static str,
+    name: &'static str,
+    lead: (f64, f64),
+    moq: u32,
+    days: u8,
+    fail: f64,
+    outages: f64,
+) -> SupplierDef {
     SupplierDef { code, name, lead_mean: lead.0, lead_sd: lead.1, moq, order_days: days, fail, outages }
 }
 
@@ -1433,14 +1452,13 @@ fn build_products(config: &DemoConfig, suppliers: &[SupplierSpec]) -> Vec<Produc
     let jitter: Vec<f64> = (0..chosen.len())
         .map(|i| {
             let mut rng = sub_rng(config.seed, Tag::Product, &[i as u64]);
-            (rng.random_range(-0.6..0.6f64)).exp()
+            (rng.random_range(-0.35..0.35f64)).exp()
         })
         .collect();
     let score = |i: usize| {
         let (combo, edition) = chosen[i];
-        let edition_weight = edition.map_or(1.0, |e| {
-            0.12 / f64::from(e.multiple).sqrt() * if e.origin == 0 { 1.0 } else { 0.5 }
-        });
+        let edition_weight =
+            edition.map_or(1.0, |e| 0.12 / f64::from(e.multiple).sqrt() * if e.origin == 0 { 1.0 } else { 0.5 });
         combo.score * edition_weight * jitter[i]
     };
     let mut order: Vec<usize> = (0..chosen.len()).collect();
@@ -1489,7 +1507,8 @@ fn product_spec(
             if e.multiple > 1 {
                 name.push_str(&format!(" pack x{}", e.multiple));
             }
-            edition_code = if e.multiple > 1 { format!("{origin_code}X{}", e.multiple) } else { origin_code.to_owned() };
+            edition_code =
+                if e.multiple > 1 { format!("{origin_code}X{}", e.multiple) } else { origin_code.to_owned() };
             code_parts.push(&edition_code);
             (e.multiple, origin_price)
         }
@@ -1548,6 +1567,7 @@ fn product_spec(
         festive: family.festive,
         scale,
         pack: i64::from(pack) * scale,
+        // The supplier's minimum per line, but never less than a case nor more than four.
         moq: (moq_units * scale).min(i64::from(pack) * scale * 4).max(i64::from(pack) * scale),
         shelf_life,
         price_cents,

@@ -536,9 +536,8 @@ fn state_batch(config: &DemoConfig, world: &World, ends: &[SeriesEnd]) -> Change
             .map(|&(_, p)| {
                 let spec = &catalog.products[p];
                 let series = &ends[s * products + p];
-                let wanted = (series.reorder_point as f64 + 7.0 * series.recent_rate * spec.scale as f64
-                    - series.on_hand as f64)
-                    / spec.scale as f64;
+                // About a week of the store's sales, less what it still has.
+                let wanted = 7.0 * series.recent_rate - series.on_hand as f64 / spec.scale as f64;
                 let pack = f64::from(spec.product.pack_size());
                 OrderLine {
                     product: spec.product.code().clone(),

@@ -103,12 +103,8 @@ pub(crate) struct World {
 impl World {
     /// Draws the suppliers' outage windows and assembles the world.
     pub(crate) fn new(seed: u64, days: usize, catalog: Catalog, calendar: Calendar, promos: Vec<Promo>) -> Self {
-        let outages = catalog
-            .suppliers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| outage_windows(seed, i, s, calendar.len()))
-            .collect();
+        let outages =
+            catalog.suppliers.iter().enumerate().map(|(i, s)| outage_windows(seed, i, s, calendar.len())).collect();
         Self { seed, days, catalog, calendar, promos, outages }
     }
 
@@ -318,12 +314,20 @@ impl World {
 }
 
 /// Expected demand (units, or kg) of a series for every calendar day.
-fn fill_lambda(lambda: &mut Vec<f64>, spec: &ProductSpec, size: f64, calendar: &Calendar, promos: &[Promo], days: usize) {
+fn fill_lambda(
+    lambda: &mut Vec<f64>,
+    spec: &ProductSpec,
+    size: f64,
+    calendar: &Calendar,
+    promos: &[Promo],
+    days: usize,
+) {
     let base = spec.rate * size;
     let profile = &calendar.profile_mult[spec.profile.index()];
     lambda.clear();
     lambda.extend((0..calendar.len()).map(|t| {
-        let years_to_end = (t as f64 - days as f64) / 365.0;
+        // Trends run for at most three years back, so a ten-year history does not start at a trickle.
+        let years_to_end = ((t as f64 - days as f64) / 365.0).max(-3.0);
         let festive = 1.0 + spec.festive * calendar.festive_ramp[t];
         base * profile[t] * festive * (spec.trend * years_to_end).exp()
     }));

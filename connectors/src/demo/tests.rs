@@ -4,8 +4,8 @@
 //! Most tests share one small chain (3 stores, 60 products, 400 days to 2026-11-27: a December, a
 //! Semana Santa and thirteen months of quincenas), generated once.
 
-use super::*;
 use super::simulate::Scratch;
+use super::*;
 use chrono::Datelike;
 use fluxion_domain::calendar::is_last_day_of_month;
 use fluxion_domain::{Barcode, LocationCode, LocationKind, Product, ProductCode, product::ProductFields};
@@ -74,9 +74,14 @@ fn config_validation_refuses_silly_sizes() {
     let end = day(2026, 11, 27);
     assert!(DemoConfig::default().validate().is_ok());
     assert_eq!(DemoConfig::default().end, end);
-    for (stores, products, days) in [(0, 400, 730), (61, 400, 730), (6, 9, 730), (6, 5001, 730), (6, 400, 59), (6, 400, 3651)] {
+    for (stores, products, days) in
+        [(0, 400, 730), (61, 400, 730), (6, 9, 730), (6, 5001, 730), (6, 400, 59), (6, 400, 3651)]
+    {
         let refused = DemoConfig::new(1, stores, products, days, end);
-        assert!(matches!(refused, Err(DemoConfigError::OutOfRange { .. })), "{stores}/{products}/{days} must be refused");
+        assert!(
+            matches!(refused, Err(DemoConfigError::OutOfRange { .. })),
+            "{stores}/{products}/{days} must be refused"
+        );
     }
     let err = DemoConfig::new(1, 0, 400, 730, end).expect_err("no stores");
     assert_eq!(err.to_string(), "the demo's number of stores must be between 1 and 60, not 0");
@@ -156,7 +161,8 @@ fn catalog_has_recognisable_venezuelan_staples_stores_and_suppliers() {
     assert_eq!(catalog.locations.iter().filter(|l| l.kind == LocationKind::Store).count(), 6);
     assert_eq!(catalog.locations.iter().filter(|l| l.kind == LocationKind::Warehouse).count(), 1);
     let suppliers: HashSet<&str> = catalog.suppliers.iter().map(|s| s.name.as_str()).collect();
-    for wanted in ["Alimentos Polar", "Cargill de Venezuela", "Nestlé Venezuela", "Mavesa", "Plumrose Latinoamericana"] {
+    for wanted in ["Alimentos Polar", "Cargill de Venezuela", "Nestlé Venezuela", "Mavesa", "Plumrose Latinoamericana"]
+    {
         assert!(suppliers.contains(wanted), "{wanted} missing");
     }
     let queso = catalog.products.iter().find(|p| p.name() == "Queso blanco duro por kg").expect("queso");
@@ -244,8 +250,14 @@ fn every_row_passes_its_domain_constructor() {
         assert!(o.lines().iter().all(|l| l.quantity.get() > 0.0));
     }
     for t in &state.transfers {
-        let rebuilt =
-            Transfer::new(t.number().clone(), t.from().clone(), t.to().clone(), t.shipped_on(), t.expected_on(), t.lines().to_vec());
+        let rebuilt = Transfer::new(
+            t.number().clone(),
+            t.from().clone(),
+            t.to().clone(),
+            t.shipped_on(),
+            t.expected_on(),
+            t.lines().to_vec(),
+        );
         assert_eq!(rebuilt.as_ref(), Ok(t));
     }
 }
@@ -303,7 +315,9 @@ fn quincena_days_sell_clearly_more_than_mid_fortnight_days() {
     let paydays: Vec<NaiveDate> = dates.iter().copied().filter(|d| d.day() == 15 || is_last_day_of_month(*d)).collect();
     let mid: Vec<NaiveDate> = dates.iter().copied().filter(|d| matches!(d.day(), 8..=11 | 22..=25)).collect();
     for units in fixture.daily_units().values() {
-        let mean = |days: &[NaiveDate]| days.iter().map(|d| units.get(d).copied().unwrap_or(0.0)).sum::<f64>() / days.len() as f64;
+        let mean = |days: &[NaiveDate]| {
+            days.iter().map(|d| units.get(d).copied().unwrap_or(0.0)).sum::<f64>() / days.len() as f64
+        };
         let (p, m) = (mean(&paydays), mean(&mid));
         payday_total += p;
         mid_total += m;
@@ -313,7 +327,6 @@ fn quincena_days_sell_clearly_more_than_mid_fortnight_days() {
     }
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
-    println!("STAT quincena chain {:.3} median {median:.3} n {}", payday_total / mid_total, ratios.len());
     assert!(payday_total / mid_total > 1.25, "chain-wide payday lift {}", payday_total / mid_total);
     assert!(median > 1.2, "median per-SKU payday lift {median}");
 }
@@ -331,7 +344,6 @@ fn second_half_of_december_sells_more_than_november() {
             }
         }
     }
-    println!("STAT december ratio {:.3}", december / november);
     assert!(december > november * 1.15, "December {december:.0}/day vs November {november:.0}/day");
 }
 
@@ -351,7 +363,6 @@ fn some_series_are_intermittent_and_some_are_fast() {
         }
     }
     let share = intermittent as f64 / fixture.series_count() as f64;
-    println!("STAT intermittent {share:.3} fast {fast}");
     assert!(share >= 0.2, "intermittent share {share:.2} (ADI > 1.32)");
     assert!(fast >= 5, "{fast} series sell more than 50 a day");
 }
@@ -376,9 +387,10 @@ fn stockout_spells_exist_and_nothing_sells_from_an_empty_shelf() {
     let mut scratch = Scratch::default();
     let (mut spells, mut inside, mut sold_inside) = (0, 0, 0);
     for ((store, product), mut days) in out {
+        let Some(&store_at) = store_index.get(store) else { continue }; // the distribution centre
         days.sort();
         let mut received: HashMap<NaiveDate, i64> = HashMap::new();
-        world.simulate(store_index[store], product_index[product], &mut scratch, |d| {
+        world.simulate(store_at, product_index[product], &mut scratch, |d| {
             received.insert(world.calendar.dates[d.t], d.received);
         });
         let mut run = 1;
@@ -398,7 +410,6 @@ fn stockout_spells_exist_and_nothing_sells_from_an_empty_shelf() {
             }
         }
     }
-    println!("STAT spells {spells} inside {inside} sold_inside {sold_inside}");
     assert!(spells >= 10, "only {spells} stockout spells of three days or more");
     assert!(sold_inside * 50 < inside, "{sold_inside} of {inside} days inside spells had a delivery that sold out");
     let figures = fixture.chain.figures();
@@ -434,7 +445,13 @@ fn lots_exist_only_for_perishables_and_expire_after_receipt() {
     }
     for s in fixture.stock().filter(|s| s.day == end && shelf.get(&s.product).is_some_and(Option::is_some)) {
         let held = in_lots.get(&(&s.location, &s.product)).copied().unwrap_or(0.0);
-        assert!((held - s.on_hand.get()).abs() < 1e-6, "{} {}: lots {held} vs stock {}", s.location, s.product, s.on_hand.get());
+        assert!(
+            (held - s.on_hand.get()).abs() < 1e-6,
+            "{} {}: lots {held} vs stock {}",
+            s.location,
+            s.product,
+            s.on_hand.get()
+        );
     }
 }
 
@@ -473,15 +490,50 @@ fn bolivar_stores_record_their_sales_at_a_devaluing_rate() {
 }
 
 #[test]
-fn zz_temporary_stats() {
-    let t0 = std::time::Instant::now();
-    let chain = generate(&DemoConfig::default()).expect("valid");
-    let t1 = t0.elapsed();
-    let mut rows = 0;
-    for b in chain.batches() {
-        rows += b.rows();
+fn canned_fish_sells_more_in_semana_santa() {
+    let fixture = fixture();
+    // Easter 2026 is April 5: Holy Week runs from Palm Sunday, March 29, to Saturday, April 4.
+    let holy_week: Vec<NaiveDate> = day(2026, 3, 29).iter_days().take(7).collect();
+    let before: Vec<NaiveDate> = day(2026, 3, 1).iter_days().take(28).collect();
+    let (mut during, mut usual) = (0.0, 0.0);
+    for ((_, product), units) in fixture.daily_units() {
+        if product.as_str().starts_with("SAR-") || product.as_str().starts_with("ATU-") {
+            during += holy_week.iter().map(|d| units.get(d).copied().unwrap_or(0.0)).sum::<f64>() / 7.0;
+            usual += before.iter().map(|d| units.get(d).copied().unwrap_or(0.0)).sum::<f64>() / 28.0;
+        }
     }
-    println!("generate {:?}, all batches {:?}, rows {rows}", t1, t0.elapsed());
-    println!("{:#?}", chain.figures());
-    println!("{:?}", chain.batch_rows());
+    assert!(usual > 0.0, "the small chain carries sardinas and atún");
+    assert!(during > usual * 1.3, "Semana Santa {during:.0}/day vs March {usual:.0}/day");
+}
+
+#[test]
+fn promotions_cut_the_price_and_lift_sales() {
+    let fixture = fixture();
+    let world = &fixture.chain.world;
+    let days = world.days;
+    let mut lines: HashMap<(&str, &str, NaiveDate), &SalesLine> = HashMap::new();
+    for l in fixture.sales() {
+        lines.insert((l.store.as_str(), l.product.as_str(), l.sold_at.date()), l);
+    }
+    let (mut during, mut before, mut checked) = (0.0, 0.0, 0);
+    for promo in world.promos.iter().filter(|p| p.first >= 28 && p.last < days) {
+        let store = world.catalog.stores[promo.store].location.code.as_str();
+        let spec = &world.catalog.products[promo.product];
+        let product = spec.product.code().as_str();
+        let units = |t: usize| lines.get(&(store, product, world.calendar.dates[t])).map_or(0.0, |l| l.quantity.get());
+        let length = (promo.last - promo.first + 1) as f64;
+        during += (promo.first..=promo.last).map(units).sum::<f64>() / length;
+        before += (promo.first - 28..promo.first).map(units).sum::<f64>() / 28.0;
+        let promo_price = (spec.price_cents * (1.0 - f64::from(promo.discount_pct) / 100.0)).round();
+        for t in promo.first..=promo.last {
+            if let Some(l) = lines.get(&(store, product, world.calendar.dates[t]))
+                && l.amount.currency() == Currency::USD
+            {
+                assert_eq!(l.amount.minor(), (promo_price * l.quantity.get()).round() as i64, "{l:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "{checked} promotional USD lines checked");
+    assert!(during > before * 1.5, "promotion days sell {during:.0}/day vs {before:.0}/day before");
 }

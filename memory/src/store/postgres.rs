@@ -18,9 +18,7 @@ use super::rows::{
     DemandRow, EventRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, ProductRow, SalesRow, StockRow,
     SupplierRow, products_from_rows, purchase_orders_from_rows, transfers_from_rows,
 };
-use super::{
-    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, TableCounts, TenantStore,
-};
+use super::{Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, TableCounts, TenantStore};
 use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
@@ -30,7 +28,7 @@ use fluxion_domain::{
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -78,10 +76,11 @@ pub async fn open_postgres(options: &PostgresOptions) -> Result<Arc<dyn Store>, 
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(admin_options.clone())
         .await?;
-    let (current_user, privileged): (String, bool) =
-        sqlx::query_as("SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
-            .fetch_one(&admin)
-            .await?;
+    let (current_user, privileged): (String, bool) = sqlx::query_as(
+        "SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(&admin)
+    .await?;
 
     {
         let mut conn = admin.acquire().await?.detach();
@@ -107,7 +106,8 @@ pub async fn open_postgres(options: &PostgresOptions) -> Result<Arc<dyn Store>, 
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(app_options)
         .await?;
-    let store = PgStore { admin, app, app_role: if privileged && app_role != current_user { Some(app_role) } else { None } };
+    let store =
+        PgStore { admin, app, app_role: if privileged && app_role != current_user { Some(app_role) } else { None } };
     for tenant in store.tenants().await? {
         store.migrate_tenant(&tenant.slug).await?;
     }
@@ -187,7 +187,12 @@ struct TenantRow {
 impl TryFrom<TenantRow> for Tenant {
     type Error = StoreError;
     fn try_from(r: TenantRow) -> Result<Self, StoreError> {
-        Ok(Tenant { id: TenantId::from_uuid(r.id), slug: TenantSlug::parse(&r.slug)?, name: r.name, created_at: r.created_at })
+        Ok(Tenant {
+            id: TenantId::from_uuid(r.id),
+            slug: TenantSlug::parse(&r.slug)?,
+            name: r.name,
+            created_at: r.created_at,
+        })
     }
 }
 
@@ -198,11 +203,13 @@ impl PgStore {
         let mut conn: PgConnection = self.admin.acquire().await?.detach();
         let create = match &self.app_role {
             Some(role) => {
-                sqlx::query_scalar("SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', $1::text, $2::text)")
-                    .bind(&schema)
-                    .bind(role)
-                    .fetch_one(&mut conn)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', $1::text, $2::text)",
+                )
+                .bind(&schema)
+                .bind(role)
+                .fetch_one(&mut conn)
+                .await?
             }
             None => format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
         };
@@ -238,7 +245,12 @@ impl Store for PgStore {
         }
         // The schema exists and is migrated before the tenant is listed.
         self.migrate_tenant(slug).await?;
-        let tenant = Tenant { id: TenantId::new_random(), slug: slug.clone(), name: name.trim().to_owned(), created_at: Utc::now().trunc_subsecs(6) };
+        let tenant = Tenant {
+            id: TenantId::new_random(),
+            slug: slug.clone(),
+            name: name.trim().to_owned(),
+            created_at: Utc::now().trunc_subsecs(6),
+        };
         let inserted = sqlx::query(
             "INSERT INTO control.tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (slug) DO NOTHING",
         )
@@ -258,18 +270,27 @@ impl Store for PgStore {
         let tenant = self.tenant(slug).await?.ok_or_else(|| StoreError::UnknownTenant(slug.clone()))?;
         let mut tx = self.admin.begin().await?;
         // Row-level security also binds the admin connection when it is not a superuser.
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(tenant.id.to_string()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM control.ingest_runs WHERE tenant_id = $1").bind(tenant.id.as_uuid()).execute(&mut *tx).await?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM control.ingest_runs WHERE tenant_id = $1")
+            .bind(tenant.id.as_uuid())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM control.tenants WHERE id = $1").bind(tenant.id.as_uuid()).execute(&mut *tx).await?;
-        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {} CASCADE", schema_of(slug)))).execute(&mut *tx).await?;
+        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {} CASCADE", schema_of(slug))))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM control.tenants ORDER BY slug")
-            .fetch_all(&self.app)
-            .await?;
+        let rows: Vec<TenantRow> =
+            sqlx::query_as("SELECT id, slug, name, created_at FROM control.tenants ORDER BY slug")
+                .fetch_all(&self.app)
+                .await?;
         rows.into_iter().map(Tenant::try_from).collect()
     }
 
@@ -312,8 +333,28 @@ impl PgTenant {
     }
 }
 
+impl PgTenant {
+    /// One attempt at [`TenantStore::apply`]: everything in one transaction.
+    async fn apply_once(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
+        let mut summary = ChangeSummary::default();
+        if changes.is_empty() {
+            return Ok(summary);
+        }
+        let mut tx = self.begin().await?;
+        summary.upserted += write_catalog(&mut tx, changes).await?;
+        let maps = id_maps(&mut tx).await?;
+        let new = write_sales(&mut tx, &maps, &changes.sales).await?;
+        summary.sales_new = new;
+        summary.sales_duplicate = changes.sales.len() as u64 - new;
+        summary.upserted += write_facts(&mut tx, &maps, changes).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+}
+
 async fn id_maps(tx: &mut Tx) -> Result<IdMaps, StoreError> {
-    let locations: Vec<(String, i64, String)> = sqlx::query_as("SELECT code, id, kind FROM locations").fetch_all(&mut **tx).await?;
+    let locations: Vec<(String, i64, String)> =
+        sqlx::query_as("SELECT code, id, kind FROM locations").fetch_all(&mut **tx).await?;
     let products: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM products").fetch_all(&mut **tx).await?;
     let suppliers: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM suppliers").fetch_all(&mut **tx).await?;
     Ok(IdMaps::new(locations, products, suppliers))
@@ -400,10 +441,14 @@ async fn ensure_partitions(tx: &mut Tx, months: &BTreeSet<(i32, u32)>) -> Result
         return Ok(());
     }
     // Concurrent ingests of one tenant queue here instead of racing to create the same partition.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.sales_partitions'))").execute(&mut **tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.sales_partitions'))")
+        .execute(&mut **tx)
+        .await?;
     for (y, m) in missing {
         let from = NaiveDate::from_ymd_opt(*y, *m, 1).ok_or_else(|| StoreError::Corrupt(format!("month {y}-{m}")))?;
-        let to = from.checked_add_months(chrono::Months::new(1)).ok_or_else(|| StoreError::Corrupt(format!("month {y}-{m}")))?;
+        let to = from
+            .checked_add_months(chrono::Months::new(1))
+            .ok_or_else(|| StoreError::Corrupt(format!("month {y}-{m}")))?;
         sqlx::query(AssertSqlSafe(format!(
             "CREATE TABLE IF NOT EXISTS sales_y{y:04}m{m:02} PARTITION OF sales FOR VALUES FROM ('{from}') TO ('{to}')"
         )))
@@ -419,6 +464,9 @@ async fn write_sales(tx: &mut Tx, maps: &IdMaps, sales: &[SalesLine]) -> Result<
     if sales.is_empty() {
         return Ok(0);
     }
+    let started = std::time::Instant::now();
+    // A key repeated within the batch is stored once, as the insert below would otherwise violate the key.
+    let mut seen: HashSet<(NaiveDate, &str)> = HashSet::with_capacity(sales.len());
     let mut months = BTreeSet::new();
     let mut csv = String::with_capacity(COPY_CHUNK + 512);
     sqlx::query(
@@ -435,6 +483,9 @@ async fn write_sales(tx: &mut Tx, maps: &IdMaps, sales: &[SalesLine]) -> Result<
             )
             .await?;
         for s in sales {
+            if !seen.insert((s.sold_at.date(), s.key.as_str())) {
+                continue;
+            }
             let store = maps.store(&s.store)?;
             let product = maps.product(&s.product)?;
             let day = s.sold_at.date();
@@ -462,21 +513,42 @@ async fn write_sales(tx: &mut Tx, maps: &IdMaps, sales: &[SalesLine]) -> Result<
         }
         copy.finish().await?;
     }
+    let copied = started.elapsed();
+    // Without statistics the planner guesses a tiny staging table and may hash-join against all of sales.
+    sqlx::query("ANALYZE sales_in").execute(&mut **tx).await?;
     ensure_partitions(tx, &months).await?;
+    // Anti-joins rather than ON CONFLICT (for the lines and for the daily aggregate): speculative insertion
+    // costs a third more per row. A row committed by a concurrent ingest between the check and the insert
+    // makes this fail with a unique violation, and `apply` retries the batch.
     let new: i64 = sqlx::query_scalar(
         "WITH ins AS (
-            INSERT INTO sales SELECT * FROM sales_in ON CONFLICT (day, line_key) DO NOTHING
+            INSERT INTO sales SELECT * FROM sales_in s
+            WHERE NOT EXISTS (SELECT 1 FROM sales x WHERE x.day = s.day AND x.line_key = s.line_key)
             RETURNING store_id, product_id, day, quantity, amount_usd_cents
          ), agg AS (
+            SELECT store_id, product_id, day, sum(quantity) AS units, sum(amount_usd_cents) AS cents
+            FROM ins GROUP BY 1, 2, 3
+         ), upd AS (
+            UPDATE daily_demand d SET units = d.units + agg.units, revenue_usd_cents = d.revenue_usd_cents + agg.cents
+            FROM agg WHERE d.store_id = agg.store_id AND d.product_id = agg.product_id AND d.day = agg.day
+            RETURNING d.store_id, d.product_id, d.day
+         ), new_days AS (
             INSERT INTO daily_demand (store_id, product_id, day, units, revenue_usd_cents)
-            SELECT store_id, product_id, day, sum(quantity), sum(amount_usd_cents) FROM ins GROUP BY 1, 2, 3
-            ON CONFLICT (store_id, product_id, day) DO UPDATE SET units = daily_demand.units + excluded.units,
-              revenue_usd_cents = daily_demand.revenue_usd_cents + excluded.revenue_usd_cents
+            SELECT store_id, product_id, day, units, cents FROM agg
+            WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.store_id = agg.store_id AND upd.product_id = agg.product_id
+                                                  AND upd.day = agg.day)
          )
          SELECT count(*) FROM ins",
     )
     .fetch_one(&mut **tx)
     .await?;
+    tracing::debug!(
+        lines = seen.len(),
+        new,
+        copy_ms = u64::try_from(copied.as_millis()).unwrap_or(u64::MAX),
+        total_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "sales batch written"
+    );
     Ok(u64::try_from(new).unwrap_or(0))
 }
 
@@ -637,19 +709,21 @@ impl TenantStore for PgTenant {
     }
 
     async fn apply(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
-        let mut summary = ChangeSummary::default();
-        if changes.is_empty() {
-            return Ok(summary);
+        let mut attempt = 1;
+        loop {
+            match self.apply_once(changes).await {
+                Err(StoreError::Database(sqlx::Error::Database(e)))
+                    if attempt < 3
+                        && e.code().as_deref() == Some("23505")
+                        && e.table().is_some_and(|t| t.starts_with("sales") || t == "daily_demand") =>
+                {
+                    // A concurrent ingest stored some of these lines first; the retry skips them.
+                    tracing::debug!(attempt, "sales batch raced a concurrent ingest; retrying");
+                    attempt += 1;
+                }
+                other => return other,
+            }
         }
-        let mut tx = self.begin().await?;
-        summary.upserted += write_catalog(&mut tx, changes).await?;
-        let maps = id_maps(&mut tx).await?;
-        let new = write_sales(&mut tx, &maps, &changes.sales).await?;
-        summary.sales_new = new;
-        summary.sales_duplicate = changes.sales.len() as u64 - new;
-        summary.upserted += write_facts(&mut tx, &maps, changes).await?;
-        tx.commit().await?;
-        Ok(summary)
     }
 
     async fn locations(&self) -> Result<Vec<Location>, StoreError> {

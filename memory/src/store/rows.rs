@@ -45,7 +45,8 @@ pub(crate) struct SupplierRow {
 impl TryFrom<SupplierRow> for Supplier {
     type Error = StoreError;
     fn try_from(r: SupplierRow) -> Result<Self, StoreError> {
-        let mask = u8::try_from(r.order_days).map_err(|_| StoreError::Corrupt(format!("order days {}", r.order_days)))?;
+        let mask =
+            u8::try_from(r.order_days).map_err(|_| StoreError::Corrupt(format!("order days {}", r.order_days)))?;
         Ok(Supplier {
             code: SupplierCode::parse(&r.code)?,
             name: r.name,
@@ -72,7 +73,10 @@ pub(crate) struct ProductRow {
 }
 
 /// Builds products from their rows and `(product id, barcode)` pairs.
-pub(crate) fn products_from_rows(rows: Vec<ProductRow>, barcodes: Vec<(i64, String)>) -> Result<Vec<Product>, StoreError> {
+pub(crate) fn products_from_rows(
+    rows: Vec<ProductRow>,
+    barcodes: Vec<(i64, String)>,
+) -> Result<Vec<Product>, StoreError> {
     let mut by_product: HashMap<i64, Vec<Barcode>> = HashMap::new();
     for (id, code) in barcodes {
         by_product.entry(id).or_default().push(Barcode::parse(&code)?);
@@ -305,7 +309,11 @@ pub(crate) struct IdMaps {
 
 impl IdMaps {
     /// Builds the maps from `(code, id, kind)` location rows and `(code, id)` product and supplier rows.
-    pub fn new(locations: Vec<(String, i64, String)>, products: Vec<(String, i64)>, suppliers: Vec<(String, i64)>) -> Self {
+    pub fn new(
+        locations: Vec<(String, i64, String)>,
+        products: Vec<(String, i64)>,
+        suppliers: Vec<(String, i64)>,
+    ) -> Self {
         let store_ids = locations.iter().filter(|(_, _, k)| k == "store").map(|(_, id, _)| *id).collect();
         Self {
             locations: locations.into_iter().map(|(c, id, k)| (c, (id, k == "store"))).collect(),
@@ -348,6 +356,3 @@ impl IdMaps {
             .ok_or_else(|| StoreError::UnknownReference { kind: "supplier", code: code.to_string() })
     }
 }
-
-/// Sums of newly stored sales per (store id, product id, day): units and USD cents.
-pub(crate) type DemandDelta = HashMap<(i64, i64, NaiveDate), (f64, i64)>;

@@ -19,7 +19,9 @@ pub fn services_required() -> bool {
 pub fn postgres_url() -> Option<String> {
     match std::env::var("FLUXION_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
-        _ if services_required() => panic!("FLUXION_TEST_DATABASE_URL must be set: PostgreSQL tests are mandatory here"),
+        _ if services_required() => {
+            panic!("FLUXION_TEST_DATABASE_URL must be set: PostgreSQL tests are mandatory here")
+        }
         _ => {
             eprintln!("FLUXION_TEST_DATABASE_URL not set: skipping the PostgreSQL run of this test");
             None

@@ -54,7 +54,8 @@ CREATE TABLE sales (
     amount_usd_cents INTEGER NOT NULL,
     UNIQUE (day, line_key)
 );
-CREATE INDEX sales_by_series ON sales (store_id, product_id, day);
+-- No index by store and product: series are read from daily_demand, and the (day, line_key) index
+-- serves the rare read of one series' lines by day range. Every index costs ingest speed.
 
 -- Daily demand, maintained in the same transaction as the sales and stock that feed it.
 CREATE TABLE daily_demand (
@@ -67,6 +68,15 @@ CREATE TABLE daily_demand (
     PRIMARY KEY (store_id, product_id, day)
 ) WITHOUT ROWID;
 
+-- New sales lines (not those ignored as already stored: triggers fire only for inserted rows) add to
+-- the daily aggregate inside SQLite, with no round trip per line.
+CREATE TRIGGER sales_feed_daily_demand AFTER INSERT ON sales BEGIN
+    INSERT INTO daily_demand (store_id, product_id, day, units, revenue_usd_cents)
+    VALUES (NEW.store_id, NEW.product_id, NEW.day, NEW.quantity, NEW.amount_usd_cents)
+    ON CONFLICT (store_id, product_id, day) DO UPDATE SET units = units + excluded.units,
+        revenue_usd_cents = revenue_usd_cents + excluded.revenue_usd_cents;
+END;
+
 CREATE TABLE stock_snapshots (
     location_id INTEGER NOT NULL REFERENCES locations (id),
     product_id  INTEGER NOT NULL REFERENCES products (id),
@@ -74,6 +84,30 @@ CREATE TABLE stock_snapshots (
     on_hand     REAL NOT NULL,
     PRIMARY KEY (location_id, product_id, day)
 ) WITHOUT ROWID;
+
+-- A snapshot at or below zero at a store marks that day out of stock (censored demand); a later
+-- positive count of the same day clears the mark. Upserts fire the UPDATE trigger, new rows the INSERT one.
+CREATE TRIGGER stock_snapshot_inserted AFTER INSERT ON stock_snapshots
+WHEN (SELECT kind FROM locations WHERE id = NEW.location_id) = 'store'
+BEGIN
+    INSERT INTO daily_demand (store_id, product_id, day, out_of_stock)
+    SELECT NEW.location_id, NEW.product_id, NEW.day, 1 WHERE NEW.on_hand <= 0
+    ON CONFLICT (store_id, product_id, day) DO UPDATE SET out_of_stock = 1;
+    UPDATE daily_demand SET out_of_stock = 0
+    WHERE NEW.on_hand > 0 AND store_id = NEW.location_id AND product_id = NEW.product_id AND day = NEW.day
+      AND out_of_stock = 1;
+END;
+
+CREATE TRIGGER stock_snapshot_updated AFTER UPDATE OF on_hand ON stock_snapshots
+WHEN (SELECT kind FROM locations WHERE id = NEW.location_id) = 'store'
+BEGIN
+    INSERT INTO daily_demand (store_id, product_id, day, out_of_stock)
+    SELECT NEW.location_id, NEW.product_id, NEW.day, 1 WHERE NEW.on_hand <= 0
+    ON CONFLICT (store_id, product_id, day) DO UPDATE SET out_of_stock = 1;
+    UPDATE daily_demand SET out_of_stock = 0
+    WHERE NEW.on_hand > 0 AND store_id = NEW.location_id AND product_id = NEW.product_id AND day = NEW.day
+      AND out_of_stock = 1;
+END;
 
 CREATE TABLE lots (
     location_id INTEGER NOT NULL REFERENCES locations (id),

@@ -1,0 +1,142 @@
+//! End to end: the command line's outputs, JSON mode and exit codes (0 ok, 2 bad input, 1 failure).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::*;
+
+#[test]
+fn tenants_are_created_and_listed_and_bad_slugs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(fluxion(dir.path()).args(["--json", "tenants", "create", "cadena_x", "--name", "Cadena X"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["slug"], "cadena_x");
+
+    let out = run(fluxion(dir.path()).args(["tenants", "create", "cadena_x"]));
+    assert_eq!(out.status.code(), Some(2), "a taken slug is bad input");
+    assert!(text(&out.stderr).contains("already exists"));
+
+    let out = run(fluxion(dir.path()).args(["tenants", "create", "Cadena-X"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("tenant slug"), "{}", text(&out.stderr));
+
+    let out = run(fluxion(dir.path()).args(["--json", "tenants", "list"]));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "Cadena X");
+
+    let out = run(fluxion(dir.path()).args(["tenants", "bogus"]));
+    assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+}
+
+#[test]
+fn config_shows_environment_overrides_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(fluxion(dir.path())
+        .args(["--json", "config"])
+        .env("FLUXION_SERVER__PORT", "9191")
+        .env("FLUXION_DATABASE__URL", "postgres://app:muysecreta@db.example:5432/fluxion")
+        .env("FLUXION_DATABASE__APP_PASSWORD", "otrasecreta"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("muysecreta") && !stdout.contains("otrasecreta"), "{stdout}");
+    let cfg: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(cfg["server"]["port"], 9191);
+    assert_eq!(cfg["database"]["url"], "postgres://app:[redacted]@db.example:5432/fluxion");
+    assert_eq!(cfg["database"]["app_password"], "[redacted]");
+    assert_eq!(cfg["data_dir"], dir.path().display().to_string(), "--data-dir wins over the default");
+
+    let out = run(fluxion(dir.path()).args(["config"]).env("FLUXION_SERVER__PORT", "not-a-port"));
+    assert_eq!(out.status.code(), Some(2), "a bad setting is bad input: {}", text(&out.stderr));
+
+    let out = run(fluxion(dir.path()).args(["--config", "/no/such/file.toml", "config"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/no/such/file.toml"));
+}
+
+fn write(dir: &std::path::Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn malformed_csv_names_file_and_line_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let stores = write(dir.path(), "stores.csv", "code,name,city,kind\nCCS-01,Chacao,Caracas,store\n");
+    let products = write(dir.path(), "products.csv", "code,name,price,cost\nHAR-1,Harina 1 kg,1.30,0.95\n");
+    run(fluxion(&data).args(["tenants", "create", "t"]));
+    for (kind, file) in [("locations", &stores), ("products", &products)] {
+        let out = run(fluxion(&data).args(["import", kind, file, "--tenant", "t"]));
+        assert!(out.status.success(), "{kind}: {}{}", text(&out.stdout), text(&out.stderr));
+    }
+
+    let cases = [
+        ("wrong_header.csv", "tienda,fecha,cantidad\nCCS-01,2025-01-01,3\n", "product"),
+        (
+            "bad_number.csv",
+            "store,product,date,quantity\nCCS-01,HAR-1,2025-01-01,3\nCCS-01,HAR-1,2025-01-02,tres\n",
+            "line 3",
+        ),
+        ("bad_date.csv", "store,product,date,quantity\nCCS-01,HAR-1,2025-13-01,3\n", "line 2"),
+        (
+            "unknown_store.csv",
+            "store,product,date,quantity\nCCS-01,HAR-1,2025-01-01,3\nVAL-09,HAR-1,2025-01-01,3\n",
+            "VAL-09",
+        ),
+    ];
+    for (name, body, expected) in cases {
+        let file = write(dir.path(), name, body);
+        let out = run(fluxion(&data).args(["import", "sales", &file, "--tenant", "t", "--atomic"]));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{name}: {all}");
+        assert!(all.contains(name), "{name}: the message names the file: {all}");
+        assert!(all.contains(expected), "{name}: expected {expected:?} in {all}");
+        assert!(!all.contains("panicked"), "{all}");
+    }
+    // --atomic: none of the good rows of the bad files went in.
+    let out = run(fluxion(&data).args(["--json", "tenants", "list"]));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["counts"]["sales"], 0);
+
+    // Without --atomic the good rows are kept and the bad ones reported.
+    let file = dir.path().join("unknown_store.csv");
+    let out = run(fluxion(&data).args(["--json", "import", "sales", file.to_str().unwrap(), "--tenant", "t"]));
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["sales_new"].as_u64(), report["rows_rejected"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(report["errors"][0]["line"], 3);
+}
+
+#[test]
+fn reimporting_a_file_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let body: String = std::iter::once("date,store,item,sales\n".to_owned())
+        .chain((1..=28).flat_map(|d| (1..=3).map(move |i| format!("2017-02-{d:02},1,{i},{}\n", d + i))))
+        .collect();
+    let file = write(dir.path(), "store_item.csv", &body);
+    let import = || {
+        let out = run(fluxion(&data).args([
+            "--json",
+            "import",
+            &file,
+            "--preset",
+            "store-item",
+            "--tenant",
+            "k",
+            "--create-tenant",
+        ]));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = import();
+    assert_eq!((first["sales_new"].as_u64(), first["sales_duplicate"].as_u64()), (Some(84), Some(0)));
+    let second = import();
+    assert_eq!((second["sales_new"].as_u64(), second["sales_duplicate"].as_u64()), (Some(0), Some(84)));
+    let out = run(fluxion(&data).args(["--json", "tenants", "list"]));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["counts"]["sales"], 84);
+}
