@@ -514,33 +514,34 @@ async fn write_sales(tx: &mut Tx, maps: &IdMaps, sales: &[SalesLine]) -> Result<
         copy.finish().await?;
     }
     let copied = started.elapsed();
-    // Without statistics the planner guesses a tiny staging table and may hash-join against all of sales.
+    // Without statistics the planner would guess the staging table's size.
     sqlx::query("ANALYZE sales_in").execute(&mut **tx).await?;
     ensure_partitions(tx, &months).await?;
-    // Anti-joins rather than ON CONFLICT (for the lines and for the daily aggregate): speculative insertion
-    // costs a third more per row. A row committed by a concurrent ingest between the check and the insert
-    // makes this fail with a unique violation, and `apply` retries the batch.
-    let new: i64 = sqlx::query_scalar(
-        "WITH ins AS (
-            INSERT INTO sales SELECT * FROM sales_in s
-            WHERE NOT EXISTS (SELECT 1 FROM sales x WHERE x.day = s.day AND x.line_key = s.line_key)
-            RETURNING store_id, product_id, day, quantity, amount_usd_cents
-         ), agg AS (
-            SELECT store_id, product_id, day, sum(quantity) AS units, sum(amount_usd_cents) AS cents
-            FROM ins GROUP BY 1, 2, 3
-         ), upd AS (
-            UPDATE daily_demand d SET units = d.units + agg.units, revenue_usd_cents = d.revenue_usd_cents + agg.cents
-            FROM agg WHERE d.store_id = agg.store_id AND d.product_id = agg.product_id AND d.day = agg.day
-            RETURNING d.store_id, d.product_id, d.day
-         ), new_days AS (
-            INSERT INTO daily_demand (store_id, product_id, day, units, revenue_usd_cents)
-            SELECT store_id, product_id, day, units, cents FROM agg
-            WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.store_id = agg.store_id AND upd.product_id = agg.product_id
-                                                  AND upd.day = agg.day)
-         )
-         SELECT count(*) FROM ins",
+    // Drop the lines already stored, probing the primary key line by line: a hash join would read every
+    // partition of sales, whose size grows without bound, for each batch. The planner settings are
+    // transaction-local and restored right after.
+    sqlx::query(
+        "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+                set_config('jit', 'off', true), set_config('work_mem', '64MB', true)",
     )
-    .fetch_one(&mut **tx)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM sales_in s USING sales x WHERE x.day = s.day AND x.line_key = s.line_key")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("SELECT set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true)")
+        .execute(&mut **tx)
+        .await?;
+    // What is left is new. A line committed by a concurrent ingest since the probe makes this insert fail
+    // with a unique violation, and `apply` retries the batch.
+    let new = sqlx::query("INSERT INTO sales SELECT * FROM sales_in").execute(&mut **tx).await?.rows_affected();
+    sqlx::query(
+        "INSERT INTO daily_demand (store_id, product_id, day, units, revenue_usd_cents)
+         SELECT store_id, product_id, day, sum(quantity), sum(amount_usd_cents) FROM sales_in GROUP BY 1, 2, 3
+         ON CONFLICT (store_id, product_id, day) DO UPDATE SET units = daily_demand.units + excluded.units,
+           revenue_usd_cents = daily_demand.revenue_usd_cents + excluded.revenue_usd_cents",
+    )
+    .execute(&mut **tx)
     .await?;
     tracing::debug!(
         lines = seen.len(),
@@ -549,7 +550,7 @@ async fn write_sales(tx: &mut Tx, maps: &IdMaps, sales: &[SalesLine]) -> Result<
         total_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "sales batch written"
     );
-    Ok(u64::try_from(new).unwrap_or(0))
+    Ok(new)
 }
 
 async fn write_stock(tx: &mut Tx, maps: &IdMaps, stock: &[StockSnapshot]) -> Result<u64, StoreError> {
