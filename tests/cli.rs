@@ -140,3 +140,68 @@ fn reimporting_a_file_changes_nothing() {
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed[0]["counts"]["sales"], 84);
 }
+
+fn sales_count(data: &std::path::Path, tenant: &str) -> u64 {
+    let out = run(fluxion(data).args(["--json", "tenants", "list"]));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    listed
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["slug"] == tenant))
+        .and_then(|t| t["counts"]["sales"].as_u64())
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_import_killed_midway_leaves_only_whole_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // 50 stores × 100 items × 120 days = 600,000 lines: far more than a debug build imports before the kill.
+    let mut body = String::from("date,store,item,sales\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap();
+    for d in 0..120 {
+        let day = start + chrono::Duration::days(d);
+        for s in 1..=50 {
+            for i in 1..=100 {
+                body.push_str(&format!("{day},{s},{i},{}\n", (d + s + i) % 9));
+            }
+        }
+    }
+    let file = write(dir.path(), "big.csv", &body);
+    run(fluxion(&data).args(["tenants", "create", "k"]));
+    let mut child = fluxion(&data)
+        .args(["import", &file, "--preset", "store-item", "--tenant", "k", "--batch-size", "10000"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while sales_count(&data, "k") == 0 {
+        assert!(std::time::Instant::now() < deadline, "the import never committed a batch");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let stored = sales_count(&data, "k");
+    assert!(stored < 600_000, "the import was killed before the end ({stored} lines)");
+    assert_eq!(stored % 10_000, 0, "only whole batches are stored: {stored} lines");
+
+    // Importing again completes the file: the committed batches are recognised as already stored.
+    let out = run(fluxion(&data).args(["--json", "import", &file, "--preset", "store-item", "--tenant", "k"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["sales_duplicate"].as_u64(), Some(stored));
+    assert_eq!(sales_count(&data, "k"), 600_000);
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(fluxion(dir.path())
+        .args(["demo", "--stores", "1", "--products", "10", "--days", "60"])
+        .env("FLUXION_TELEMETRY__FORMAT", "json"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let logs: Vec<serde_json::Value> =
+        text(&out.stderr).lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(logs.iter().any(|l| l["message"] == "demo chain loaded" && l["level"] == "INFO"), "{logs:?}");
+}

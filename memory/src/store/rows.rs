@@ -224,6 +224,17 @@ fn group_lines(rows: Vec<OrderLineRow>) -> Result<Vec<(OrderLineRow, Vec<OrderLi
     Ok(out)
 }
 
+/// An order or transfer to write, its codes resolved to ids: `party` is the supplier of a purchase
+/// order or the sending location of a transfer.
+pub(crate) struct OrderRows<'a> {
+    pub number: &'a str,
+    pub party: i64,
+    pub destination: i64,
+    pub start: NaiveDate,
+    pub expected: NaiveDate,
+    pub lines: &'a [OrderLine],
+}
+
 pub(crate) fn purchase_orders_from_rows(rows: Vec<OrderLineRow>) -> Result<Vec<PurchaseOrder>, StoreError> {
     group_lines(rows)?
         .into_iter()

@@ -5,8 +5,8 @@
 //! file lock instead of failing on a lock upgrade.
 
 use super::rows::{
-    DemandRow, EventRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, ProductRow, SalesRow, StockRow,
-    SupplierRow, products_from_rows, purchase_orders_from_rows, transfers_from_rows,
+    DemandRow, EventRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, OrderRows, ProductRow, SalesRow,
+    StockRow, SupplierRow, products_from_rows, purchase_orders_from_rows, transfers_from_rows,
 };
 use super::{Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, TableCounts, TenantStore};
 use async_trait::async_trait;
@@ -310,6 +310,64 @@ async fn write_sales(
     Ok(new)
 }
 
+/// The statements that write one kind of order (purchase orders, transfers): header upsert returning
+/// its id, deletion of its lines, insertion of one line.
+struct OrderSql {
+    header: &'static str,
+    delete_lines: &'static str,
+    line: &'static str,
+}
+
+const PURCHASE_ORDER_SQL: OrderSql = OrderSql {
+    header: "INSERT INTO purchase_orders (number, supplier_id, destination_id, ordered_on, expected_on)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (number) DO UPDATE SET supplier_id = excluded.supplier_id, destination_id = excluded.destination_id,
+               ordered_on = excluded.ordered_on, expected_on = excluded.expected_on
+             RETURNING id",
+    delete_lines: "DELETE FROM purchase_order_lines WHERE order_id = ?",
+    line: "INSERT INTO purchase_order_lines (order_id, product_id, quantity) VALUES (?, ?, ?)
+           ON CONFLICT (order_id, product_id) DO UPDATE SET quantity = purchase_order_lines.quantity + excluded.quantity",
+};
+
+const TRANSFER_SQL: OrderSql = OrderSql {
+    header: "INSERT INTO transfers (number, from_id, to_id, shipped_on, expected_on) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (number) DO UPDATE SET from_id = excluded.from_id, to_id = excluded.to_id,
+               shipped_on = excluded.shipped_on, expected_on = excluded.expected_on
+             RETURNING id",
+    delete_lines: "DELETE FROM transfer_lines WHERE transfer_id = ?",
+    line: "INSERT INTO transfer_lines (transfer_id, product_id, quantity) VALUES (?, ?, ?)
+           ON CONFLICT (transfer_id, product_id) DO UPDATE SET quantity = transfer_lines.quantity + excluded.quantity",
+};
+
+/// Upserts order headers and replaces their lines (a product twice on one order adds up).
+async fn write_orders(
+    tx: &mut Transaction<'static, Sqlite>,
+    maps: &IdMaps,
+    sql: &OrderSql,
+    orders: &[OrderRows<'_>],
+) -> Result<u64, StoreError> {
+    for o in orders {
+        let id: i64 = sqlx::query_scalar(sql.header)
+            .bind(o.number)
+            .bind(o.party)
+            .bind(o.destination)
+            .bind(o.start)
+            .bind(o.expected)
+            .fetch_one(&mut **tx)
+            .await?;
+        sqlx::query(sql.delete_lines).bind(id).execute(&mut **tx).await?;
+        for line in o.lines {
+            sqlx::query(sql.line)
+                .bind(id)
+                .bind(maps.product(&line.product)?)
+                .bind(line.quantity.get())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(orders.len() as u64)
+}
+
 async fn write_facts(
     tx: &mut Transaction<'static, Sqlite>,
     maps: &IdMaps,
@@ -347,62 +405,36 @@ async fn write_facts(
         .await?;
         n += 1;
     }
-    for po in &changes.purchase_orders {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO purchase_orders (number, supplier_id, destination_id, ordered_on, expected_on) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (number) DO UPDATE SET supplier_id = excluded.supplier_id, destination_id = excluded.destination_id,
-               ordered_on = excluded.ordered_on, expected_on = excluded.expected_on
-             RETURNING id",
-        )
-        .bind(po.number().as_str())
-        .bind(maps.supplier(po.supplier())?)
-        .bind(maps.location(po.destination())?)
-        .bind(po.ordered_on())
-        .bind(po.expected_on())
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query("DELETE FROM purchase_order_lines WHERE order_id = ?").bind(id).execute(&mut **tx).await?;
-        for line in po.lines() {
-            sqlx::query(
-                "INSERT INTO purchase_order_lines (order_id, product_id, quantity) VALUES (?, ?, ?)
-                 ON CONFLICT (order_id, product_id) DO UPDATE SET quantity = purchase_order_lines.quantity + excluded.quantity",
-            )
-            .bind(id)
-            .bind(maps.product(&line.product)?)
-            .bind(line.quantity.get())
-            .execute(&mut **tx)
-            .await?;
-        }
-        n += 1;
-    }
-    for t in &changes.transfers {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO transfers (number, from_id, to_id, shipped_on, expected_on) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (number) DO UPDATE SET from_id = excluded.from_id, to_id = excluded.to_id,
-               shipped_on = excluded.shipped_on, expected_on = excluded.expected_on
-             RETURNING id",
-        )
-        .bind(t.number().as_str())
-        .bind(maps.location(t.from())?)
-        .bind(maps.location(t.to())?)
-        .bind(t.shipped_on())
-        .bind(t.expected_on())
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query("DELETE FROM transfer_lines WHERE transfer_id = ?").bind(id).execute(&mut **tx).await?;
-        for line in t.lines() {
-            sqlx::query(
-                "INSERT INTO transfer_lines (transfer_id, product_id, quantity) VALUES (?, ?, ?)
-                 ON CONFLICT (transfer_id, product_id) DO UPDATE SET quantity = transfer_lines.quantity + excluded.quantity",
-            )
-            .bind(id)
-            .bind(maps.product(&line.product)?)
-            .bind(line.quantity.get())
-            .execute(&mut **tx)
-            .await?;
-        }
-        n += 1;
-    }
+    let orders = changes
+        .purchase_orders
+        .iter()
+        .map(|po| {
+            Ok(OrderRows {
+                number: po.number().as_str(),
+                party: maps.supplier(po.supplier())?,
+                destination: maps.location(po.destination())?,
+                start: po.ordered_on(),
+                expected: po.expected_on(),
+                lines: po.lines(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    n += write_orders(tx, maps, &PURCHASE_ORDER_SQL, &orders).await?;
+    let transfers = changes
+        .transfers
+        .iter()
+        .map(|t| {
+            Ok(OrderRows {
+                number: t.number().as_str(),
+                party: maps.location(t.from())?,
+                destination: maps.location(t.to())?,
+                start: t.shipped_on(),
+                expected: t.expected_on(),
+                lines: t.lines(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    n += write_orders(tx, maps, &TRANSFER_SQL, &transfers).await?;
     for e in &changes.events {
         sqlx::query("INSERT INTO events (day, name, kind) VALUES (?, ?, ?) ON CONFLICT (day, name) DO UPDATE SET kind = excluded.kind")
             .bind(e.day)
