@@ -135,19 +135,6 @@ impl ChangeSet {
             + self.transfers.len()
             + self.events.len()
     }
-
-    /// Moves every row of `other` into this set.
-    pub fn extend(&mut self, other: ChangeSet) {
-        self.locations.extend(other.locations);
-        self.suppliers.extend(other.suppliers);
-        self.products.extend(other.products);
-        self.sales.extend(other.sales);
-        self.stock.extend(other.stock);
-        self.lots.extend(other.lots);
-        self.purchase_orders.extend(other.purchase_orders);
-        self.transfers.extend(other.transfers);
-        self.events.extend(other.events);
-    }
 }
 
 /// What [`TenantStore::apply`] did.

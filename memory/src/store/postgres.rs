@@ -331,6 +331,20 @@ impl PgTenant {
             .await?;
         Ok(tx)
     }
+
+    /// Runs one read query inside a tenant-scoped transaction.
+    async fn read<R>(
+        &self,
+        query: sqlx::query::QueryAs<'_, Postgres, R, sqlx::postgres::PgArguments>,
+    ) -> Result<Vec<R>, StoreError>
+    where
+        R: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let mut tx = self.begin().await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
 }
 
 impl PgTenant {
@@ -755,25 +769,22 @@ impl TenantStore for PgTenant {
     }
 
     async fn locations(&self) -> Result<Vec<Location>, StoreError> {
-        let mut tx = self.begin().await?;
         let rows: Vec<LocationRow> =
-            sqlx::query_as("SELECT code, name, city, kind FROM locations ORDER BY code").fetch_all(&mut *tx).await?;
-        tx.commit().await?;
+            self.read(sqlx::query_as("SELECT code, name, city, kind FROM locations ORDER BY code")).await?;
         rows.into_iter().map(Location::try_from).collect()
     }
 
     async fn suppliers(&self) -> Result<Vec<Supplier>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<SupplierRow> = sqlx::query_as(
-            "SELECT code, name, lead_time_mean, lead_time_sd, moq, order_days FROM suppliers ORDER BY code",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let rows: Vec<SupplierRow> = self
+            .read(sqlx::query_as(
+                "SELECT code, name, lead_time_mean, lead_time_sd, moq, order_days FROM suppliers ORDER BY code",
+            ))
+            .await?;
         rows.into_iter().map(Supplier::try_from).collect()
     }
 
     async fn products(&self) -> Result<Vec<Product>, StoreError> {
+        // Products and their barcodes are read in one transaction so that they agree.
         let mut tx = self.begin().await?;
         let rows: Vec<ProductRow> = sqlx::query_as(PRODUCT_QUERY).fetch_all(&mut *tx).await?;
         let barcodes: Vec<(i64, String)> =
@@ -789,8 +800,7 @@ impl TenantStore for PgTenant {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<SalesLine>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<SalesRow> = sqlx::query_as(
+        let rows: Vec<SalesRow> = self.read(sqlx::query_as(
             "SELECT s.line_key, l.code AS store, p.code AS product, s.sold_at, s.quantity, s.amount_minor, s.currency,
                     s.rate_micros
              FROM sales s JOIN locations l ON l.id = s.store_id JOIN products p ON p.id = s.product_id
@@ -800,97 +810,85 @@ impl TenantStore for PgTenant {
         .bind(store.as_str())
         .bind(product.as_str())
         .bind(from)
-        .bind(to)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .bind(to)).await?;
         rows.into_iter().map(SalesLine::try_from).collect()
     }
 
     async fn daily_demand(&self, q: &DemandQuery) -> Result<Vec<DailyDemand>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<DemandRow> = sqlx::query_as(
-            "SELECT l.code AS store, p.code AS product, d.day, d.units, d.revenue_usd_cents, d.out_of_stock
+        let rows: Vec<DemandRow> = self
+            .read(
+                sqlx::query_as(
+                    "SELECT l.code AS store, p.code AS product, d.day, d.units, d.revenue_usd_cents, d.out_of_stock
              FROM daily_demand d JOIN locations l ON l.id = d.store_id JOIN products p ON p.id = d.product_id
              WHERE ($1::text IS NULL OR l.code = $1) AND ($2::text IS NULL OR p.code = $2)
                AND ($3::date IS NULL OR d.day >= $3) AND ($4::date IS NULL OR d.day <= $4)
              ORDER BY l.code, p.code, d.day",
-        )
-        .bind(q.store.as_ref().map(|s| s.as_str()))
-        .bind(q.product.as_ref().map(|p| p.as_str()))
-        .bind(q.from)
-        .bind(q.to)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+                )
+                .bind(q.store.as_ref().map(|s| s.as_str()))
+                .bind(q.product.as_ref().map(|p| p.as_str()))
+                .bind(q.from)
+                .bind(q.to),
+            )
+            .await?;
         rows.into_iter().map(DailyDemand::try_from).collect()
     }
 
     async fn current_stock(&self) -> Result<Vec<StockSnapshot>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<StockRow> = sqlx::query_as(
-            "SELECT DISTINCT ON (l.code, p.code) l.code AS location, p.code AS product, s.day, s.on_hand
+        let rows: Vec<StockRow> = self
+            .read(sqlx::query_as(
+                "SELECT DISTINCT ON (l.code, p.code) l.code AS location, p.code AS product, s.day, s.on_hand
              FROM stock_snapshots s JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
              ORDER BY l.code, p.code, s.day DESC",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+            ))
+            .await?;
         rows.into_iter().map(StockSnapshot::try_from).collect()
     }
 
     async fn lots(&self) -> Result<Vec<Lot>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<LotRow> = sqlx::query_as(
-            "SELECT l.code AS location, p.code AS product, t.code, t.quantity, t.received_on, t.expires_on
+        let rows: Vec<LotRow> = self
+            .read(sqlx::query_as(
+                "SELECT l.code AS location, p.code AS product, t.code, t.quantity, t.received_on, t.expires_on
              FROM lots t JOIN locations l ON l.id = t.location_id JOIN products p ON p.id = t.product_id
              WHERE t.quantity > 0 ORDER BY t.expires_on, l.code, p.code, t.code",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+            ))
+            .await?;
         rows.into_iter().map(Lot::try_from).collect()
     }
 
     async fn purchase_orders(&self) -> Result<Vec<PurchaseOrder>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<OrderLineRow> = sqlx::query_as(
-            "SELECT o.number, s.code AS party, l.code AS destination, o.ordered_on AS start_on, o.expected_on,
+        let rows: Vec<OrderLineRow> = self
+            .read(sqlx::query_as(
+                "SELECT o.number, s.code AS party, l.code AS destination, o.ordered_on AS start_on, o.expected_on,
                     p.code AS product, x.quantity
              FROM purchase_orders o JOIN suppliers s ON s.id = o.supplier_id JOIN locations l ON l.id = o.destination_id
              JOIN purchase_order_lines x ON x.order_id = o.id JOIN products p ON p.id = x.product_id
              ORDER BY o.expected_on, o.number, p.code",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+            ))
+            .await?;
         purchase_orders_from_rows(rows)
     }
 
     async fn transfers(&self) -> Result<Vec<Transfer>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<OrderLineRow> = sqlx::query_as(
-            "SELECT t.number, f.code AS party, d.code AS destination, t.shipped_on AS start_on, t.expected_on,
+        let rows: Vec<OrderLineRow> = self
+            .read(sqlx::query_as(
+                "SELECT t.number, f.code AS party, d.code AS destination, t.shipped_on AS start_on, t.expected_on,
                     p.code AS product, x.quantity
              FROM transfers t JOIN locations f ON f.id = t.from_id JOIN locations d ON d.id = t.to_id
              JOIN transfer_lines x ON x.transfer_id = t.id JOIN products p ON p.id = x.product_id
              ORDER BY t.expected_on, t.number, p.code",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+            ))
+            .await?;
         transfers_from_rows(rows)
     }
 
     async fn events(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarEvent>, StoreError> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<EventRow> =
-            sqlx::query_as("SELECT day, name, kind FROM events WHERE day BETWEEN $1 AND $2 ORDER BY day, name")
-                .bind(from)
-                .bind(to)
-                .fetch_all(&mut *tx)
-                .await?;
-        tx.commit().await?;
+        let rows: Vec<EventRow> = self
+            .read(
+                sqlx::query_as("SELECT day, name, kind FROM events WHERE day BETWEEN $1 AND $2 ORDER BY day, name")
+                    .bind(from)
+                    .bind(to),
+            )
+            .await?;
         rows.into_iter().map(CalendarEvent::try_from).collect()
     }
 
@@ -930,16 +928,16 @@ impl TenantStore for PgTenant {
     }
 
     async fn ingest_runs(&self, limit: u32) -> Result<Vec<IngestRun>, StoreError> {
-        let mut tx = self.begin().await?;
         // No tenant filter here on purpose: row-level security limits the rows to this tenant's.
-        let rows: Vec<IngestRunRow> = sqlx::query_as(
-            "SELECT source, started_at, finished_at, rows_read, rows_written, rows_rejected, status
-             FROM control.ingest_runs ORDER BY id DESC LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let rows: Vec<IngestRunRow> = self
+            .read(
+                sqlx::query_as(
+                    "SELECT source, started_at, finished_at, rows_read, rows_written, rows_rejected, status
+                     FROM control.ingest_runs ORDER BY id DESC LIMIT $1",
+                )
+                .bind(i64::from(limit)),
+            )
+            .await?;
         rows.into_iter().map(IngestRun::try_from).collect()
     }
 }

@@ -308,14 +308,14 @@ impl TryFrom<IngestRunRow> for IngestRun {
     }
 }
 
-/// Code → (id, is a store) of a tenant's locations, and code → id of its products and suppliers,
-/// used to resolve the codes of incoming facts inside the writing transaction.
+/// Code → id of a tenant's locations, products and suppliers, and which locations are stores, used to
+/// resolve the codes of incoming facts inside the writing transaction.
 #[derive(Debug, Default)]
 pub(crate) struct IdMaps {
-    pub locations: HashMap<String, (i64, bool)>,
-    pub store_ids: HashSet<i64>,
-    pub products: HashMap<String, i64>,
-    pub suppliers: HashMap<String, i64>,
+    locations: HashMap<String, i64>,
+    store_ids: HashSet<i64>,
+    products: HashMap<String, i64>,
+    suppliers: HashMap<String, i64>,
 }
 
 impl IdMaps {
@@ -327,7 +327,7 @@ impl IdMaps {
     ) -> Self {
         let store_ids = locations.iter().filter(|(_, _, k)| k == "store").map(|(_, id, _)| *id).collect();
         Self {
-            locations: locations.into_iter().map(|(c, id, k)| (c, (id, k == "store"))).collect(),
+            locations: locations.into_iter().map(|(code, id, _)| (code, id)).collect(),
             store_ids,
             products: products.into_iter().collect(),
             suppliers: suppliers.into_iter().collect(),
@@ -337,14 +337,14 @@ impl IdMaps {
     pub fn location(&self, code: &LocationCode) -> Result<i64, StoreError> {
         self.locations
             .get(code.as_str())
-            .map(|(id, _)| *id)
+            .copied()
             .ok_or_else(|| StoreError::UnknownReference { kind: "location", code: code.to_string() })
     }
 
     /// A location that must be a store (sales happen at stores).
     pub fn store(&self, code: &LocationCode) -> Result<i64, StoreError> {
         match self.locations.get(code.as_str()) {
-            Some((id, true)) => Ok(*id),
+            Some(id) if self.store_ids.contains(id) => Ok(*id),
             _ => Err(StoreError::UnknownReference { kind: "store", code: code.to_string() }),
         }
     }
