@@ -84,6 +84,9 @@ pub async fn open_postgres(options: &PostgresOptions) -> Result<Arc<dyn Store>, 
 
     {
         let mut conn = admin.acquire().await?.detach();
+        // Replicas starting together on one database queue here (the lock ends with the connection):
+        // concurrent CREATE SCHEMA IF NOT EXISTS can still fail on the catalog's unique index.
+        sqlx::query("SELECT pg_advisory_lock(hashtext('fluxion.control_schema'))").execute(&mut conn).await?;
         sqlx::query("CREATE SCHEMA IF NOT EXISTS control").execute(&mut conn).await?;
         sqlx::query("SET search_path TO control").execute(&mut conn).await?;
         CONTROL_MIGRATOR.run_direct(None, &mut conn, false).await?;
@@ -92,7 +95,21 @@ pub async fn open_postgres(options: &PostgresOptions) -> Result<Arc<dyn Store>, 
 
     let app_role = if privileged { options.app_role.clone() } else { current_user.clone() };
     if privileged {
-        provision_app_role(&admin, &app_role, options.app_password.as_deref()).await?;
+        // Roles are shared by every database of the server: processes starting together (replicas, parallel
+        // tests) race on the same catalog rows, which PostgreSQL reports as "tuple concurrently updated".
+        let mut attempt = 1;
+        loop {
+            match provision_app_role(&admin, &app_role, options.app_password.as_deref()).await {
+                Err(StoreError::Database(sqlx::Error::Database(e)))
+                    if attempt < 5 && matches!(e.code().as_deref(), Some("XX000" | "40001" | "40P01" | "23505")) =>
+                {
+                    tracing::debug!(attempt, error = %e, "provisioning the application role raced another process");
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        }
     }
     let mut app_options = admin_options;
     if privileged {
@@ -126,8 +143,20 @@ async fn provision_app_role(admin: &PgPool, role: &str, password: Option<&str>) 
     .await?;
     sqlx::query(AssertSqlSafe(create)).execute(admin).await?;
     let mut statements: Vec<String> = Vec::new();
+    let (superuser, bypass): (bool, bool) =
+        sqlx::query_as("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1")
+            .bind(role)
+            .fetch_one(admin)
+            .await?;
+    if superuser || bypass {
+        statements.push(
+            sqlx::query_scalar("SELECT format('ALTER ROLE %I NOSUPERUSER NOBYPASSRLS', $1::text)")
+                .bind(role)
+                .fetch_one(admin)
+                .await?,
+        );
+    }
     for template in [
-        "ALTER ROLE %I NOSUPERUSER NOBYPASSRLS",
         "GRANT CONNECT ON DATABASE %2$I TO %1$I",
         "GRANT USAGE ON SCHEMA control TO %I",
         "GRANT SELECT ON control.tenants TO %I",
