@@ -34,6 +34,8 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// Forecast demand of a product at a store, or evaluate the forecasters (`forecast eval`).
+    Forecast(ForecastArgs),
     /// Print the effective settings, secrets redacted.
     Config,
     /// Benchmarks that print figures.
@@ -133,6 +135,67 @@ pub enum TenantsCommand {
     },
 }
 
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ForecastArgs {
+    #[command(subcommand)]
+    pub command: Option<ForecastCommand>,
+    /// The tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The product code.
+    #[arg(long)]
+    pub product: Option<String>,
+    /// The store code.
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Days to forecast after the last day of history.
+    #[arg(long, default_value_t = 15)]
+    pub days: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForecastCommand {
+    /// Rolling-origin evaluation of every model and of Fluxion's automatic choice.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A sales file (M5, store-item, car parts or any sales CSV); or use --tenant.
+    #[arg(long, value_name = "FILE", required_unless_present = "tenant", conflicts_with = "tenant")]
+    pub data: Option<std::path::PathBuf>,
+    /// Evaluate on a tenant's daily demand instead of a file.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Calendar events for the file (the M5 calendar, or date,name,kind).
+    #[arg(long, value_name = "FILE")]
+    pub calendar: Option<std::path::PathBuf>,
+    /// Periods forecast at each origin.
+    #[arg(long, default_value_t = 28)]
+    pub horizon: usize,
+    /// Rolling origins, one horizon apart.
+    #[arg(long, default_value_t = 1)]
+    pub origins: usize,
+    /// Drop this many periods from the end before the latest origin.
+    #[arg(long, conflicts_with = "holdout_end")]
+    pub drop_last: Option<usize>,
+    /// The last held-out day of the latest origin (YYYY-MM-DD): later periods are dropped.
+    #[arg(long, value_name = "DATE")]
+    pub holdout_end: Option<String>,
+    /// Models to compare: all, fast, none, or a comma list (naive, seasonal_naive, ses, croston,
+    /// sba, tsb, adida, imapa, ets, mstl).
+    #[arg(long, default_value = "all")]
+    pub models: String,
+    /// Learn from leading zeros too (they are real zero demand, not "not yet listed"). Default:
+    /// kept for monthly data, trimmed for daily data.
+    #[arg(long)]
+    pub keep_leading_zeros: Option<bool>,
+    /// Score series with missing periods too.
+    #[arg(long)]
+    pub include_incomplete: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Sales ingest throughput (rows per second) into SQLite and PostgreSQL.
@@ -146,5 +209,17 @@ pub enum BenchCommand {
         /// sqlite, postgres or all (postgres needs database.url).
         #[arg(long, default_value = "all")]
         backend: String,
+    },
+    /// Forecast throughput (series per second) of the automatic forecaster on all cores.
+    Forecast {
+        /// Daily series to forecast.
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        /// Days of history per series.
+        #[arg(long, default_value_t = 730)]
+        days: usize,
+        /// Days forecast.
+        #[arg(long, default_value_t = 28)]
+        horizon: usize,
     },
 }

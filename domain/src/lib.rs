@@ -11,12 +11,16 @@
 //! - [`quantity`]: [`Quantity`] (finite, non-negative units) and [`StockQuantity`] (may be negative).
 //! - [`tenant`], [`location`], [`product`], [`supplier`]: the catalog.
 //! - [`sales`], [`demand`], [`stock`], [`lot`], [`order`]: the facts.
+//! - [`forecast`]: demand series and the forecasts built on them (quantiles, model, effects).
+//! - [`format`]: numbers and dates as people in Venezuela read them (`1.234,5`).
 //! - [`calendar`]: Venezuelan paydays (quincena) and movable holidays (Carnaval, Semana Santa).
 
 pub mod calendar;
 pub mod code;
 pub mod demand;
 pub mod error;
+pub mod forecast;
+pub mod format;
 pub mod location;
 pub mod lot;
 pub mod money;

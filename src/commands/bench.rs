@@ -28,7 +28,10 @@ struct IngestFigures {
 }
 
 pub async fn run(settings: &Settings, cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
-    let BenchCommand::Ingest { rows, batch, backend } = cmd;
+    let (rows, batch, backend) = match cmd {
+        BenchCommand::Ingest { rows, batch, backend } => (rows, batch, backend),
+        BenchCommand::Forecast { series, days, horizon } => return forecast(series, days, horizon, json).await,
+    };
     if rows == 0 || batch == 0 {
         return Err(crate::bad_input("--rows and --batch must be at least 1"));
     }
@@ -164,4 +167,73 @@ fn sales_lines(n: usize) -> Vec<SalesLine> {
             })
         })
         .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct ForecastFigures {
+    series: usize,
+    days: usize,
+    horizon: usize,
+    threads: usize,
+    seconds: f64,
+    series_per_second: f64,
+}
+
+/// Forecasts `n` synthetic daily series (weekly shape, paydays, levels from 0.2 to 200 units a day,
+/// a quarter of them intermittent) with the automatic forecaster and its quantiles, on every core.
+async fn forecast(n: usize, days: usize, horizon: usize, json: bool) -> anyhow::Result<()> {
+    use fluxion_agents::forecast::tenant::tenant_calendar;
+    use fluxion_agents::forecast::{AutoConfig, forecast_batch};
+    use fluxion_domain::forecast::{DemandSeries, Frequency};
+    use rand::{Rng, SeedableRng};
+    use rand_distr::{Distribution, Gamma, Poisson};
+    if n == 0 || days < 14 || horizon == 0 {
+        return Err(crate::bad_input("--series ≥ 1, --days ≥ 14 and --horizon ≥ 1"));
+    }
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+    let end = start + Duration::days(days as i64 + horizon as i64);
+    let calendar = tenant_calendar(&[], start, end);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let weekly = [0.9, 0.85, 0.9, 0.95, 1.1, 1.3, 1.0];
+    let series: Vec<DemandSeries> = (0..n)
+        .map(|i| {
+            let level: f64 = 10f64.powf(rng.random_range(-0.7..2.3));
+            let values = (0..days)
+                .map(|d| {
+                    let day = start + Duration::days(d as i64);
+                    let w = weekly[chrono::Datelike::weekday(&day).num_days_from_monday() as usize];
+                    let payday = if fluxion_domain::calendar::is_quincena(day) { 1.3 } else { 1.0 };
+                    let mean = level * w * payday * Gamma::new(4.0, 0.25).map_or(1.0, |g| g.sample(&mut rng));
+                    Poisson::new(mean.max(1e-9)).map_or(0.0, |p| p.sample(&mut rng))
+                })
+                .collect();
+            DemandSeries::new(
+                format!("S{}:P{i}", i % 20),
+                format!("S{}", i % 20),
+                format!("P{i}"),
+                start,
+                Frequency::Daily,
+                values,
+            )
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cfg = AutoConfig::default();
+    let (seconds, made) = tokio::task::spawn_blocking(move || {
+        let clock = Instant::now();
+        let batch = forecast_batch(&series, horizon, &calendar, &cfg);
+        (clock.elapsed().as_secs_f64(), batch.forecasts.iter().flatten().count())
+    })
+    .await?;
+    anyhow::ensure!(made == n, "{made} of {n} series forecast");
+    let figures = ForecastFigures { series: n, days, horizon, threads, seconds, series_per_second: n as f64 / seconds };
+    if json {
+        super::print_json(&figures)?;
+    } else {
+        println!(
+            "forecast: {n} daily series × {days} days, h={horizon}, quantiles P10/P50/P90, {threads} threads: {seconds:.2} s = {:.0} series/s",
+            figures.series_per_second
+        );
+    }
+    Ok(())
 }

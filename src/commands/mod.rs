@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod demo;
+mod forecast;
 mod import;
 mod serve;
 mod tenants;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&settings, &args, cli.json).await.map(|_| ()),
         Command::Import(args) => import::run(&settings, args, cli.json).await,
         Command::Tenants(cmd) => tenants::run(&settings, cmd, cli.json).await,
+        Command::Forecast(args) => forecast::run(&settings, args, cli.json).await,
         Command::Config => config::run(&settings, cli.json),
         Command::Bench(cmd) => bench::run(&settings, cmd, cli.json).await,
     }

@@ -101,15 +101,14 @@ struct FileInfo {
     delimiter: u8,
 }
 
-/// The reading task: opens, maps the header, parses every record and sends them in chunks.
-/// Returns early (successfully) if the importer stopped listening.
-fn read_file(
+/// Opens `path` and maps its header for `options`: the source positioned after the header and the
+/// parser of its records. `file` is the name used in errors.
+pub(crate) fn open_mapped(
     path: &Path,
     file: &str,
     options: &ImportOptions,
-    sender: &mpsc::Sender<Chunk>,
-) -> Result<FileInfo, ImportError> {
-    let mut source = CsvSource::open(path).map_err(|e| match e {
+) -> Result<(CsvSource, RowParser), ImportError> {
+    let source = CsvSource::open(path).map_err(|e| match e {
         OpenError::Open(source) => ImportError::Open { file: path.display().to_string(), source },
         OpenError::Io(source) => ImportError::Read { file: file.to_owned(), line: 1, source },
         OpenError::Empty => ImportError::Empty { file: file.to_owned() },
@@ -142,7 +141,18 @@ fn read_file(
             },
         },
     )?;
-    let parser = RowParser::new(map, options);
+    Ok((source, RowParser::new(map, options)))
+}
+
+/// The reading task: opens, maps the header, parses every record and sends them in chunks.
+/// Returns early (successfully) if the importer stopped listening.
+fn read_file(
+    path: &Path,
+    file: &str,
+    options: &ImportOptions,
+    sender: &mpsc::Sender<Chunk>,
+) -> Result<FileInfo, ImportError> {
+    let (mut source, parser) = open_mapped(path, file, options)?;
     let info = FileInfo { compressed: source.compressed(), delimiter: source.delimiter() };
 
     let mut record = ByteRecord::new();

@@ -19,6 +19,8 @@
 //! - `reader`: opening a file (gzip, BOM, delimiter) and reading records with line numbers.
 //! - `rows`: one record into one domain value ([`SalesLine`](fluxion_domain::SalesLine), …).
 //! - `import`: [`import_file`], the catalog checks, batching and the ingest record.
+//! - `series`: [`read_series`] and [`read_events`], a file straight into demand series (for
+//!   `fluxion forecast eval`), no tenant involved.
 //! - `report`: [`ImportReport`], [`RowError`], [`ImportProgress`], [`ImportError`].
 //!
 //! # Architecture invariants
@@ -38,6 +40,7 @@ mod presets;
 mod reader;
 mod report;
 mod rows;
+mod series;
 mod values;
 
 #[cfg(test)]
@@ -48,4 +51,5 @@ pub use mapping::{Field, FieldSpec};
 pub use options::{ImportKind, ImportOptions, parse_map_arg};
 pub use presets::Preset;
 pub use report::{ImportError, ImportProgress, ImportReport, RowError};
+pub use series::{SeriesError, detect_preset, has_paydays, read_events, read_series};
 pub use values::DateFormat;

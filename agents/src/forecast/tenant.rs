@@ -1,0 +1,108 @@
+//! A tenant's daily demand as series, and its calendar.
+
+use super::calendar::Calendar;
+use chrono::{Datelike, NaiveDate};
+use fluxion_domain::forecast::{DemandSeries, Frequency};
+use fluxion_domain::{CalendarEvent, DailyDemand, EventKind};
+use fluxion_memory::{DemandQuery, StoreError, TenantStore};
+use std::collections::BTreeMap;
+
+/// Turns daily demand rows into one series per store × product, each from its first row to `end`
+/// (default: the last day of any row). A day without a row sold nothing and was not out of stock;
+/// a day flagged out of stock is censored.
+pub fn series_from_demand(rows: &[DailyDemand], end: Option<NaiveDate>) -> Vec<DemandSeries> {
+    let Some(last) = end.or_else(|| rows.iter().map(|r| r.day).max()) else { return Vec::new() };
+    let mut by_key: BTreeMap<(String, String), Vec<&DailyDemand>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.day <= last) {
+        by_key.entry((r.store.to_string(), r.product.to_string())).or_default().push(r);
+    }
+    by_key
+        .into_iter()
+        .filter_map(|((store, product), days)| {
+            let start = days.iter().map(|r| r.day).min()?;
+            let len = usize::try_from((last - start).num_days()).ok()? + 1;
+            let mut values = vec![0.0; len];
+            let mut censored = vec![false; len];
+            for r in days {
+                let i = usize::try_from((r.day - start).num_days()).ok()?;
+                values[i] += r.units;
+                censored[i] |= r.out_of_stock;
+            }
+            let mut s =
+                DemandSeries::new(format!("{store}:{product}"), store, product, start, Frequency::Daily, values);
+            s.censored = censored;
+            Some(s)
+        })
+        .collect()
+}
+
+/// The tenant's calendar over `[from, to]`: its own events, plus the Venezuelan quincena when the
+/// tenant recorded no paydays of its own.
+pub fn tenant_calendar(events: &[CalendarEvent], from: NaiveDate, to: NaiveDate) -> Calendar {
+    let mut all = events.to_vec();
+    if !events.iter().any(|e| e.kind == EventKind::Payday) {
+        let mut day = Some(from);
+        while let Some(d) = day.filter(|d| *d <= to) {
+            if fluxion_domain::calendar::is_quincena(d) {
+                all.push(CalendarEvent { day: d, name: "Quincena".to_owned(), kind: EventKind::Payday });
+            }
+            day = d.succ_opt();
+        }
+    }
+    Calendar::from_events(&all)
+}
+
+/// Every daily series of a tenant matching `query`, with its calendar (events up to a year past the
+/// last day, so that forecasts see the coming holidays).
+pub async fn load_tenant(
+    store: &dyn TenantStore,
+    query: &DemandQuery,
+) -> Result<(Vec<DemandSeries>, Calendar), StoreError> {
+    let rows = store.daily_demand(query).await?;
+    let series = series_from_demand(&rows, query.to);
+    let from = series.iter().map(|s| s.start).min();
+    let to = series.iter().filter_map(DemandSeries::end).max();
+    let calendar = match (from, to) {
+        (Some(from), Some(to)) => {
+            let horizon_end = NaiveDate::from_ymd_opt(to.year() + 1, 12, 31).unwrap_or(to);
+            let events = store.events(from, horizon_end).await?;
+            tenant_calendar(&events, from, horizon_end)
+        }
+        _ => Calendar::default(),
+    };
+    Ok((series, calendar))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fluxion_domain::{LocationCode, Money, ProductCode};
+
+    fn row(day: u32, units: f64, oos: bool) -> DailyDemand {
+        DailyDemand {
+            store: LocationCode::parse("S1").expect("code"),
+            product: ProductCode::parse("P1").expect("code"),
+            day: NaiveDate::from_ymd_opt(2026, 1, day).expect("day"),
+            units,
+            revenue: Money::usd_cents(0),
+            out_of_stock: oos,
+        }
+    }
+
+    #[test]
+    fn missing_days_are_zero_and_stockouts_censored() {
+        let s = series_from_demand(&[row(2, 3.0, false), row(5, 0.0, true)], None);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].values, vec![3.0, 0.0, 0.0, 0.0]);
+        assert_eq!(s[0].censored, vec![false, false, false, true]);
+    }
+
+    #[test]
+    fn the_quincena_is_added_when_the_tenant_has_no_paydays() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).expect("day");
+        let cal = tenant_calendar(&[], d(1, 1), d(3, 31));
+        assert_eq!(cal.features(d(1, 15)).len(), 1);
+        assert_eq!(cal.features(d(2, 28)).len(), 1);
+        assert!(cal.features(d(2, 27)).is_empty());
+    }
+}

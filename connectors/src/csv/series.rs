@@ -1,0 +1,172 @@
+//! Reading a sales file straight into demand series, without a tenant: what `fluxion forecast eval`
+//! scores forecasters on.
+//!
+//! The file is read with the same header mapping and cell parsing as [`import_file`](super::import_file)
+//! (a [`Preset`] or the sales aliases). Lines of the same store, product and period are summed. Each
+//! series runs from its first row to the last period of the whole file; a period with no row, or
+//! whose quantity is empty or `NA`, is missing (`NaN`), never a silent zero.
+
+use super::import::open_mapped;
+use super::reader::CsvSource;
+use super::rows::ParsedRow;
+use super::{DateFormat, ImportError, ImportKind, ImportOptions, Preset};
+use ::csv::ByteRecord;
+use chrono::{Datelike, NaiveDate};
+use fluxion_domain::forecast::{DemandSeries, Frequency};
+use fluxion_domain::{CalendarEvent, EventKind};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+/// Why a file could not be read as series.
+#[derive(Debug)]
+pub enum SeriesError {
+    /// Opening, header mapping or reading failed.
+    Import(ImportError),
+    /// A record could not be parsed.
+    Row {
+        /// The file.
+        file: String,
+        /// 1-based physical line.
+        line: u64,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The file holds no sales row.
+    NoSeries {
+        /// The file.
+        file: String,
+    },
+}
+
+impl fmt::Display for SeriesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeriesError::Import(e) => e.fmt(f),
+            SeriesError::Row { file, line, reason } => write!(f, "{file}:{line}: {reason}"),
+            SeriesError::NoSeries { file } => write!(f, "{file}: no sales rows, so no series to read"),
+        }
+    }
+}
+
+impl std::error::Error for SeriesError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SeriesError::Import(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ImportError> for SeriesError {
+    fn from(e: ImportError) -> Self {
+        SeriesError::Import(e)
+    }
+}
+
+/// The preset whose columns match `header`, if one does.
+pub fn detect_preset(header: &[String]) -> Option<Preset> {
+    let has = |name: &str| header.iter().any(|h| h.trim().eq_ignore_ascii_case(name));
+    if has("part_id") && has("month") {
+        Some(Preset::Carparts)
+    } else if has("id") && has("item") && has("qty") {
+        Some(Preset::M5)
+    } else if has("item") && has("sales") && has("store") {
+        Some(Preset::StoreItem)
+    } else if has("snap_tx") && has("event_name_1") {
+        Some(Preset::M5Calendar)
+    } else {
+        None
+    }
+}
+
+/// Reads every store × product series of a sales file. `preset` picks the layout; `None` detects a
+/// known one from the header, else maps the sales aliases (`store`/`tienda`, `date`/`fecha`, …).
+pub fn read_series(path: &Path, preset: Option<Preset>) -> Result<Vec<DemandSeries>, SeriesError> {
+    let file = display_name(path);
+    let options = options_for(path, preset, ImportKind::Sales);
+    let monthly = options.date_format == DateFormat::YearMonth;
+    let (mut source, parser) = open_mapped(path, &file, &options)?;
+    let mut record = ByteRecord::new();
+    let mut sums: HashMap<(String, String), HashMap<NaiveDate, f64>> = HashMap::new();
+    let mut last = None::<NaiveDate>;
+    while let Some(line) =
+        source.read(&mut record).map_err(|(line, source)| ImportError::Read { file: file.clone(), line, source })?
+    {
+        match parser.parse(&record) {
+            Ok(ParsedRow::Sale { line: sale, .. }) => {
+                let mut day = sale.sold_at.date();
+                if monthly {
+                    day = day.with_day(1).unwrap_or(day);
+                }
+                last = Some(last.map_or(day, |l| l.max(day)));
+                let entry = sums.entry((sale.store.to_string(), sale.product.to_string())).or_default();
+                *entry.entry(day).or_insert(0.0) += sale.quantity.get();
+            }
+            Ok(_) => {}
+            Err(reason) => return Err(SeriesError::Row { file, line, reason }),
+        }
+    }
+    let Some(last) = last else { return Err(SeriesError::NoSeries { file }) };
+    let frequency = if monthly { Frequency::Monthly } else { Frequency::Daily };
+    let mut out: Vec<DemandSeries> = sums
+        .into_iter()
+        .filter_map(|((store, product), days)| {
+            let start = *days.keys().min()?;
+            let len = periods_between(frequency, start, last) + 1;
+            let mut values = vec![f64::NAN; len];
+            for (day, units) in days {
+                values[periods_between(frequency, start, day)] = units;
+            }
+            Some(DemandSeries::new(format!("{store}:{product}"), store, product, start, frequency, values))
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Reads a calendar file (the M5 calendar preset, or `date,name,kind` events) into events.
+pub fn read_events(path: &Path, preset: Option<Preset>) -> Result<Vec<CalendarEvent>, SeriesError> {
+    let file = display_name(path);
+    let options = options_for(path, preset, ImportKind::Events);
+    let (mut source, parser) = open_mapped(path, &file, &options)?;
+    let mut record = ByteRecord::new();
+    let mut events = Vec::new();
+    while let Some(line) =
+        source.read(&mut record).map_err(|(line, source)| ImportError::Read { file: file.clone(), line, source })?
+    {
+        match parser.parse(&record) {
+            Ok(ParsedRow::Events(day)) => events.extend(day),
+            Ok(_) => {}
+            Err(reason) => return Err(SeriesError::Row { file, line, reason }),
+        }
+    }
+    events.sort_by(|a, b| a.day.cmp(&b.day).then(a.name.cmp(&b.name)));
+    Ok(events)
+}
+
+/// Whether the events hold any payday (quincena, SNAP).
+pub fn has_paydays(events: &[CalendarEvent]) -> bool {
+    events.iter().any(|e| e.kind == EventKind::Payday)
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn options_for(path: &Path, preset: Option<Preset>, kind: ImportKind) -> ImportOptions {
+    // A file that cannot be opened is reported by `open_mapped` afterwards, with its proper error.
+    let preset = preset.or_else(|| CsvSource::open(path).ok().and_then(|s| detect_preset(s.header())));
+    match preset {
+        Some(p) => p.options(),
+        None => ImportOptions::new(kind),
+    }
+}
+
+fn periods_between(frequency: Frequency, from: NaiveDate, to: NaiveDate) -> usize {
+    let n = match frequency {
+        Frequency::Daily => (to - from).num_days(),
+        Frequency::Monthly => i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month()),
+    };
+    usize::try_from(n).unwrap_or(0)
+}

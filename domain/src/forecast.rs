@@ -1,0 +1,237 @@
+//! Demand series and the forecasts built on them.
+//!
+//! A [`DemandSeries`] is what a forecaster reads: one value per period (day or month) from a start
+//! date, with censored periods (out of stock, store closed, not yet listed) marked so that they are
+//! never learned as zero demand. A [`Forecast`] is what it writes: per-period quantiles, the model
+//! that was chosen with its backtest error, and the calendar effects it applied — everything an
+//! answer needs to say "modelo X, error típico ±Y%, la quincena sube la venta un 35%".
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How long one period of a series is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    /// One value per day.
+    Daily,
+    /// One value per calendar month (dated on its first day).
+    Monthly,
+}
+
+impl Frequency {
+    /// The natural seasonal period: a week of days, a year of months.
+    pub fn season(&self) -> usize {
+        match self {
+            Frequency::Daily => 7,
+            Frequency::Monthly => 12,
+        }
+    }
+
+    /// The date of period `index` of a series starting at `start`.
+    pub fn date_at(&self, start: NaiveDate, index: usize) -> Option<NaiveDate> {
+        match self {
+            Frequency::Daily => start.checked_add_days(chrono::Days::new(index as u64)),
+            Frequency::Monthly => start.with_day(1)?.checked_add_months(Months::new(u32::try_from(index).ok()?)),
+        }
+    }
+}
+
+/// One product's demand at one location, one value per period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemandSeries {
+    /// A stable id (`store:product` for tenant data, the file's id for benchmark files).
+    pub id: String,
+    /// The location code (or the file's store column).
+    pub store: String,
+    /// The product code (or the file's item column).
+    pub product: String,
+    /// The date of the first value.
+    pub start: NaiveDate,
+    /// Days or months.
+    pub frequency: Frequency,
+    /// Units per period. `NaN` is a missing period.
+    pub values: Vec<f64>,
+    /// Periods whose value is not demand (out of stock, store closed): the same length as `values`.
+    pub censored: Vec<bool>,
+}
+
+impl DemandSeries {
+    /// A series with nothing censored.
+    pub fn new(
+        id: impl Into<String>,
+        store: impl Into<String>,
+        product: impl Into<String>,
+        start: NaiveDate,
+        frequency: Frequency,
+        values: Vec<f64>,
+    ) -> Self {
+        let censored = vec![false; values.len()];
+        DemandSeries { id: id.into(), store: store.into(), product: product.into(), start, frequency, values, censored }
+    }
+
+    /// Number of periods.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the series holds no period.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The date of the last period.
+    pub fn end(&self) -> Option<NaiveDate> {
+        self.len().checked_sub(1).and_then(|i| self.frequency.date_at(self.start, i))
+    }
+
+    /// The first `n` periods (all of them when `n` is larger).
+    pub fn truncated(&self, n: usize) -> DemandSeries {
+        let n = n.min(self.len());
+        DemandSeries {
+            values: self.values[..n].to_vec(),
+            censored: self.censored.get(..n).map(<[bool]>::to_vec).unwrap_or_else(|| vec![false; n]),
+            ..self.clone()
+        }
+    }
+
+    /// The series from its first positive value on (a product is not on sale before it first sells).
+    /// `None` when nothing ever sold.
+    pub fn from_first_sale(&self) -> Option<DemandSeries> {
+        let first = self.values.iter().position(|v| *v > 0.0)?;
+        let start = self.frequency.date_at(self.start, first)?;
+        Some(DemandSeries {
+            start,
+            values: self.values[first..].to_vec(),
+            censored: self.censored.get(first..).map(<[bool]>::to_vec).unwrap_or_default(),
+            ..self.clone()
+        })
+    }
+}
+
+/// The Syntetos–Boylan demand pattern of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandClass {
+    /// Sells most periods, steady sizes (ADI < 1.32, CV² < 0.49).
+    Smooth,
+    /// Sells most periods, sizes vary a lot.
+    Erratic,
+    /// Many zero periods, steady sizes.
+    Intermittent,
+    /// Many zero periods, sizes vary a lot.
+    Lumpy,
+    /// Too little history to tell (new product).
+    New,
+}
+
+impl DemandClass {
+    /// The stable English name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DemandClass::Smooth => "smooth",
+            DemandClass::Erratic => "erratic",
+            DemandClass::Intermittent => "intermittent",
+            DemandClass::Lumpy => "lumpy",
+            DemandClass::New => "new",
+        }
+    }
+
+    /// The Spanish name a store manager reads.
+    pub fn label_es(&self) -> &'static str {
+        match self {
+            DemandClass::Smooth => "venta regular",
+            DemandClass::Erratic => "venta irregular",
+            DemandClass::Intermittent => "venta intermitente",
+            DemandClass::Lumpy => "venta esporádica",
+            DemandClass::New => "producto nuevo",
+        }
+    }
+}
+
+impl fmt::Display for DemandClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A calendar effect a forecast applied, as a multiplier of the usual demand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    /// A stable key (`payday`, `month_end`, `december`, `holiday`, `weekday:6`, …).
+    pub key: String,
+    /// What a store manager reads ("la quincena", "los sábados", "diciembre").
+    pub label_es: String,
+    /// Demand on such days is `lift` times the usual (1.35 = +35%).
+    pub lift: f64,
+}
+
+/// Forecast of one period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ForecastPoint {
+    /// The day (or the first day of the month).
+    pub date: NaiveDate,
+    /// Expected units.
+    pub mean: f64,
+    /// 10% of outcomes fall below this.
+    pub p10: f64,
+    /// The median.
+    pub p50: f64,
+    /// 90% of outcomes fall below this.
+    pub p90: f64,
+}
+
+/// Total demand over several periods (a horizon, a lead time).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TotalDemand {
+    /// Periods summed.
+    pub periods: usize,
+    /// Expected units.
+    pub mean: f64,
+    /// Standard deviation of the total.
+    pub std_dev: f64,
+    /// Quantiles of the total.
+    pub p10: f64,
+    /// The median total.
+    pub p50: f64,
+    /// 90% of outcomes fall below this.
+    pub p90: f64,
+}
+
+/// How well the chosen model did on the series' own recent history.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BacktestError {
+    /// Root mean squared scaled error (M5 scaling).
+    pub rmsse: f64,
+    /// Typical error of the total over a horizon, as a percentage of that total ("±Y%").
+    pub typical_error_pct: f64,
+    /// Rolling origins used.
+    pub origins: usize,
+}
+
+/// A demand forecast for one series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forecast {
+    /// The series id.
+    pub series: String,
+    /// The last period of history the forecast was made from.
+    pub origin: NaiveDate,
+    /// Days or months.
+    pub frequency: Frequency,
+    /// The model (or combination) chosen, as a stable name.
+    pub model: String,
+    /// The demand pattern.
+    pub class: DemandClass,
+    /// Backtest error of the chosen model on this series.
+    pub backtest: Option<BacktestError>,
+    /// Calendar effects applied.
+    pub effects: Vec<Effect>,
+    /// One point per future period.
+    pub points: Vec<ForecastPoint>,
+    /// Negative-binomial dispersion of one period's demand around its mean: variance = mean + mean²/size.
+    /// `f64::INFINITY` means Poisson.
+    pub dispersion_size: f64,
+    /// Extra variance of a sum from a shared error in the level (as a fraction of the squared total mean).
+    pub level_uncertainty: f64,
+}

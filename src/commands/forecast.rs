@@ -1,0 +1,228 @@
+//! `fluxion forecast`: one product's forecast at one store, with its band and why; and
+//! `fluxion forecast eval`: rolling-origin evaluation of every model on a file or a tenant.
+
+use crate::cli::{EvalArgs, ForecastArgs, ForecastCommand};
+use crate::settings::Settings;
+use chrono::NaiveDate;
+use fluxion_agents::forecast::distribution::total_demand;
+use fluxion_agents::forecast::tenant::load_tenant;
+use fluxion_agents::forecast::{AutoConfig, Calendar, EvalOptions, Model, evaluate, forecast_batch};
+use fluxion_domain::forecast::{DemandSeries, Frequency};
+use fluxion_domain::{LocationCode, ProductCode, TenantSlug, format};
+use fluxion_memory::DemandQuery;
+use serde::Serialize;
+
+pub async fn run(settings: &Settings, args: ForecastArgs, json: bool) -> anyhow::Result<()> {
+    match args.command {
+        Some(ForecastCommand::Eval(eval)) => run_eval(settings, eval, json).await,
+        None => run_forecast(settings, args, json).await,
+    }
+}
+
+async fn run_forecast(settings: &Settings, args: ForecastArgs, json: bool) -> anyhow::Result<()> {
+    let (Some(tenant), Some(product), Some(store)) = (&args.tenant, &args.product, &args.store) else {
+        return Err(crate::bad_input(
+            "fluxion forecast needs --tenant, --product and --store (or: fluxion forecast eval)",
+        ));
+    };
+    if args.days == 0 || args.days > 366 {
+        return Err(crate::bad_input("--days must be between 1 and 366"));
+    }
+    let slug = TenantSlug::parse(tenant)?;
+    let product = ProductCode::parse(product)?;
+    let store_code = LocationCode::parse(store)?;
+    let backend = crate::app::open_store(settings).await?;
+    let scoped = backend.scope(&slug).await?;
+    // The whole store is loaded: its other products lend the slow movers their weekly shape.
+    let query = DemandQuery { store: Some(store_code.clone()), ..DemandQuery::default() };
+    let (series, calendar) = load_tenant(&*scoped, &query).await?;
+    let Some(index) = series.iter().position(|s| s.product == product.as_str()) else {
+        return Err(crate::bad_input(format!(
+            "{product} has no sales at {store_code} in tenant {slug} / {product} no tiene ventas en {store_code}"
+        )));
+    };
+    let batch = forecast_batch(&series, args.days, &calendar, &AutoConfig::default());
+    let Some(forecast) = batch.forecasts.into_iter().nth(index).flatten() else {
+        return Err(crate::bad_input(format!("{product} at {store_code}: no history to forecast from")));
+    };
+    let total = total_demand(&forecast, 0, forecast.points.len());
+    if json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            forecast: &'a fluxion_domain::forecast::Forecast,
+            total: fluxion_domain::forecast::TotalDemand,
+        }
+        return super::print_json(&Out { forecast: &forecast, total });
+    }
+    let name = scoped
+        .products()
+        .await?
+        .into_iter()
+        .find(|p| p.code() == &product)
+        .map_or_else(|| product.to_string(), |p| format!("{} ({product})", p.name()));
+    println!(
+        "Pronóstico de {name} en {store_code}: {} días desde el {}",
+        args.days,
+        format::date(forecast.origin + chrono::Days::new(1))
+    );
+    let error = forecast
+        .backtest
+        .filter(|b| b.typical_error_pct.is_finite())
+        .map(|b| format!(" · error típico ±{}%", format::number(b.typical_error_pct.round(), 0)))
+        .unwrap_or_default();
+    println!("Modelo {} · {}{error}", forecast.model, forecast.class.label_es());
+    println!("{:<10} {:>9} {:>17}", "Día", "Esperado", "Rango (P10–P90)");
+    for p in &forecast.points {
+        println!(
+            "{:<10} {:>9} {:>17}",
+            format::short_date(p.date),
+            format::units(p.mean),
+            format!("{} – {}", format::units(p.p10), format::units(p.p90))
+        );
+    }
+    println!(
+        "Total: {} unidades (entre {} y {} en 8 de cada 10 casos)",
+        format::units(total.mean),
+        format::units(total.p10),
+        format::units(total.p90)
+    );
+    let mut effects: Vec<&fluxion_domain::forecast::Effect> = forecast.effects.iter().collect();
+    effects.sort_by(|a, b| (b.lift - 1.0).abs().total_cmp(&(a.lift - 1.0).abs()));
+    let mut reasons: Vec<String> =
+        effects.iter().map(|e| format!("{} {}", e.label_es, format::percent_change(e.lift))).collect();
+    reasons.truncate(6);
+    if !reasons.is_empty() {
+        println!("Por qué: {}.", reasons.join("; "));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct EvalLine {
+    model: String,
+    mase: f64,
+    rmsse: f64,
+    bias_pct: f64,
+    coverage_p10_p90: Option<f64>,
+    seconds_per_series: f64,
+    series_scored: usize,
+}
+
+async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Result<()> {
+    if args.horizon == 0 || args.origins == 0 {
+        return Err(crate::bad_input("--horizon and --origins must be at least 1"));
+    }
+    let models = parse_models(&args.models)?;
+    let (series, calendar, source) = match (&args.data, &args.tenant) {
+        (Some(path), _) => {
+            let series =
+                fluxion_connectors::csv::read_series(path, None).map_err(|e| crate::bad_input(e.to_string()))?;
+            let calendar = match &args.calendar {
+                Some(c) => Calendar::from_events(
+                    &fluxion_connectors::csv::read_events(c, None).map_err(|e| crate::bad_input(e.to_string()))?,
+                ),
+                None => Calendar::default(),
+            };
+            (series, calendar, path.display().to_string())
+        }
+        (None, Some(tenant)) => {
+            let slug = TenantSlug::parse(tenant)?;
+            let backend = crate::app::open_store(settings).await?;
+            let scoped = backend.scope(&slug).await?;
+            let (series, calendar) = load_tenant(&*scoped, &DemandQuery::default()).await?;
+            (series, calendar, format!("tenant {slug}"))
+        }
+        (None, None) => return Err(crate::bad_input("give --data FILE or --tenant SLUG")),
+    };
+    if series.is_empty() {
+        return Err(crate::bad_input(format!("{source}: no series to evaluate")));
+    }
+    let drop_last = match (&args.holdout_end, args.drop_last) {
+        (Some(end), _) => {
+            let end = NaiveDate::parse_from_str(end, "%Y-%m-%d")
+                .map_err(|_| crate::bad_input(format!("--holdout-end {end:?}: expected YYYY-MM-DD")))?;
+            periods_after(&series, end)?
+        }
+        (None, Some(n)) => n,
+        (None, None) => 0,
+    };
+    let monthly = series.iter().all(|s| s.frequency == Frequency::Monthly);
+    let auto = AutoConfig { trim_leading_zeros: !args.keep_leading_zeros.unwrap_or(monthly), ..AutoConfig::default() };
+    let opts = EvalOptions {
+        horizon: args.horizon,
+        origins: args.origins,
+        drop_last,
+        models,
+        complete_only: !args.include_incomplete,
+        calendar,
+        auto,
+    };
+    let clock = std::time::Instant::now();
+    let report = tokio::task::spawn_blocking(move || evaluate(&series, &opts)).await?;
+    let lines: Vec<EvalLine> = report
+        .results
+        .iter()
+        .map(|r| EvalLine {
+            model: r.model.clone(),
+            mase: r.mase,
+            rmsse: r.rmsse,
+            bias_pct: r.bias_pct,
+            coverage_p10_p90: r.coverage_p10_p90,
+            seconds_per_series: r.seconds_per_series,
+            series_scored: r.scored,
+        })
+        .collect();
+    if json {
+        return super::print_json(&lines);
+    }
+    println!(
+        "{source}: {} series, h={}, {} origin(s), {} periods dropped; {} series×origins not scorable; {:.1} s",
+        report.series,
+        args.horizon,
+        args.origins,
+        drop_last,
+        report.skipped,
+        clock.elapsed().as_secs_f64()
+    );
+    println!("{:<16} {:>7} {:>7} {:>8} {:>9} {:>12}", "model", "MASE", "RMSSE", "bias %", "P10-P90", "ms/series");
+    for l in &lines {
+        println!(
+            "{:<16} {:>7.3} {:>7.3} {:>+8.1} {:>9} {:>12.3}",
+            l.model,
+            l.mase,
+            l.rmsse,
+            l.bias_pct,
+            l.coverage_p10_p90.map_or_else(|| "—".to_owned(), |c| format!("{:.1}%", c * 100.0)),
+            l.seconds_per_series * 1e3
+        );
+    }
+    Ok(())
+}
+
+fn parse_models(list: &str) -> anyhow::Result<Vec<Model>> {
+    match list.trim() {
+        "all" => Ok(Model::ALL.to_vec()),
+        "fast" => Ok(Model::FAST.to_vec()),
+        "none" | "" => Ok(Vec::new()),
+        other => other
+            .split(',')
+            .map(|m| m.parse::<Model>().map_err(|e| crate::bad_input(format!("--models: {e}"))))
+            .collect(),
+    }
+}
+
+/// How many periods of the longest series lie after `end`.
+fn periods_after(series: &[DemandSeries], end: NaiveDate) -> anyhow::Result<usize> {
+    let last = series.iter().filter_map(DemandSeries::end).max().unwrap_or(end);
+    if end > last {
+        return Err(crate::bad_input(format!("--holdout-end {end} is after the data's last period {last}")));
+    }
+    let monthly = series.iter().all(|s| s.frequency == Frequency::Monthly);
+    let n = if monthly {
+        use chrono::Datelike;
+        (last.year() - end.year()) * 12 + last.month() as i32 - end.month() as i32
+    } else {
+        i32::try_from((last - end).num_days()).unwrap_or(i32::MAX)
+    };
+    Ok(usize::try_from(n).unwrap_or(0))
+}
