@@ -23,13 +23,18 @@ fn main() {
     auto.trailing_run_probability = env("TRP", auto.trailing_run_probability);
     auto.stockout_min_run = env("SMR", auto.stockout_min_run as f64) as usize;
     if std::env::var("PROFILE").is_ok() {
-        let ps = fluxion_agents::forecast::eval::store_profiles(series.iter(), &calendar, &auto);
+        let back = env("DROP", 0.0) as usize + h;
+        let trains: Vec<_> = series.iter().map(|s| s.truncated(s.len() - back)).collect();
+        let ps = fluxion_agents::forecast::eval::store_profiles(trains.iter(), &calendar, &auto);
         for (k, p) in ps {
             println!(
-                "{k}: weekday {:?} resume {:.3} closed {}",
+                "{k}: weekday {:?} resume {:.3} closed {} trend {:?} r1 {:?} r28 {:?}",
                 p.weekday.map(|w| (w * 100.0).round() / 100.0),
                 p.resume_ratio,
-                p.closed.len()
+                p.closed.len(),
+                p.trend,
+                p.trend.map(|t| t.ratio(1)),
+                p.trend.map(|t| t.ratio(28))
             );
             for (i, l) in p.lifts.iter().enumerate() {
                 if (l - 1.0).abs() > 0.03 {
@@ -42,9 +47,67 @@ fn main() {
     auto.trim_leading_zeros = std::env::var("KEEP0").is_err();
     auto.backtest_origins = env("BO", auto.backtest_origins as f64) as usize;
     auto.calibration_weight = env("CW", auto.calibration_weight);
+    auto.trend_weight = env("TW", auto.trend_weight);
+    auto.trend_damping = env("TD", auto.trend_damping);
+    auto.trend_window_days = env("TWD", auto.trend_window_days as f64) as usize;
+    auto.trend_window_months = env("TWM", auto.trend_window_months as f64) as usize;
+    auto.shift_threshold = env("ST", auto.shift_threshold);
+    if let Ok(l) = std::env::var("DL") {
+        auto.daily_levels = l.split(';').map(|m| m.parse().expect("level")).collect();
+    }
+    if let Ok(l) = std::env::var("PL") {
+        auto.periodic_levels = l.split(';').map(|m| m.parse().expect("level")).collect();
+    }
+    auto.seasonal_strength = env("SS", auto.seasonal_strength);
+    auto.stack_weight = env("SKW", auto.stack_weight);
+    auto.stack_ridge = env("SKR", auto.stack_ridge);
     let models = std::env::var("MODELS")
         .map(|m| m.split(',').filter(|s| !s.is_empty()).map(|s| s.parse::<Model>().expect("model")).collect())
         .unwrap_or_else(|_| vec![Model::Tsb, Model::Adida, Model::Imapa, Model::SeasonalNaive]);
+    if std::env::var("CAL").is_ok() {
+        let trains: Vec<_> = series
+            .iter()
+            .filter(|s| s.len() > h && s.values.iter().all(|v| v.is_finite()))
+            .map(|s| s.truncated(s.len() - h))
+            .collect();
+        let b = fluxion_agents::forecast::forecast_batch(&trains, h, &calendar, &auto);
+        println!("calibration {:?}", b.calibration);
+    }
+    if std::env::var("BREAK").is_ok() {
+        use fluxion_agents::forecast::metrics::{scales, score};
+        let trains: Vec<_> = series.iter().map(|s| s.truncated(s.len() - h)).collect();
+        let b = fluxion_agents::forecast::forecast_batch(&trains, h, &calendar, &auto);
+        let mut by: std::collections::BTreeMap<String, (usize, f64, f64, f64, f64)> = Default::default();
+        for ((s, t), f) in series.iter().zip(&trains).zip(&b.forecasts) {
+            let Some(f) = f else { continue };
+            let Some(first) = t.values.iter().position(|v| *v > 0.0) else { continue };
+            let y = &t.values[first..];
+            let Some(sc) = scales(y, 7) else { continue };
+            let actual = &s.values[s.len() - h..];
+            let mean: Vec<f64> = f.points.iter().map(|p| p.mean).collect();
+            let tsb = Model::Tsb.forecast(y, 7, h);
+            let a = score(sc, &mean, None, actual);
+            let c = score(sc, &tsb, None, actual);
+            let age = if y.len() < 180 { "young" } else { "old" };
+            for key in [f.class.to_string(), age.to_string(), format!("model {}", f.model)] {
+                let e = by.entry(key).or_default();
+                e.0 += 1;
+                e.1 += a.rmsse;
+                e.2 += c.rmsse;
+                e.3 += a.forecast_sum - a.actual_sum;
+                e.4 += a.actual_sum;
+            }
+        }
+        for (k, (n, a, c, d, act)) in by {
+            println!(
+                "{k:>28} n={n:4} fluxion {:.4} tsb {:.4} sum-diff {:.0} bias {:+.1}%",
+                a / n as f64,
+                c / n as f64,
+                a - c,
+                100.0 * d / act
+            );
+        }
+    }
     let opts = EvalOptions {
         horizon: h,
         origins: env("ORIGINS", 1.0) as usize,

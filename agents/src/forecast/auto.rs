@@ -48,14 +48,36 @@ pub struct AutoConfig {
     /// Learn from the first sale on (leading zeros mean "not yet listed", as in retail feeds). Off
     /// for catalogs whose leading zeros are real zero demand.
     pub trim_leading_zeros: bool,
+    /// Level candidates for daily series, weighed by backtest.
+    pub daily_levels: Vec<LevelMethod>,
+    /// Level candidates for monthly series.
+    pub periodic_levels: Vec<LevelMethod>,
     /// Rolling origins of the per-series backtest that weighs the level candidates.
     pub backtest_origins: usize,
     /// Range of the store's level calibration (Σ actual / Σ forecast over all its backtests).
     pub calibration_range: (f64, f64),
     /// Weight of that calibration (0 = off).
     pub calibration_weight: f64,
+    /// Days of the store total the trend is fitted on.
+    pub trend_window_days: usize,
+    /// Months of the store total the trend is fitted on.
+    pub trend_window_months: usize,
+    /// Damping of the trend's slope per period ahead.
+    pub trend_damping: f64,
+    /// t-statistic above which a recent step in a store's total is taken as its new level.
+    pub shift_threshold: f64,
+    /// Weight of the store trend on each item (0 = off).
+    pub trend_weight: f64,
+    /// Weight of the cross-series level model against the item's own combination (0 = off).
+    pub stack_weight: f64,
+    /// Ridge penalty of the cross-series model, relative to the mean diagonal.
+    pub stack_ridge: f64,
+    /// Fewest training rows the cross-series model needs.
+    pub stack_min_rows: usize,
     /// Weight of the seasonal ratio (0 = ignore, 1 = apply fully).
     pub seasonal_weight: f64,
+    /// Units at which an item's own year-over-year ratio weighs as much as its store's.
+    pub seasonal_strength: f64,
     /// Days of recent history the seasonal ratio compares with.
     pub seasonal_recent: usize,
     /// Multiplier of the estimated over-dispersion (calibrates the P10–P90 band).
@@ -76,10 +98,21 @@ impl Default for AutoConfig {
             resume_factor: None,
             trim_leading_zeros: true,
             backtest_origins: 3,
+            stack_weight: 0.5,
+            stack_ridge: 1e-3,
+            stack_min_rows: 500,
+            daily_levels: DAILY_LEVELS.to_vec(),
+            periodic_levels: PERIODIC_LEVELS.to_vec(),
+            trend_window_days: 91,
+            trend_window_months: 24,
+            trend_damping: 0.98,
+            trend_weight: 1.0,
+            shift_threshold: 4.0,
             calibration_range: (0.8, 1.2),
             calibration_weight: 1.0,
             seasonal_weight: 0.5,
             seasonal_recent: 28,
+            seasonal_strength: 200.0,
             dispersion_scale: 1.0,
         }
     }
@@ -101,19 +134,135 @@ pub struct StoreProfile {
     /// What share of their pre-stockout demand items sold in the 4 weeks after a past origin at
     /// which they were in a probable stockout (learned on the store's own history).
     pub resume_ratio: f64,
+    /// The trend of the store's total, if it has enough history.
+    pub trend: Option<StoreTrend>,
+}
+
+/// The recent trend of a store's total, as a ratio to apply to its items' flat levels: the
+/// store's total is far less noisy than any item, so its drift (a chain growing, a catalog of car
+/// parts ageing, the slide from the summer peak to December) is measured there and passed down.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoreTrend {
+    /// The flat level the item models would give the store's total.
+    pub flat: f64,
+    /// The fitted trend line at the last period.
+    pub end: f64,
+    /// Its slope per period.
+    pub slope: f64,
+    /// Damping of the slope per period ahead.
+    pub damping: f64,
+}
+
+impl StoreTrend {
+    fn fit(
+        total: &[f64],
+        start: NaiveDate,
+        weekday: &[f64; 7],
+        frequency: Frequency,
+        cfg: &AutoConfig,
+    ) -> Option<StoreTrend> {
+        let window = match frequency {
+            Frequency::Daily => cfg.trend_window_days,
+            Frequency::Monthly => cfg.trend_window_months,
+        };
+        if total.len() < window || window < 4 {
+            return None;
+        }
+        let first_wd = weekday_index(start);
+        let z: Vec<f64> = total
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if frequency == Frequency::Daily { v / weekday[(first_wd + i) % 7] } else { *v })
+            .collect();
+        let recent = &z[z.len() - window..];
+        let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (i, v) in recent.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+            let x = i as f64;
+            n += 1.0;
+            sx += x;
+            sy += v;
+            sxx += x * x;
+            sxy += x * v;
+        }
+        let denom = n * sxx - sx * sx;
+        if n < 4.0 || denom <= 0.0 {
+            return None;
+        }
+        let mut slope = (n * sxy - sx * sy) / denom;
+        let intercept = (sy - slope * sx) / n;
+        let mut end = intercept + slope * (window - 1) as f64;
+        // A step in the last weeks (a price change, a new competitor, the month's budget running
+        // out) beats any line: the level after it, flat.
+        if let Some(after) = recent_shift(recent, cfg.shift_threshold) {
+            end = after;
+            slope = 0.0;
+        }
+        let observed: Vec<f64> = z.iter().copied().filter(|v| v.is_finite()).collect();
+        let candidates: &[LevelMethod] =
+            if frequency == Frequency::Daily { &cfg.daily_levels } else { &cfg.periodic_levels };
+        let flat = candidates.iter().map(|m| m.level(&observed)).sum::<f64>() / candidates.len() as f64;
+        (flat > 0.0 && end > 0.0).then_some(StoreTrend { flat, end, slope, damping: cfg.trend_damping })
+    }
+
+    /// The ratio of the trend's value `k` periods ahead (1 = the next) to the flat level.
+    pub fn ratio(&self, k: usize) -> f64 {
+        let mut sum = 0.0;
+        let mut phi = 1.0;
+        for _ in 0..k {
+            phi *= self.damping;
+            sum += phi;
+        }
+        ((self.end + self.slope * sum) / self.flat).clamp(0.5, 2.0)
+    }
+}
+
+/// The mean after the most recent significant level shift in the last eight weeks of `z`, if its t-statistic
+/// against the four weeks before it exceeds `threshold`.
+fn recent_shift(z: &[f64], threshold: f64) -> Option<f64> {
+    let n = z.len();
+    for after_len in 2..=56usize.min(n.saturating_sub(14)) {
+        let c = n - after_len;
+        let before: Vec<f64> = z[c.saturating_sub(28)..c].iter().copied().filter(|v| v.is_finite()).collect();
+        let after: Vec<f64> = z[c..].iter().copied().filter(|v| v.is_finite()).collect();
+        if before.len() < 7 || after.len() < 2 {
+            continue;
+        }
+        let mb = before.iter().sum::<f64>() / before.len() as f64;
+        let ma = after.iter().sum::<f64>() / after.len() as f64;
+        let var = before.iter().map(|v| (v - mb) * (v - mb)).sum::<f64>() / (before.len() - 1) as f64;
+        let se = (var / before.len() as f64 + var / after.len() as f64).sqrt();
+        if se <= 0.0 {
+            continue;
+        }
+        // The most recent step that stands out: older ones are already in the level.
+        if ((ma - mb) / se).abs() > threshold {
+            return Some(ma);
+        }
+    }
+    None
+}
+
+/// Whole periods from `from` to `to` (`None` when `to` is earlier).
+fn periods_between(frequency: Frequency, from: NaiveDate, to: NaiveDate) -> Option<usize> {
+    let n = match frequency {
+        Frequency::Daily => (to - from).num_days(),
+        Frequency::Monthly => i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month()),
+    };
+    usize::try_from(n).ok()
 }
 
 impl StoreProfile {
     /// The profile of the series of one store (daily series; others are ignored).
     pub fn build(series: &[&DemandSeries], calendar: &Calendar, cfg: &AutoConfig) -> Option<StoreProfile> {
-        let daily: Vec<&&DemandSeries> = series.iter().filter(|s| s.frequency == Frequency::Daily).collect();
-        let start = daily.iter().map(|s| s.start).min()?;
-        let end = daily.iter().filter_map(|s| s.end()).max()?;
-        let len = usize::try_from((end - start).num_days()).ok()? + 1;
+        let frequency = series.first()?.frequency;
+        let same: Vec<&&DemandSeries> = series.iter().filter(|s| s.frequency == frequency).collect();
+        let start = same.iter().map(|s| s.start).min()?;
+        let end = same.iter().filter_map(|s| s.end()).max()?;
+        let len = periods_between(frequency, start, end)? + 1;
         let mut total = vec![0.0; len];
         let mut seen = vec![false; len];
-        for s in &daily {
-            let offset = usize::try_from((s.start - start).num_days()).ok()?;
+        for s in &same {
+            let offset = periods_between(frequency, start, s.start)?;
             for (i, v) in s.values.iter().enumerate() {
                 if v.is_finite() && !s.censored.get(i).copied().unwrap_or(false) {
                     total[offset + i] += v;
@@ -126,9 +275,10 @@ impl StoreProfile {
                 *t = f64::NAN;
             }
         }
+        let daily = frequency == Frequency::Daily;
         // A day whose total is under a tenth of the median of the surrounding fortnight: closed.
         let mut closed = HashSet::new();
-        for i in 0..len {
+        for i in (0..len).filter(|_| daily) {
             let lo = i.saturating_sub(7);
             let hi = (i + 8).min(len);
             let mut around: Vec<f64> =
@@ -143,13 +293,18 @@ impl StoreProfile {
                 total[i] = f64::NAN;
             }
         }
-        let day = |i: usize| start + chrono::Days::new(i as u64);
-        let weekday = weekday_profile(&total, start, cfg.profile_window, None, 0.0);
+        // Even a store's profile is shrunk towards flat: a store with a handful of sales has no shape yet.
+        let weekday = if daily {
+            weekday_profile(&total, start, cfg.profile_window, Some(&[1.0; 7]), cfg.weekday_strength)
+        } else {
+            [1.0; 7]
+        };
+        let calendar = if daily { calendar } else { &Calendar::default() };
+        let trend = StoreTrend::fit(&total, start, &weekday, frequency, cfg);
         let sums = effect_sums(&total, start, &weekday, calendar, cfg.profile_window.max(3 * 364));
-        let lifts = sums.iter().map(|s| s.lift().unwrap_or(1.0)).collect();
-        let _ = day;
-        let resume_ratio = resume_ratio(&daily, &closed, cfg);
-        Some(StoreProfile { weekday, lifts, closed, start, total, resume_ratio })
+        let lifts = sums.iter().map(|s| shrink(s, 1.0, cfg.effect_strength)).collect();
+        let resume_ratio = resume_ratio(&same, &closed, cfg);
+        Some(StoreProfile { weekday, lifts, closed, start, total, resume_ratio, trend })
     }
 
     /// The store total on `day`, if known.
@@ -183,12 +338,14 @@ impl StoreProfile {
 /// Replays past origins every 4 weeks over the last two years: at each, the items in a probable
 /// stockout, what their pre-stockout demand promised over the next 4 weeks, and what they sold.
 fn resume_ratio(series: &[&&DemandSeries], closed: &HashSet<NaiveDate>, cfg: &AutoConfig) -> f64 {
-    const H: usize = 28;
+    let daily = series.first().is_some_and(|s| s.frequency == Frequency::Daily);
+    // Four weeks ahead from origins over the last two years; a year ahead for monthly data.
+    let (h, origins) = if daily { (28, 26) } else { (12, 3) };
     let (mut promised, mut sold, mut cases) = (0.0, 0.0, 0u32);
     for s in series {
         let Some((_, y)) = clean_history(s, Some(closed), cfg) else { continue };
-        for k in 1..=26 {
-            let Some(cut) = y.len().checked_sub(k * H) else { break };
+        for k in 1..=origins {
+            let Some(cut) = y.len().checked_sub(k * h) else { break };
             let past = &y[..cut];
             let run = trailing_zero_run(past);
             if run == 0 || run >= past.len() {
@@ -203,8 +360,8 @@ fn resume_ratio(series: &[&&DemandSeries], closed: &HashSet<NaiveDate>, cfg: &Au
             }
             let observed: Vec<f64> = before.iter().rev().filter(|v| v.is_finite()).take(182).copied().collect();
             let level = tsb(&observed.iter().rev().copied().collect::<Vec<_>>(), 0.1, 0.1);
-            promised += level * H as f64;
-            sold += y[cut..cut + H].iter().filter(|v| v.is_finite()).sum::<f64>();
+            promised += level * h as f64;
+            sold += y[cut..cut + h].iter().filter(|v| v.is_finite()).sum::<f64>();
             cases += 1;
         }
     }
@@ -392,20 +549,52 @@ pub fn forecast_daily(
     store: Option<&StoreProfile>,
     cfg: &AutoConfig,
 ) -> Option<Forecast> {
-    forecast_one(series, h, calendar, store, cfg).map(|(f, _)| f)
+    forecast_one(series, h, calendar, store, cfg).map(|d| d.forecast)
 }
 
-/// [`forecast_daily`], with the Σ forecast and Σ actual of its backtest (for the store's calibration).
+/// A forecast before the batch adjusts its level: what [`forecast_batch`](super::forecast_batch)
+/// needs to re-level it.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    /// The forecast as this series alone would have it.
+    pub forecast: Forecast,
+    /// Σ forecast and Σ actual of its backtest, in adjusted units.
+    pub totals: (f64, f64),
+    /// The adjusted history (observed periods divided by weekday and calendar factors).
+    pub adjusted: Vec<f64>,
+    /// Expected units per unit of level, per forecast period.
+    pub unit: Vec<f64>,
+}
+
+impl Draft {
+    /// Sets the level: every point's mean becomes `level × unit`, its quantiles follow.
+    pub fn relevel(&mut self, level: f64) {
+        let size = self.forecast.dispersion_size;
+        for (p, u) in self.forecast.points.iter_mut().zip(&self.unit) {
+            p.mean = (level * u).max(0.0);
+            p.p10 = nb_quantile(p.mean, size, 0.1);
+            p.p50 = nb_quantile(p.mean, size, 0.5);
+            p.p90 = nb_quantile(p.mean, size, 0.9);
+        }
+    }
+
+    /// The level the forecast was made with.
+    pub fn level(&self) -> f64 {
+        self.forecast.points.iter().zip(&self.unit).find(|(_, u)| **u > 0.0).map_or(0.0, |(p, u)| p.mean / u)
+    }
+}
+
+/// [`forecast_daily`], as a [`Draft`] the batch can re-level.
 pub(crate) fn forecast_one(
     series: &DemandSeries,
     h: usize,
     calendar: &Calendar,
     store: Option<&StoreProfile>,
     cfg: &AutoConfig,
-) -> Option<(Forecast, (f64, f64))> {
+) -> Option<Draft> {
     let origin = series.end()?;
     let Some((start, y)) = clean_history(series, store.map(|s| &s.closed), cfg) else {
-        return Some((flat_forecast(series, origin, h, 0.0, DemandClass::New), (0.0, 0.0)));
+        return Some(Draft::flat(flat_forecast(series, origin, h, 0.0, DemandClass::New)));
     };
     // A stockout in progress: learn from the history before it, and scale the forecast by the
     // chance that the item comes back.
@@ -460,24 +649,32 @@ pub(crate) fn forecast_one(
         }
     }
     if z.is_empty() {
-        return Some((flat_forecast(series, origin, h, 0.0, class), (0.0, 0.0)));
+        return Some(Draft::flat(flat_forecast(series, origin, h, 0.0, class)));
     }
     let (_, alpha) = best_alpha(&z);
-    let candidates: &[LevelMethod] = if daily { &DAILY_LEVELS } else { &PERIODIC_LEVELS };
+    let candidates: &[LevelMethod] = if daily { &cfg.daily_levels } else { &cfg.periodic_levels };
     let choice = choose_level(&z, h, candidates, cfg.backtest_origins);
     let level = choice.level.max(0.0);
-    let seasonal = store
+    let store_seasonal = store
         .filter(|_| daily)
         .and_then(|s| s.seasonal_ratio(origin + chrono::Days::new(1), h, cfg.seasonal_recent))
-        .map_or(1.0, |r| 1.0 + cfg.seasonal_weight * (r.clamp(0.5, 2.0) - 1.0));
+        .map_or(1.0, |r| r.clamp(0.5, 2.0));
+    // The item's own year-over-year ratio, shrunk towards the store's.
+    let own_seasonal = if daily { own_seasonal_sums(&y, h, cfg.seasonal_recent) } else { EffectSums::default() };
+    let seasonal_ratio = shrink(&own_seasonal, store_seasonal, cfg.seasonal_strength).clamp(0.5, 2.0);
+    let seasonal = 1.0 + cfg.seasonal_weight * (seasonal_ratio - 1.0);
 
     // Dispersion from one-step errors over the profile window.
     let size = one_step_size(&y, &factors, alpha, cfg);
     let n = y.len();
+    let mut unit = Vec::with_capacity(h);
     let points = (0..h)
         .filter_map(|k| {
             let day = freq.date_at(origin, k + 1)?;
-            let mean = (level * factor(n + k, day) * seasonal * resume).max(0.0);
+            let trend = store.and_then(|s| s.trend).map_or(1.0, |t| 1.0 + cfg.trend_weight * (t.ratio(k + 1) - 1.0));
+            let u = (factor(n + k, day) * seasonal * resume * trend).max(0.0);
+            unit.push(u);
+            let mean = level * u;
             Some(ForecastPoint {
                 date: day,
                 mean,
@@ -502,25 +699,30 @@ pub(crate) fn forecast_one(
             effects.push(Effect { key: format!("weekday:{d}"), label_es: DAYS_ES[d].to_owned(), lift: *w });
         }
     }
-    Some((
-        Forecast {
-            series: series.id.clone(),
-            origin,
-            frequency: series.frequency,
-            model: choice.name.clone(),
-            class,
-            backtest: choice.rmsse_scale.zip(choice.sse).map(|(scale, _)| BacktestError {
-                rmsse: choice.rmsse(scale),
-                typical_error_pct: choice.typical_error_pct,
-                origins: choice.origins,
-            }),
-            effects,
-            points,
-            dispersion_size: size,
-            level_uncertainty: 0.0,
-        },
-        choice.totals,
-    ))
+    let forecast = Forecast {
+        series: series.id.clone(),
+        origin,
+        frequency: series.frequency,
+        model: choice.name.clone(),
+        class,
+        backtest: choice.rmsse_scale.zip(choice.sse).map(|(scale, _)| BacktestError {
+            rmsse: choice.rmsse(scale),
+            typical_error_pct: choice.typical_error_pct,
+            origins: choice.origins,
+        }),
+        effects,
+        points,
+        dispersion_size: size,
+        level_uncertainty: 0.0,
+    };
+    Some(Draft { forecast, totals: choice.totals, adjusted: z, unit })
+}
+
+impl Draft {
+    fn flat(forecast: Forecast) -> Draft {
+        let unit = vec![0.0; forecast.points.len()];
+        Draft { forecast, totals: (0.0, 0.0), adjusted: Vec::new(), unit }
+    }
 }
 
 /// A way to estimate the level of an adjusted history.
@@ -536,6 +738,30 @@ pub enum LevelMethod {
     Ses,
     /// Mean of the last this many observations.
     Mean(usize),
+}
+
+impl std::str::FromStr for LevelMethod {
+    type Err = String;
+    /// `tsb(0.05)`, `imapa`, `adida`, `ses`, `mean(56)`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let arg =
+            |prefix: &str| s.strip_prefix(prefix).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'));
+        match s {
+            "imapa" => Ok(LevelMethod::Imapa),
+            "adida" => Ok(LevelMethod::Adida),
+            "ses" => Ok(LevelMethod::Ses),
+            _ => {
+                if let Some(a) = arg("tsb").and_then(|a| a.parse::<f64>().ok()).filter(|a| *a > 0.0 && *a < 1.0) {
+                    Ok(LevelMethod::Tsb(a))
+                } else if let Some(k) = arg("mean").and_then(|k| k.parse::<usize>().ok()).filter(|k| *k > 0) {
+                    Ok(LevelMethod::Mean(k))
+                } else {
+                    Err(format!("unknown level method {s:?}: use tsb(a), imapa, adida, ses or mean(n)"))
+                }
+            }
+        }
+    }
 }
 
 impl LevelMethod {
@@ -651,6 +877,30 @@ fn choose_level(z: &[f64], h: usize, candidates: &[LevelMethod], origins: usize)
         typical_error_pct: if a > 0.0 { 100.0 * (f - a).abs() / a } else { f64::NAN },
         totals: (f, a),
     }
+}
+
+/// Units over the forecast window one and two years (52 and 104 weeks) back, against the units of
+/// the `recent` days before it in the same years, scaled to the same length.
+fn own_seasonal_sums(y: &[f64], h: usize, recent: usize) -> EffectSums {
+    let mut sums = EffectSums::default();
+    let n = y.len();
+    for back in [364usize, 728] {
+        // Window [n − back, n − back + h) and the `recent` days before it.
+        let Some(from) = n.checked_sub(back) else { continue };
+        let Some(before) = from.checked_sub(recent) else { continue };
+        let target: Vec<f64> = y[from..(from + h).min(n)].iter().copied().filter(|v| v.is_finite()).collect();
+        let base: Vec<f64> = y[before..from].iter().copied().filter(|v| v.is_finite()).collect();
+        if target.len() * 2 < h || base.len() * 2 < recent {
+            continue;
+        }
+        sums.actual += target.iter().sum::<f64>() / target.len() as f64;
+        sums.baseline += base.iter().sum::<f64>() / base.len() as f64;
+        sums.days += 1;
+    }
+    // Express the evidence in units over the window, as the shrinkage strength is.
+    sums.actual *= h as f64;
+    sums.baseline *= h as f64;
+    sums
 }
 
 /// The negative-binomial size that fits the one-step errors of SES on the adjusted history.

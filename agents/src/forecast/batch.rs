@@ -1,17 +1,15 @@
 //! Forecasting many series at once, in parallel across cores, with what they share: each store's
-//! profile, and a calibration of the level learned from every series' backtest in the store.
+//! profile, a level model learned across all series ([`stack`](super::stack)), and a calibration
+//! of the level learned from every series' backtest in the store.
 
-use super::auto::{AutoConfig, StoreProfile, forecast_one};
+use super::auto::{AutoConfig, Draft, StoreProfile, forecast_one};
 use super::calendar::Calendar;
-use super::distribution::nb_quantile;
 use super::eval::store_profiles;
+use super::stack::{Normal, Shape, Stacker};
 use fluxion_domain::forecast::{DemandSeries, Forecast};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
-
-/// A forecast with the Σ forecast and Σ actual of its backtest.
-type Backtested = (Forecast, (f64, f64));
 
 /// Forecasts of a batch, in input order (`None` for a series that cannot be forecast: empty), and
 /// the CPU seconds spent per series.
@@ -23,14 +21,16 @@ pub struct BatchForecast {
     pub seconds: Vec<f64>,
     /// Level calibration applied per store (Σ actual / Σ forecast over the backtests).
     pub calibration: BTreeMap<String, f64>,
+    /// The cross-series level model, when the batch was large enough to learn one.
+    pub stacker: Option<Stacker>,
 }
 
 /// Forecasts every series `h` periods after its last one.
 pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cfg: &AutoConfig) -> BatchForecast {
     let started = Instant::now();
     let profiles: BTreeMap<String, StoreProfile> = store_profiles(series.iter(), calendar, cfg);
-    let shared = started.elapsed().as_secs_f64();
-    let results: Vec<(Option<Backtested>, f64)> = series
+    let mut shared = started.elapsed().as_secs_f64();
+    let results: Vec<(Option<Draft>, f64)> = series
         .par_iter()
         .map(|s| {
             let t = Instant::now();
@@ -38,12 +38,37 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
             (r, t.elapsed().as_secs_f64())
         })
         .collect();
+    let started = Instant::now();
+    // The cross-series level model, on the adjusted histories.
+    let (shape, step, span) =
+        if series.first().is_some_and(|s| s.frequency == fluxion_domain::forecast::Frequency::Monthly) {
+            (Shape::MONTHLY, 1, 24)
+        } else {
+            (Shape::DAILY, 7, 364)
+        };
+    let stacker = if cfg.stack_weight > 0.0 {
+        results
+            .par_iter()
+            .fold(Normal::default, |mut n, (d, _)| {
+                if let Some(d) = d {
+                    n.add_series(&d.adjusted, shape, h, step, span);
+                }
+                n
+            })
+            .reduce(Normal::default, |mut a, b| {
+                a.merge(&b);
+                a
+            })
+            .solve(cfg.stack_ridge, cfg.stack_min_rows)
+    } else {
+        None
+    };
     let mut sums: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
     for (s, (r, _)) in series.iter().zip(&results) {
-        if let Some((_, (f, a))) = r {
+        if let Some(d) = r {
             let e = sums.entry(s.store.as_str()).or_default();
-            e.0 += f;
-            e.1 += a;
+            e.0 += d.totals.0;
+            e.1 += d.totals.1;
         }
     }
     let calibration: BTreeMap<String, f64> = sums
@@ -54,23 +79,25 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
             (store.to_owned(), 1.0 + cfg.calibration_weight * (ratio - 1.0))
         })
         .collect();
+    shared += started.elapsed().as_secs_f64();
     let per = shared / series.len().max(1) as f64;
     let mut forecasts = Vec::with_capacity(series.len());
     let mut seconds = Vec::with_capacity(series.len());
     for (s, (r, secs)) in series.iter().zip(results) {
         let factor = calibration.get(&s.store).copied().unwrap_or(1.0);
-        forecasts.push(r.map(|(mut f, _)| {
-            if (factor - 1.0).abs() > 1e-12 {
-                for p in &mut f.points {
-                    p.mean *= factor;
-                    p.p10 = nb_quantile(p.mean, f.dispersion_size, 0.1);
-                    p.p50 = nb_quantile(p.mean, f.dispersion_size, 0.5);
-                    p.p90 = nb_quantile(p.mean, f.dispersion_size, 0.9);
-                }
+        forecasts.push(r.map(|mut d| {
+            let own = d.level();
+            let mut level = own;
+            if let Some(stacked) = stacker.as_ref().and_then(|st| st.level(&d.adjusted, shape)) {
+                level = cfg.stack_weight * stacked + (1.0 - cfg.stack_weight) * own;
             }
-            f
+            level *= factor;
+            if (level - own).abs() > 1e-12 {
+                d.relevel(level);
+            }
+            d.forecast
         }));
         seconds.push(secs + per);
     }
-    BatchForecast { forecasts, seconds, calibration }
+    BatchForecast { forecasts, seconds, calibration, stacker }
 }

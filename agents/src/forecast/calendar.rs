@@ -6,7 +6,7 @@
 //! of the history, per series, and shrunk towards the effect pooled over the store's series so that
 //! a slow mover borrows strength from its store.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use fluxion_domain::calendar::{is_quincena, venezuelan_holidays};
 use fluxion_domain::{CalendarEvent, EventKind};
 use std::collections::HashMap;
@@ -22,13 +22,14 @@ pub struct Calendar {
 pub type Feature = u16;
 
 impl Calendar {
-    /// A calendar from events. Paydays become the feature `payday`; every other event its own
-    /// feature `event:<name>` (so Thanksgiving and Carnaval each learn their own lift).
+    /// A calendar from events. Each payday name becomes a feature `payday:<name>` (the quincena,
+    /// the day after it, SNAP days); every other event its own feature `event:<name>` (so
+    /// Thanksgiving and Carnaval each learn their own lift).
     pub fn from_events(events: &[CalendarEvent]) -> Calendar {
         let mut cal = Calendar::default();
         for e in events {
             let (key, label) = match e.kind {
-                EventKind::Payday => ("payday".to_owned(), "la quincena".to_owned()),
+                EventKind::Payday => (format!("payday:{}", e.name), payday_label(&e.name)),
                 _ => (format!("event:{}", e.name), e.name.clone()),
             };
             let f = cal.feature(&key, &label);
@@ -41,18 +42,16 @@ impl Calendar {
     }
 
     /// Venezuela's calendar between two years: the quincena (15th and last day of the month) and
-    /// the national holidays, Carnaval and Semana Santa included.
+    /// the day after it, and the national holidays, Carnaval and Semana Santa included.
     pub fn venezuela(from_year: i32, to_year: i32) -> Calendar {
         let mut events = Vec::new();
         for year in from_year..=to_year {
             events.extend(venezuelan_holidays(year));
-            let mut day = NaiveDate::from_ymd_opt(year, 1, 1);
-            while let Some(d) = day.filter(|d| d.year() == year) {
-                if is_quincena(d) {
-                    events.push(CalendarEvent { day: d, name: "Quincena".to_owned(), kind: EventKind::Payday });
-                }
-                day = d.succ_opt();
-            }
+        }
+        let from = NaiveDate::from_ymd_opt(from_year, 1, 1);
+        let to = NaiveDate::from_ymd_opt(to_year, 12, 31);
+        if let (Some(from), Some(to)) = (from, to) {
+            events.extend(quincena_events(from, to));
         }
         Calendar::from_events(&events)
     }
@@ -88,6 +87,34 @@ impl Calendar {
     /// The Spanish label of a feature.
     pub fn label(&self, f: Feature) -> &str {
         self.names.get(usize::from(f)).map_or("", |(_, l)| l.as_str())
+    }
+}
+
+/// Name of the payday event on the 15th and the last day of the month.
+pub const QUINCENA: &str = "Quincena";
+/// Name of the payday event the day after.
+pub const AFTER_QUINCENA: &str = "Día después de quincena";
+
+/// The quincena paydays and the days after them, between two days (inclusive).
+pub fn quincena_events(from: NaiveDate, to: NaiveDate) -> Vec<CalendarEvent> {
+    let mut events = Vec::new();
+    let mut day = Some(from);
+    while let Some(d) = day.filter(|d| *d <= to) {
+        if is_quincena(d) {
+            events.push(CalendarEvent { day: d, name: QUINCENA.to_owned(), kind: EventKind::Payday });
+        } else if d.pred_opt().is_some_and(is_quincena) {
+            events.push(CalendarEvent { day: d, name: AFTER_QUINCENA.to_owned(), kind: EventKind::Payday });
+        }
+        day = d.succ_opt();
+    }
+    events
+}
+
+fn payday_label(name: &str) -> String {
+    match name {
+        QUINCENA => "la quincena".to_owned(),
+        AFTER_QUINCENA => "el día después de la quincena".to_owned(),
+        other => format!("los días de pago ({other})"),
     }
 }
 
@@ -137,9 +164,11 @@ mod tests {
         let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).expect("valid");
         let payday = cal.features(d(1, 15));
         assert_eq!(payday.len(), 1);
-        assert_eq!(cal.key(payday[0]), "payday");
-        assert_eq!(cal.key(cal.features(d(2, 28))[0]), "payday");
-        assert!(cal.features(d(1, 16)).is_empty());
+        assert_eq!(cal.key(payday[0]), "payday:Quincena");
+        assert_eq!(cal.label(payday[0]), "la quincena");
+        assert_eq!(cal.key(cal.features(d(2, 28))[0]), "payday:Quincena");
+        assert_eq!(cal.key(cal.features(d(1, 16))[0]), "payday:Día después de quincena");
+        assert!(cal.features(d(1, 17)).is_empty());
         // Carnaval 2025: Monday 3 and Tuesday 4 March.
         assert!(cal.features(d(3, 3)).iter().any(|f| cal.key(*f).contains("Carnaval")));
     }

@@ -10,7 +10,7 @@ use super::batch::forecast_batch;
 use super::calendar::Calendar;
 use super::metrics::{SeriesScore, Summary, scales, score};
 use super::models::Model;
-use fluxion_domain::forecast::{DemandSeries, Forecast, Frequency};
+use fluxion_domain::forecast::{DemandSeries, Forecast};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -156,7 +156,7 @@ pub fn store_profiles<'a>(
     cfg: &AutoConfig,
 ) -> BTreeMap<String, StoreProfile> {
     let mut by_store: BTreeMap<String, Vec<&DemandSeries>> = BTreeMap::new();
-    for s in series.filter(|s| s.frequency == Frequency::Daily) {
+    for s in series {
         by_store.entry(s.store.clone()).or_default().push(s);
     }
     by_store

@@ -5,6 +5,7 @@
 //! - `models`: every single model by name ([`Model`]), augurs' ETS and MSTL among them.
 //! - `calendar`: day features (paydays, holidays) and the shrinkage of their lifts.
 //! - `auto`: Fluxion's automatic forecaster (profile × level × lifts × seasonal ratio, NB band).
+//! - `stack`: a level model learned across all series of a batch.
 //! - `batch`: a whole tenant in parallel, with each store's profile and level calibration.
 //! - `distribution`: negative-binomial quantiles.
 //! - `metrics`: MASE, RMSSE, bias, coverage.
@@ -19,6 +20,7 @@ pub mod eval;
 pub mod intermittent;
 pub mod metrics;
 pub mod models;
+pub mod stack;
 pub mod tenant;
 
 pub use auto::{AutoConfig, StoreProfile, forecast_daily};

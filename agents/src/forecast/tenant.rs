@@ -1,6 +1,6 @@
 //! A tenant's daily demand as series, and its calendar.
 
-use super::calendar::Calendar;
+use super::calendar::{Calendar, quincena_events};
 use chrono::{Datelike, NaiveDate};
 use fluxion_domain::forecast::{DemandSeries, Frequency};
 use fluxion_domain::{CalendarEvent, DailyDemand, EventKind};
@@ -41,13 +41,7 @@ pub fn series_from_demand(rows: &[DailyDemand], end: Option<NaiveDate>) -> Vec<D
 pub fn tenant_calendar(events: &[CalendarEvent], from: NaiveDate, to: NaiveDate) -> Calendar {
     let mut all = events.to_vec();
     if !events.iter().any(|e| e.kind == EventKind::Payday) {
-        let mut day = Some(from);
-        while let Some(d) = day.filter(|d| *d <= to) {
-            if fluxion_domain::calendar::is_quincena(d) {
-                all.push(CalendarEvent { day: d, name: "Quincena".to_owned(), kind: EventKind::Payday });
-            }
-            day = d.succ_opt();
-        }
+        all.extend(quincena_events(from, to));
     }
     Calendar::from_events(&all)
 }
@@ -103,6 +97,7 @@ mod tests {
         let cal = tenant_calendar(&[], d(1, 1), d(3, 31));
         assert_eq!(cal.features(d(1, 15)).len(), 1);
         assert_eq!(cal.features(d(2, 28)).len(), 1);
+        assert_eq!(cal.features(d(3, 1)).len(), 1);
         assert!(cal.features(d(2, 27)).is_empty());
     }
 }
