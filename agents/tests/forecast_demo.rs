@@ -8,7 +8,7 @@ use fluxion_agents::forecast::{AutoConfig, forecast_batch};
 use fluxion_connectors::demo::{DemoConfig, generate};
 use fluxion_domain::TenantSlug;
 use fluxion_domain::forecast::DemandSeries;
-use fluxion_memory::{DemandQuery, Store as _};
+use fluxion_memory::DemandQuery;
 
 async fn demo_series() -> (Vec<DemandSeries>, fluxion_agents::forecast::Calendar, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");

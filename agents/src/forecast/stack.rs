@@ -126,7 +126,7 @@ impl Normal {
             prefix[i + 1] = prefix[i] + v;
         }
         walk(z, shape, |t, scale, f| {
-            if t < first || t > last || (last - t) % step != 0 {
+            if t < first || t > last || !(last - t).is_multiple_of(step) {
                 return;
             }
             let target = (prefix[t + h] - prefix[t]) / h as f64 / scale;
@@ -172,12 +172,14 @@ impl Normal {
             }
             a.swap(col, pivot);
             b.swap(col, pivot);
-            for r in col + 1..FEATURES {
-                let m = a[r][col] / a[col][col];
-                for c in col..FEATURES {
-                    a[r][c] -= m * a[col][c];
+            let (top, bottom) = a.split_at_mut(col + 1);
+            let pivot_row = &top[col];
+            for (r, row) in bottom.iter_mut().enumerate() {
+                let m = row[col] / pivot_row[col];
+                for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *x -= m * p;
                 }
-                b[r] -= m * b[col];
+                b[col + 1 + r] -= m * b[col];
             }
         }
         let mut w = [0.0; FEATURES];
