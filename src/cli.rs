@@ -156,6 +156,15 @@ pub struct ForecastArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ForecastCommand {
+    /// Forecast every store × product of a tenant, in parallel, and store the forecasts.
+    Run {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Days to forecast after the last day of history.
+        #[arg(long, default_value_t = 56)]
+        days: usize,
+    },
     /// Rolling-origin evaluation of every model and of Fluxion's automatic choice.
     Eval(EvalArgs),
 }

@@ -202,12 +202,33 @@ pub struct TotalDemand {
 /// How well the chosen model did on the series' own recent history.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BacktestError {
-    /// Root mean squared scaled error (M5 scaling).
+    /// Root mean squared scaled error (M5 scaling); NaN when it could not be measured.
+    #[serde(serialize_with = "non_finite::serialize", deserialize_with = "non_finite::nan")]
     pub rmsse: f64,
-    /// Typical error of the total over a horizon, as a percentage of that total ("±Y%").
+    /// Typical error of the total over a horizon, as a percentage of that total ("±Y%"); NaN when
+    /// the backtest saw no demand.
+    #[serde(serialize_with = "non_finite::serialize", deserialize_with = "non_finite::nan")]
     pub typical_error_pct: f64,
     /// Rolling origins used.
     pub origins: usize,
+}
+
+/// Serde for numbers that may be infinite or NaN: written as `null`, read back as the default the
+/// field's doc names (JSON has no infinity).
+mod non_finite {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() { s.serialize_some(v) } else { s.serialize_none() }
+    }
+
+    pub fn infinity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+    }
+
+    pub fn nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
 /// A demand forecast for one series.
@@ -230,8 +251,48 @@ pub struct Forecast {
     /// One point per future period.
     pub points: Vec<ForecastPoint>,
     /// Negative-binomial dispersion of one period's demand around its mean: variance = mean + mean²/size.
-    /// `f64::INFINITY` means Poisson.
+    /// `f64::INFINITY` (`null` in JSON) means Poisson.
+    #[serde(serialize_with = "non_finite::serialize", deserialize_with = "non_finite::infinity")]
     pub dispersion_size: f64,
     /// Extra variance of a sum from a shared error in the level (as a fraction of the squared total mean).
     pub level_uncertainty: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forecast_round_trips_through_json_with_non_finite_numbers() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid");
+        let f = Forecast {
+            series: "S1:P1".into(),
+            origin: day,
+            frequency: Frequency::Daily,
+            model: "fluxion".into(),
+            class: DemandClass::Smooth,
+            backtest: Some(BacktestError { rmsse: 0.7, typical_error_pct: f64::NAN, origins: 3 }),
+            effects: vec![Effect { key: "payday:Quincena".into(), label_es: "la quincena".into(), lift: 1.3 }],
+            points: vec![ForecastPoint { date: day, mean: 2.0, p10: 0.5, p50: 1.8, p90: 3.9 }],
+            dispersion_size: f64::INFINITY,
+            level_uncertainty: 0.0,
+        };
+        let json = serde_json::to_string(&f).expect("serialize");
+        let back: Forecast = serde_json::from_str(&json).expect("deserialize");
+        assert!(back.dispersion_size.is_infinite());
+        assert!(back.backtest.expect("backtest").typical_error_pct.is_nan());
+        assert_eq!(back.points, f.points);
+        assert_eq!(back.effects, f.effects);
+    }
+
+    #[test]
+    fn from_first_sale_and_dates() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 30).expect("valid");
+        let s = DemandSeries::new("a", "S", "P", day, Frequency::Daily, vec![0.0, 0.0, 3.0, 1.0]);
+        let t = s.from_first_sale().expect("sold");
+        assert_eq!(t.start, NaiveDate::from_ymd_opt(2026, 2, 1).expect("valid"));
+        assert_eq!(t.values, vec![3.0, 1.0]);
+        assert_eq!(Frequency::Monthly.date_at(day, 1), NaiveDate::from_ymd_opt(2026, 2, 1));
+        assert!(DemandSeries::new("b", "S", "P", day, Frequency::Daily, vec![0.0]).from_first_sale().is_none());
+    }
 }

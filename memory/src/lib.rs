@@ -16,6 +16,6 @@ pub mod store;
 
 pub use store::postgres::PostgresOptions;
 pub use store::{
-    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, TableCounts,
-    TenantStore, open_postgres, open_sqlite,
+    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast,
+    TableCounts, TenantStore, open_postgres, open_sqlite,
 };

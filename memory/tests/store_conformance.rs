@@ -7,7 +7,7 @@
 mod support;
 
 use fluxion_domain::*;
-use fluxion_memory::{ChangeSet, DemandQuery, IngestRun, IngestStatus, Store, StoreError};
+use fluxion_memory::{ChangeSet, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast};
 use std::sync::Arc;
 use support::*;
 
@@ -284,4 +284,80 @@ conformance!(lots_orders_transfers_and_events_round_trip, |store: Arc<dyn Store>
     assert_eq!(t.transfers().await.unwrap(), vec![tr]);
     assert_eq!(t.events(day("2025-01-01"), day("2025-12-31")).await.unwrap(), vec![ev]);
     assert!(t.events(day("2026-01-01"), day("2026-12-31")).await.unwrap().is_empty());
+});
+
+fn stored_forecast(store: &str, product: &str, model: &str, mean: f64) -> StoredForecast {
+    use fluxion_domain::forecast::{BacktestError, DemandClass, Effect, Forecast, ForecastPoint, Frequency};
+    let origin = day("2025-03-31");
+    StoredForecast {
+        store: LocationCode::parse(store).unwrap(),
+        product: ProductCode::parse(product).unwrap(),
+        computed_at: chrono::DateTime::parse_from_rfc3339("2025-04-01T06:00:00Z").unwrap().with_timezone(&chrono::Utc),
+        forecast: Forecast {
+            series: format!("{store}:{product}"),
+            origin,
+            frequency: Frequency::Daily,
+            model: model.into(),
+            class: DemandClass::Intermittent,
+            backtest: Some(BacktestError { rmsse: 0.71, typical_error_pct: f64::NAN, origins: 3 }),
+            effects: vec![Effect { key: "payday:Quincena".into(), label_es: "la quincena".into(), lift: 1.31 }],
+            points: (1..=3)
+                .map(|k| ForecastPoint {
+                    date: origin + chrono::Days::new(k),
+                    mean,
+                    p10: mean * 0.5,
+                    p50: mean,
+                    p90: mean * 1.6,
+                })
+                .collect(),
+            dispersion_size: f64::INFINITY,
+            level_uncertainty: 0.0,
+        },
+    }
+}
+
+conformance!(forecasts_are_stored_replaced_and_filtered, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    store.create_tenant(&slug("u"), "U").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let u = store.scope(&slug("u")).await.unwrap();
+    t.apply(&catalog()).await.unwrap();
+    u.apply(&catalog()).await.unwrap();
+    let first = vec![
+        stored_forecast("CCS-01", "HAR-001", "fluxion[tsb(0.05)]", 4.0),
+        stored_forecast("MCBO-01", "HAR-001", "fluxion[imapa]", 2.0),
+        stored_forecast("CCS-01", "ARR-001", "fluxion[mean(56)]", 1.5),
+    ];
+    assert_eq!(t.save_forecasts(&first).await.unwrap(), 3);
+    let all = t.forecasts(None, None).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let har = all.iter().find(|f| f.store.as_str() == "CCS-01" && f.product.as_str() == "HAR-001").unwrap();
+    assert_eq!(har.forecast.points, first[0].forecast.points, "points come back exactly");
+    assert!(har.forecast.dispersion_size.is_infinite(), "Poisson survives the round trip");
+    assert!(har.forecast.backtest.unwrap().typical_error_pct.is_nan());
+    assert_eq!(har.forecast.effects, first[0].forecast.effects);
+    // A new run replaces; filters by store and product.
+    t.save_forecasts(&[stored_forecast("CCS-01", "HAR-001", "fluxion[imapa]", 9.0)]).await.unwrap();
+    let ccs = t.forecasts(Some(&LocationCode::parse("CCS-01").unwrap()), None).await.unwrap();
+    assert_eq!(ccs.len(), 2);
+    let har = t
+        .forecasts(Some(&LocationCode::parse("CCS-01").unwrap()), Some(&ProductCode::parse("HAR-001").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(har.len(), 1);
+    assert_eq!((har[0].forecast.model.as_str(), har[0].forecast.points[0].mean), ("fluxion[imapa]", 9.0));
+    // An unknown product fails the whole call: the good forecast next to it is not written.
+    let bad = t
+        .save_forecasts(&[
+            stored_forecast("MCBO-01", "ACE-001", "fluxion[ses]", 3.0),
+            stored_forecast("MCBO-01", "NO-EXISTE", "fluxion[ses]", 3.0),
+        ])
+        .await;
+    assert!(matches!(bad, Err(StoreError::UnknownReference { kind: "product", .. })), "{bad:?}");
+    // A warehouse is not a store.
+    let bad = t.save_forecasts(&[stored_forecast("CD-01", "ACE-001", "fluxion[ses]", 3.0)]).await;
+    assert!(matches!(bad, Err(StoreError::UnknownReference { kind: "store", .. })), "{bad:?}");
+    assert_eq!(t.forecasts(None, None).await.unwrap().len(), 3);
+    // The other tenant, with the same codes, sees none of them.
+    assert!(u.forecasts(None, None).await.unwrap().is_empty());
 });

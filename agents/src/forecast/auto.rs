@@ -668,7 +668,7 @@ pub(crate) fn forecast_one(
     let size = one_step_size(&y, &factors, alpha, cfg);
     let n = y.len();
     let mut unit = Vec::with_capacity(h);
-    let points = (0..h)
+    let points: Vec<ForecastPoint> = (0..h)
         .filter_map(|k| {
             let day = freq.date_at(origin, k + 1)?;
             let trend = store.and_then(|s| s.trend).map_or(1.0, |t| 1.0 + cfg.trend_weight * (t.ratio(k + 1) - 1.0));
@@ -684,8 +684,11 @@ pub(crate) fn forecast_one(
             })
         })
         .collect();
+    // The effects that shape this forecast: calendar features of the coming periods, and the weekdays.
+    let coming: HashSet<Feature> =
+        points.iter().flat_map(|p: &ForecastPoint| calendar.features(p.date).iter().copied()).collect();
     let mut effects: Vec<Effect> = (0..calendar.len())
-        .filter(|f| (lifts[*f] - 1.0).abs() >= cfg.min_effect)
+        .filter(|f| coming.contains(&(*f as Feature)) && (lifts[*f] - 1.0).abs() >= cfg.min_effect)
         .map(|f| Effect {
             key: calendar.key(f as Feature).to_owned(),
             label_es: calendar.label(f as Feature).to_owned(),
@@ -828,17 +831,23 @@ fn choose_level(z: &[f64], h: usize, candidates: &[LevelMethod], origins: usize)
     let usable = (1..=origins).take_while(|o| z.len() >= (o + 2) * h).count();
     let mut sse = vec![0.0; candidates.len()];
     let mut totals = vec![(0.0, 0.0); candidates.len()];
+    // Per origin: each candidate's forecast total, and the actual total.
+    let mut windows: Vec<(Vec<f64>, f64)> = Vec::with_capacity(usable);
     let mut count = 0;
     for o in 1..=usable {
         let cut = z.len() - o * h;
         let actual = &z[cut..cut + h];
+        let actual_total = actual.iter().sum::<f64>();
         count += h;
+        let mut forecast_totals = Vec::with_capacity(candidates.len());
         for (c, m) in candidates.iter().enumerate() {
             let l = m.level(&z[..cut]);
             sse[c] += actual.iter().map(|a| (a - l) * (a - l)).sum::<f64>();
             totals[c].0 += l * h as f64;
-            totals[c].1 += actual.iter().sum::<f64>();
+            totals[c].1 += actual_total;
+            forecast_totals.push(l * h as f64);
         }
+        windows.push((forecast_totals, actual_total));
     }
     let levels: Vec<f64> = candidates.iter().map(|m| m.level(z)).collect();
     let scale = {
@@ -867,6 +876,16 @@ fn choose_level(z: &[f64], h: usize, candidates: &[LevelMethod], origins: usize)
     let (f, a) =
         totals.iter().zip(&weights).fold((0.0, 0.0), |acc, (t, w)| (acc.0 + t.0 * w / wsum, acc.1 + t.1 * w / wsum));
     let top = weights.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+    // The typical error of a horizon's total: mean absolute percentage error over the windows.
+    let errors: Vec<f64> = windows
+        .iter()
+        .filter(|(_, actual)| *actual > 0.0)
+        .map(|(forecasts, actual)| {
+            let f: f64 = forecasts.iter().zip(&weights).map(|(f, w)| f * w).sum::<f64>() / wsum;
+            100.0 * (f - actual).abs() / actual
+        })
+        .collect();
+    let typical_error_pct = if errors.is_empty() { f64::NAN } else { errors.iter().sum::<f64>() / errors.len() as f64 };
     LevelChoice {
         name: format!("fluxion[{}]", candidates[top].name()),
         level,
@@ -874,7 +893,7 @@ fn choose_level(z: &[f64], h: usize, candidates: &[LevelMethod], origins: usize)
         count,
         origins: usable,
         rmsse_scale: scale,
-        typical_error_pct: if a > 0.0 { 100.0 * (f - a).abs() / a } else { f64::NAN },
+        typical_error_pct,
         totals: (f, a),
     }
 }

@@ -37,9 +37,10 @@ pub fn series_from_demand(rows: &[DailyDemand], end: Option<NaiveDate>) -> Vec<D
 }
 
 /// The tenant's calendar over `[from, to]`: its own events, plus the Venezuelan quincena when the
-/// tenant recorded no paydays of its own.
+/// tenant recorded no paydays of its own. Promotions are left out: each concerns one product at
+/// one store, and as a chain-wide day it would move every other product too.
 pub fn tenant_calendar(events: &[CalendarEvent], from: NaiveDate, to: NaiveDate) -> Calendar {
-    let mut all = events.to_vec();
+    let mut all: Vec<CalendarEvent> = events.iter().filter(|e| e.kind != EventKind::Promotion).cloned().collect();
     if !events.iter().any(|e| e.kind == EventKind::Payday) {
         all.extend(quincena_events(from, to));
     }

@@ -19,6 +19,7 @@ mod rows;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use fluxion_domain::forecast::Forecast;
 use fluxion_domain::{
     CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, PurchaseOrder, SalesLine,
     StockSnapshot, Supplier, Tenant, TenantSlug, Transfer,
@@ -324,11 +325,35 @@ pub trait TenantStore: Send + Sync + fmt::Debug {
     /// Row counts of every table.
     async fn counts(&self) -> Result<TableCounts, StoreError>;
 
+    /// Stores forecasts, replacing each store × product's previous one, all in one transaction.
+    /// Refers to stores and products by code: an unknown one fails the whole call and writes nothing.
+    async fn save_forecasts(&self, forecasts: &[StoredForecast]) -> Result<u64, StoreError>;
+
+    /// The latest forecasts, optionally of one store and/or one product, by store and product.
+    async fn forecasts(
+        &self,
+        store: Option<&LocationCode>,
+        product: Option<&ProductCode>,
+    ) -> Result<Vec<StoredForecast>, StoreError>;
+
     /// Records an import or sync run.
     async fn record_ingest(&self, run: &IngestRun) -> Result<(), StoreError>;
 
     /// Recent ingest runs, newest first.
     async fn ingest_runs(&self, limit: u32) -> Result<Vec<IngestRun>, StoreError>;
+}
+
+/// A forecast as stored: which store and product, when it was computed, and the forecast itself.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredForecast {
+    /// The store.
+    pub store: LocationCode,
+    /// The product.
+    pub product: ProductCode,
+    /// When the Forecast agent computed it.
+    pub computed_at: DateTime<Utc>,
+    /// The forecast.
+    pub forecast: Forecast,
 }
 
 /// Builds [`TableCounts`] from the twelve counts both backends select, in field order.

@@ -131,28 +131,45 @@ impl TryFrom<SalesRow> for SalesLine {
     }
 }
 
+/// A daily demand row by ids: reading by ids follows the primary key, with no sort in the database.
 #[derive(sqlx::FromRow)]
-pub(crate) struct DemandRow {
-    pub store: String,
-    pub product: String,
+pub(crate) struct DemandIdRow {
+    pub store_id: i64,
+    pub product_id: i64,
     pub day: NaiveDate,
     pub units: f64,
     pub revenue_usd_cents: i64,
     pub out_of_stock: bool,
 }
 
-impl TryFrom<DemandRow> for DailyDemand {
-    type Error = StoreError;
-    fn try_from(r: DemandRow) -> Result<Self, StoreError> {
-        Ok(DailyDemand {
-            store: LocationCode::parse(&r.store)?,
-            product: ProductCode::parse(&r.product)?,
-            day: r.day,
-            units: r.units,
-            revenue: Money::usd_cents(r.revenue_usd_cents),
-            out_of_stock: r.out_of_stock,
+/// Demand rows by ids into domain values, each code parsed once, ordered by store code, product
+/// code and day.
+pub(crate) fn demand_from_id_rows(
+    rows: Vec<DemandIdRow>,
+    locations: Vec<(i64, String)>,
+    products: Vec<(i64, String)>,
+) -> Result<Vec<DailyDemand>, StoreError> {
+    let locations: HashMap<i64, LocationCode> =
+        locations.into_iter().map(|(id, c)| Ok((id, LocationCode::parse(&c)?))).collect::<Result<_, StoreError>>()?;
+    let products: HashMap<i64, ProductCode> =
+        products.into_iter().map(|(id, c)| Ok((id, ProductCode::parse(&c)?))).collect::<Result<_, StoreError>>()?;
+    let missing = |what: &str, id: i64| StoreError::Corrupt(format!("daily demand refers to missing {what} {id}"));
+    let mut out = rows
+        .into_iter()
+        .map(|r| {
+            Ok(DailyDemand {
+                store: locations.get(&r.store_id).ok_or_else(|| missing("location", r.store_id))?.clone(),
+                product: products.get(&r.product_id).ok_or_else(|| missing("product", r.product_id))?.clone(),
+                day: r.day,
+                units: r.units,
+                revenue: Money::usd_cents(r.revenue_usd_cents),
+                out_of_stock: r.out_of_stock,
+            })
         })
-    }
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // Rows arrive grouped by (store id, product id) with days in order: a stable sort on the codes keeps them so.
+    out.sort_by(|a, b| (a.store.as_str(), a.product.as_str()).cmp(&(b.store.as_str(), b.product.as_str())));
+    Ok(out)
 }
 
 #[derive(sqlx::FromRow)]
@@ -366,4 +383,29 @@ impl IdMaps {
             .copied()
             .ok_or_else(|| StoreError::UnknownReference { kind: "supplier", code: code.to_string() })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ForecastRow {
+    pub store: String,
+    pub product: String,
+    pub computed_at: DateTime<Utc>,
+    pub body: String,
+}
+
+impl TryFrom<ForecastRow> for super::StoredForecast {
+    type Error = StoreError;
+    fn try_from(r: ForecastRow) -> Result<Self, StoreError> {
+        Ok(super::StoredForecast {
+            store: LocationCode::parse(&r.store)?,
+            product: ProductCode::parse(&r.product)?,
+            computed_at: r.computed_at,
+            forecast: serde_json::from_str(&r.body).map_err(|e| StoreError::Corrupt(format!("forecast body: {e}")))?,
+        })
+    }
+}
+
+/// The JSON body of a stored forecast.
+pub(crate) fn forecast_body(f: &super::StoredForecast) -> Result<String, StoreError> {
+    serde_json::to_string(&f.forecast).map_err(|e| StoreError::Corrupt(format!("forecast body: {e}")))
 }

@@ -5,10 +5,14 @@
 //! file lock instead of failing on a lock upgrade.
 
 use super::rows::{
-    DemandRow, EventRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, OrderRows, ProductRow, SalesRow,
-    StockRow, SupplierRow, products_from_rows, purchase_orders_from_rows, transfers_from_rows,
+    DemandIdRow, EventRow, ForecastRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, OrderRows, ProductRow,
+    SalesRow, StockRow, SupplierRow, demand_from_id_rows, forecast_body, products_from_rows, purchase_orders_from_rows,
+    transfers_from_rows,
 };
-use super::{Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, TableCounts, TenantStore};
+use super::{
+    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, StoredForecast, TableCounts,
+    TenantStore,
+};
 use async_trait::async_trait;
 use chrono::{NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
@@ -522,20 +526,27 @@ impl TenantStore for SqliteTenant {
     }
 
     async fn daily_demand(&self, q: &DemandQuery) -> Result<Vec<DailyDemand>, StoreError> {
-        let rows: Vec<DemandRow> = sqlx::query_as(
-            "SELECT l.code AS store, p.code AS product, d.day, d.units, d.revenue_usd_cents, d.out_of_stock
-             FROM daily_demand d JOIN locations l ON l.id = d.store_id JOIN products p ON p.id = d.product_id
-             WHERE (?1 IS NULL OR l.code = ?1) AND (?2 IS NULL OR p.code = ?2)
+        // One read transaction, so that codes and rows agree.
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<DemandIdRow> = sqlx::query_as(
+            "SELECT d.store_id, d.product_id, d.day, d.units, d.revenue_usd_cents, d.out_of_stock
+             FROM daily_demand d
+             WHERE (?1 IS NULL OR d.store_id = (SELECT id FROM locations WHERE code = ?1))
+               AND (?2 IS NULL OR d.product_id = (SELECT id FROM products WHERE code = ?2))
                AND (?3 IS NULL OR d.day >= ?3) AND (?4 IS NULL OR d.day <= ?4)
-             ORDER BY l.code, p.code, d.day",
+             ORDER BY d.store_id, d.product_id, d.day",
         )
         .bind(q.store.as_ref().map(|s| s.as_str()))
         .bind(q.product.as_ref().map(|p| p.as_str()))
         .bind(q.from)
         .bind(q.to)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        rows.into_iter().map(DailyDemand::try_from).collect()
+        let locations: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, code FROM locations").fetch_all(&mut *tx).await?;
+        let products: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM products").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        demand_from_id_rows(rows, locations, products)
     }
 
     async fn current_stock(&self) -> Result<Vec<StockSnapshot>, StoreError> {
@@ -608,6 +619,50 @@ impl TenantStore for SqliteTenant {
         .fetch_one(&self.pool)
         .await?;
         Ok(super::counts_from_tuple(c))
+    }
+
+    async fn save_forecasts(&self, forecasts: &[StoredForecast]) -> Result<u64, StoreError> {
+        if forecasts.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let maps = id_maps(&mut tx).await?;
+        for f in forecasts {
+            let (store, product) = (maps.store(&f.store)?, maps.product(&f.product)?);
+            sqlx::query(
+                "INSERT INTO forecasts (store_id, product_id, origin, model, computed_at, body) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (store_id, product_id) DO UPDATE SET origin = excluded.origin, model = excluded.model,
+                   computed_at = excluded.computed_at, body = excluded.body",
+            )
+            .bind(store)
+            .bind(product)
+            .bind(f.forecast.origin)
+            .bind(&f.forecast.model)
+            .bind(f.computed_at)
+            .bind(forecast_body(f)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(forecasts.len() as u64)
+    }
+
+    async fn forecasts(
+        &self,
+        store: Option<&LocationCode>,
+        product: Option<&ProductCode>,
+    ) -> Result<Vec<StoredForecast>, StoreError> {
+        let rows: Vec<ForecastRow> = sqlx::query_as(
+            "SELECT l.code AS store, p.code AS product, f.computed_at, f.body
+             FROM forecasts f JOIN locations l ON l.id = f.store_id JOIN products p ON p.id = f.product_id
+             WHERE (?1 IS NULL OR l.code = ?1) AND (?2 IS NULL OR p.code = ?2)
+             ORDER BY l.code, p.code",
+        )
+        .bind(store.map(LocationCode::as_str))
+        .bind(product.map(ProductCode::as_str))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StoredForecast::try_from).collect()
     }
 
     async fn record_ingest(&self, run: &IngestRun) -> Result<(), StoreError> {
