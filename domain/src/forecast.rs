@@ -47,6 +47,9 @@ pub struct DemandSeries {
     pub store: String,
     /// The product code (or the file's item column).
     pub product: String,
+    /// The product's category, when known: a new product borrows its level from its category.
+    #[serde(default)]
+    pub category: Option<String>,
     /// The date of the first value.
     pub start: NaiveDate,
     /// Days or months.
@@ -68,7 +71,16 @@ impl DemandSeries {
         values: Vec<f64>,
     ) -> Self {
         let censored = vec![false; values.len()];
-        DemandSeries { id: id.into(), store: store.into(), product: product.into(), start, frequency, values, censored }
+        DemandSeries {
+            id: id.into(),
+            store: store.into(),
+            product: product.into(),
+            category: None,
+            start,
+            frequency,
+            values,
+            censored,
+        }
     }
 
     /// Number of periods.

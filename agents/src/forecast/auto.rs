@@ -74,6 +74,10 @@ pub struct AutoConfig {
     pub stack_ridge: f64,
     /// Fewest training rows the cross-series model needs.
     pub stack_min_rows: usize,
+    /// Observations below which a series is new: its level is shrunk towards its category's.
+    pub new_history: usize,
+    /// Observations at which a new series' own level weighs as much as its category's.
+    pub new_strength: f64,
     /// Weight of the seasonal ratio (0 = ignore, 1 = apply fully).
     pub seasonal_weight: f64,
     /// Units at which an item's own year-over-year ratio weighs as much as its store's.
@@ -98,6 +102,8 @@ impl Default for AutoConfig {
             resume_factor: None,
             trim_leading_zeros: true,
             backtest_origins: 3,
+            new_history: 56,
+            new_strength: 14.0,
             stack_weight: 0.5,
             stack_ridge: 1e-3,
             stack_min_rows: 500,
@@ -261,12 +267,24 @@ impl StoreProfile {
         let len = periods_between(frequency, start, end)? + 1;
         let mut total = vec![0.0; len];
         let mut seen = vec![false; len];
+        // Like for like: the total of the items already selling before the trend window, so that a
+        // launch (or a delisting) is not read as the whole store moving.
+        let window = match frequency {
+            Frequency::Daily => cfg.trend_window_days + 28,
+            Frequency::Monthly => cfg.trend_window_months + 3,
+        };
+        let mut like = vec![0.0; len];
         for s in &same {
             let offset = periods_between(frequency, start, s.start)?;
+            let first_sale = s.values.iter().position(|v| *v > 0.0).map_or(usize::MAX, |i| offset + i);
+            let established = first_sale.saturating_add(window) <= len;
             for (i, v) in s.values.iter().enumerate() {
                 if v.is_finite() && !s.censored.get(i).copied().unwrap_or(false) {
                     total[offset + i] += v;
                     seen[offset + i] = true;
+                    if established {
+                        like[offset + i] += v;
+                    }
                 }
             }
         }
@@ -300,7 +318,12 @@ impl StoreProfile {
             [1.0; 7]
         };
         let calendar = if daily { calendar } else { &Calendar::default() };
-        let trend = StoreTrend::fit(&total, start, &weekday, frequency, cfg);
+        for (l, t) in like.iter_mut().zip(&total) {
+            if t.is_nan() {
+                *l = f64::NAN;
+            }
+        }
+        let trend = StoreTrend::fit(&like, start, &weekday, frequency, cfg);
         let sums = effect_sums(&total, start, &weekday, calendar, cfg.profile_window.max(3 * 364));
         let lifts = sums.iter().map(|s| shrink(s, 1.0, cfg.effect_strength)).collect();
         let resume_ratio = resume_ratio(&same, &closed, cfg);
@@ -695,6 +718,22 @@ pub(crate) fn forecast_one(
             lift: lifts[f],
         })
         .collect();
+    // The season (how the store's total moved in these weeks of past years) and the store's trend.
+    if (seasonal - 1.0).abs() >= cfg.min_effect {
+        let december = points.iter().any(|p| p.date.month() == 12);
+        let label = if december { "la temporada de diciembre" } else { "la temporada (años anteriores)" };
+        effects.push(Effect { key: "season".to_owned(), label_es: label.to_owned(), lift: seasonal });
+    }
+    if let Some(t) = store.and_then(|s| s.trend) {
+        let mid = 1.0 + cfg.trend_weight * (t.ratio(h.div_ceil(2)) - 1.0);
+        if (mid - 1.0).abs() >= cfg.min_effect {
+            effects.push(Effect {
+                key: "trend".to_owned(),
+                label_es: "la tendencia reciente de la tienda".to_owned(),
+                lift: mid,
+            });
+        }
+    }
     const DAYS_ES: [&str; 7] =
         ["los lunes", "los martes", "los miércoles", "los jueves", "los viernes", "los sábados", "los domingos"];
     for (d, w) in weekday.iter().enumerate() {

@@ -25,6 +25,35 @@ pub struct BatchForecast {
     pub stacker: Option<Stacker>,
 }
 
+/// Median level of the established series (at least `min_history` observations) per store and
+/// category, and per store (category `None`).
+fn level_priors(
+    series: &[DemandSeries],
+    results: &[(Option<Draft>, f64)],
+    min_history: usize,
+) -> BTreeMap<(String, Option<String>), f64> {
+    let mut levels: BTreeMap<(String, Option<String>), Vec<f64>> = BTreeMap::new();
+    for (s, (d, _)) in series.iter().zip(results) {
+        let Some(d) = d else { continue };
+        if d.adjusted.len() < min_history {
+            continue;
+        }
+        let level = d.level();
+        levels.entry((s.store.clone(), None)).or_default().push(level);
+        if let Some(c) = &s.category {
+            levels.entry((s.store.clone(), Some(c.clone()))).or_default().push(level);
+        }
+    }
+    levels
+        .into_iter()
+        .filter(|(_, v)| v.len() >= 3)
+        .map(|(k, mut v)| {
+            v.sort_by(f64::total_cmp);
+            (k, v[v.len() / 2])
+        })
+        .collect()
+}
+
 /// Forecasts every series `h` periods after its last one.
 pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cfg: &AutoConfig) -> BatchForecast {
     let started = Instant::now();
@@ -79,6 +108,9 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
             (store.to_owned(), 1.0 + cfg.calibration_weight * (ratio - 1.0))
         })
         .collect();
+    // New products and short histories: the typical level of established items of the same category
+    // at the same store (or of the store) is the prior their own few days are shrunk towards.
+    let priors = level_priors(series, &results, cfg.new_history);
     shared += started.elapsed().as_secs_f64();
     let per = shared / series.len().max(1) as f64;
     let mut forecasts = Vec::with_capacity(series.len());
@@ -88,8 +120,20 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
         forecasts.push(r.map(|mut d| {
             let own = d.level();
             let mut level = own;
-            if let Some(stacked) = stacker.as_ref().and_then(|st| st.level(&d.adjusted, shape)) {
+            if let Some(stacked) = stacker.as_ref().and_then(|st| st.level(&d.adjusted, shape, h)) {
                 level = cfg.stack_weight * stacked + (1.0 - cfg.stack_weight) * own;
+            }
+            let observed = d.adjusted.len();
+            if observed < cfg.new_history
+                && let Some(prior) = s
+                    .category
+                    .as_ref()
+                    .and_then(|c| priors.get(&(s.store.clone(), Some(c.clone()))))
+                    .or_else(|| priors.get(&(s.store.clone(), None)))
+            {
+                let w = observed as f64 / (observed as f64 + cfg.new_strength);
+                level = w * level + (1.0 - w) * prior;
+                d.forecast.model = "fluxion[new: category]".to_owned();
             }
             level *= factor;
             if (level - own).abs() > 1e-12 {
@@ -100,4 +144,37 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
         seconds.push(secs + per);
     }
     BatchForecast { forecasts, seconds, calibration, stacker }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use fluxion_domain::forecast::Frequency;
+
+    fn series(id: usize, category: &str, start: NaiveDate, values: Vec<f64>) -> DemandSeries {
+        let mut s = DemandSeries::new(format!("S:{id}"), "S", format!("P{id}"), start, Frequency::Daily, values);
+        s.category = Some(category.to_owned());
+        s
+    }
+
+    #[test]
+    fn a_new_product_borrows_its_categorys_level() {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
+        let mut batch: Vec<DemandSeries> = (0..6)
+            .map(|i| series(i, "harinas", start, (0..300).map(|d| 10.0 + f64::from((d % 3) as u8)).collect()))
+            .collect();
+        batch.extend((6..12).map(|i| series(i, "limpieza", start, vec![1.0; 300])));
+        // Launched four days ago: 40 units on its first day, then little.
+        let launch = start + chrono::Days::new(296);
+        batch.push(series(12, "harinas", launch, vec![40.0, 2.0, 3.0, 2.0]));
+        batch.push(series(13, "limpieza", launch, vec![40.0, 2.0, 3.0, 2.0]));
+        let out = forecast_batch(&batch, 7, &Calendar::default(), &AutoConfig::default());
+        let mean =
+            |i: usize| out.forecasts[i].as_ref().map_or(0.0, |f| f.points.iter().map(|p| p.mean).sum::<f64>() / 7.0);
+        let (harina, limpieza) = (mean(12), mean(13));
+        assert!(harina > limpieza + 3.0, "the same first days, different categories: {harina:.2} vs {limpieza:.2}");
+        assert!(limpieza < 8.0 && harina > 5.0 && harina < 14.0, "{harina:.2} {limpieza:.2}");
+        assert_eq!(out.forecasts[12].as_ref().map(|f| f.model.as_str()), Some("fluxion[new: category]"));
+    }
 }

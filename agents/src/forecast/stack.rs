@@ -12,7 +12,7 @@ const TSB_ALPHAS: [f64; 4] = [0.02, 0.05, 0.1, 0.2];
 /// Number of recent-mean features.
 const MEANS: usize = 4;
 /// Intercept, TSB states, means, share of zeros lately, trailing zero run.
-pub const FEATURES: usize = 1 + TSB_ALPHAS.len() + MEANS + 2;
+pub const FEATURES: usize = 1 + TSB_ALPHAS.len() + MEANS + 2 + 3;
 
 /// The time scales of the features, by frequency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,15 +21,17 @@ pub struct Shape {
     pub means: [usize; MEANS],
     /// Observations the scale (mean over the past year) is taken on.
     pub scale_window: usize,
+    /// Periods in a year (the lag of the year-over-year features).
+    pub year: usize,
     /// The "lately" of the zero share and the unit of the zero run (4 weeks, a quarter).
     pub recent: usize,
 }
 
 impl Shape {
     /// Days: a week to four months, scaled by the past year, "lately" = 4 weeks.
-    pub const DAILY: Shape = Shape { means: [7, 28, 56, 112], scale_window: 364, recent: 28 };
+    pub const DAILY: Shape = Shape { means: [7, 28, 56, 112], scale_window: 364, year: 364, recent: 28 };
     /// Months: a quarter to two years, scaled by the past year, "lately" = a quarter.
-    pub const MONTHLY: Shape = Shape { means: [3, 6, 12, 24], scale_window: 12, recent: 3 };
+    pub const MONTHLY: Shape = Shape { means: [3, 6, 12, 24], scale_window: 12, year: 12, recent: 3 };
 }
 
 /// The fitted weights.
@@ -39,7 +41,7 @@ pub struct Stacker {
 }
 
 /// Features of `z[..t]` for every `t`, in one pass: the callback gets `t`, the scale and the features.
-fn walk(z: &[f64], shape: Shape, mut visit: impl FnMut(usize, f64, &[f64; FEATURES])) {
+fn walk(z: &[f64], shape: Shape, h: usize, mut visit: impl FnMut(usize, f64, &[f64; FEATURES])) {
     let n = z.len();
     let mut prefix = vec![0.0; n + 1];
     let mut zeros = vec![0usize; n + 1];
@@ -72,8 +74,17 @@ fn walk(z: &[f64], shape: Shape, mut visit: impl FnMut(usize, f64, &[f64; FEATUR
                     f[1 + TSB_ALPHAS.len() + j] = (prefix[t] - prefix[t - k]) / k as f64 / scale;
                 }
                 let k = shape.recent.min(t);
-                f[FEATURES - 2] = (zeros[t] - zeros[t - k]) as f64 / k as f64;
-                f[FEATURES - 1] = (run as f64 / shape.recent as f64).min(2.0);
+                f[FEATURES - 5] = (zeros[t] - zeros[t - k]) as f64 / k as f64;
+                f[FEATURES - 4] = (run as f64 / shape.recent as f64).min(2.0);
+                // The same window a year ago and the weeks before it: the item's own seasonality,
+                // with a weight the regression learns.
+                if t >= shape.year + shape.recent && t + h <= n + shape.year {
+                    let a = t - shape.year;
+                    let b = (a + h).min(n);
+                    f[FEATURES - 3] = 1.0;
+                    f[FEATURES - 2] = (prefix[b] - prefix[a]) / (b - a).max(1) as f64 / scale;
+                    f[FEATURES - 1] = (prefix[a] - prefix[a - shape.recent]) / shape.recent as f64 / scale;
+                }
                 visit(t, scale, &f);
             }
         }
@@ -125,7 +136,7 @@ impl Normal {
         for (i, v) in z.iter().enumerate() {
             prefix[i + 1] = prefix[i] + v;
         }
-        walk(z, shape, |t, scale, f| {
+        walk(z, shape, h, |t, scale, f| {
             if t < first || t > last || !(last - t).is_multiple_of(step) {
                 return;
             }
@@ -193,9 +204,9 @@ impl Normal {
 
 impl Stacker {
     /// The level of the periods after `z`, in `z`'s units; `None` without a usable scale.
-    pub fn level(&self, z: &[f64], shape: Shape) -> Option<f64> {
+    pub fn level(&self, z: &[f64], shape: Shape, h: usize) -> Option<f64> {
         let mut out = None;
-        walk(z, shape, |t, scale, f| {
+        walk(z, shape, h, |t, scale, f| {
             if t == z.len() {
                 let y: f64 = f.iter().zip(&self.weights).map(|(x, w)| x * w).sum();
                 out = Some((y * scale).max(0.0));
@@ -226,7 +237,7 @@ mod tests {
         }
         let stacker = normal.solve(1e-6, 50).expect("solvable");
         for z in &series {
-            let level = stacker.level(z, Shape::DAILY).expect("level");
+            let level = stacker.level(z, Shape::DAILY, 28).expect("level");
             let mean = z.iter().sum::<f64>() / z.len() as f64;
             assert!((level - mean).abs() / mean < 0.1, "{level} vs {mean}");
         }

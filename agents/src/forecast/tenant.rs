@@ -2,6 +2,7 @@
 
 use super::calendar::{Calendar, quincena_events};
 use chrono::{Datelike, NaiveDate};
+use fluxion_domain::calendar::venezuelan_holidays;
 use fluxion_domain::forecast::{DemandSeries, Frequency};
 use fluxion_domain::{CalendarEvent, DailyDemand, EventKind};
 use fluxion_memory::{DemandQuery, StoreError, TenantStore};
@@ -37,12 +38,17 @@ pub fn series_from_demand(rows: &[DailyDemand], end: Option<NaiveDate>) -> Vec<D
 }
 
 /// The tenant's calendar over `[from, to]`: its own events, plus the Venezuelan quincena when the
-/// tenant recorded no paydays of its own. Promotions are left out: each concerns one product at
+/// tenant recorded no paydays of its own and Venezuela's holidays when it recorded none. Promotions are left out: each concerns one product at
 /// one store, and as a chain-wide day it would move every other product too.
 pub fn tenant_calendar(events: &[CalendarEvent], from: NaiveDate, to: NaiveDate) -> Calendar {
     let mut all: Vec<CalendarEvent> = events.iter().filter(|e| e.kind != EventKind::Promotion).cloned().collect();
     if !events.iter().any(|e| e.kind == EventKind::Payday) {
         all.extend(quincena_events(from, to));
+    }
+    if !events.iter().any(|e| matches!(e.kind, EventKind::National | EventKind::Religious)) {
+        for year in from.year()..=to.year() {
+            all.extend(venezuelan_holidays(year).into_iter().filter(|e| e.day >= from && e.day <= to));
+        }
     }
     Calendar::from_events(&all)
 }
@@ -54,7 +60,17 @@ pub async fn load_tenant(
     query: &DemandQuery,
 ) -> Result<(Vec<DemandSeries>, Calendar), StoreError> {
     let rows = store.daily_demand(query).await?;
-    let series = series_from_demand(&rows, query.to);
+    let mut series = series_from_demand(&rows, query.to);
+    let categories: std::collections::HashMap<String, String> = store
+        .products()
+        .await?
+        .into_iter()
+        .filter(|p| !p.category().is_empty())
+        .map(|p| (p.code().to_string(), p.category().to_owned()))
+        .collect();
+    for s in &mut series {
+        s.category = categories.get(&s.product).cloned();
+    }
     let from = series.iter().map(|s| s.start).min();
     let to = series.iter().filter_map(DemandSeries::end).max();
     let calendar = match (from, to) {
@@ -100,5 +116,7 @@ mod tests {
         assert_eq!(cal.features(d(2, 28)).len(), 1);
         assert_eq!(cal.features(d(3, 1)).len(), 1);
         assert!(cal.features(d(2, 27)).is_empty());
+        // Carnaval 2026: Monday 16 and Tuesday 17 February.
+        assert!(cal.features(d(2, 16)).iter().any(|f| cal.label(*f).contains("Carnaval")));
     }
 }
