@@ -36,6 +36,8 @@ fn main() {
                 p.trend.map(|t| t.ratio(1)),
                 p.trend.map(|t| t.ratio(28))
             );
+            let origin = trains.iter().filter_map(|s| s.end()).max().expect("end");
+            println!("seasonal ratio {:?}", p.seasonal_ratio(origin + chrono::Days::new(1), h, 28));
             for (i, l) in p.lifts.iter().enumerate() {
                 if (l - 1.0).abs() > 0.03 {
                     print!("{}={:.2} ", calendar.key(i as u16), l);
