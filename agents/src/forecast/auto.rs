@@ -74,9 +74,12 @@ pub struct AutoConfig {
     pub stack_ridge: f64,
     /// Fewest training rows the cross-series model needs.
     pub stack_min_rows: usize,
-    /// Observations below which a series is new: its level is shrunk towards its category's.
-    pub new_history: usize,
-    /// Observations at which a new series' own level weighs as much as its category's.
+    /// Days of observations below which a daily series is new: its level is shrunk towards its
+    /// category's.
+    pub new_history_days: usize,
+    /// Months of observations below which a monthly series is new.
+    pub new_history_months: usize,
+    /// Share of that history at which a new series' own level weighs as much as its category's.
     pub new_strength: f64,
     /// Weight of the seasonal ratio (0 = ignore, 1 = apply fully).
     pub seasonal_weight: f64,
@@ -102,8 +105,9 @@ impl Default for AutoConfig {
             resume_factor: None,
             trim_leading_zeros: true,
             backtest_origins: 3,
-            new_history: 56,
-            new_strength: 14.0,
+            new_history_days: 56,
+            new_history_months: 6,
+            new_strength: 0.25,
             stack_weight: 0.5,
             stack_ridge: 1e-3,
             stack_min_rows: 500,
@@ -160,8 +164,11 @@ pub struct StoreTrend {
 }
 
 impl StoreTrend {
+    /// The trend of `total` over the trend window, unless the like-for-like total (`like`: the items
+    /// already selling before the window) shows a recent step, whose level then wins, flat.
     fn fit(
         total: &[f64],
+        like: &[f64],
         start: NaiveDate,
         weekday: &[f64; 7],
         frequency: Frequency,
@@ -175,11 +182,32 @@ impl StoreTrend {
             return None;
         }
         let first_wd = weekday_index(start);
-        let z: Vec<f64> = total
-            .iter()
-            .enumerate()
-            .map(|(i, v)| if frequency == Frequency::Daily { v / weekday[(first_wd + i) % 7] } else { *v })
-            .collect();
+        let adjust = |series: &[f64]| -> Vec<f64> {
+            series
+                .iter()
+                .enumerate()
+                .map(|(i, v)| if frequency == Frequency::Daily { v / weekday[(first_wd + i) % 7] } else { *v })
+                .collect()
+        };
+        let candidates: &[LevelMethod] =
+            if frequency == Frequency::Daily { &cfg.daily_levels } else { &cfg.periodic_levels };
+        let flat_of = |z: &[f64]| {
+            let observed: Vec<f64> = z.iter().copied().filter(|v| v.is_finite()).collect();
+            candidates.iter().map(|m| m.level(&observed)).sum::<f64>() / candidates.len() as f64
+        };
+        // A step in the last weeks (a price change, a new competitor, the month's budget running
+        // out) beats any line: the level after it, flat. Launches are not steps: like for like.
+        let like = adjust(like);
+        if let Some(after) = recent_shift(&like[like.len() - window..], cfg.shift_threshold) {
+            let flat = flat_of(&like);
+            return (flat > 0.0 && after > 0.0).then_some(StoreTrend {
+                flat,
+                end: after,
+                slope: 0.0,
+                damping: cfg.trend_damping,
+            });
+        }
+        let z = adjust(total);
         let recent = &z[z.len() - window..];
         let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for (i, v) in recent.iter().enumerate().filter(|(_, v)| v.is_finite()) {
@@ -194,19 +222,10 @@ impl StoreTrend {
         if n < 4.0 || denom <= 0.0 {
             return None;
         }
-        let mut slope = (n * sxy - sx * sy) / denom;
+        let slope = (n * sxy - sx * sy) / denom;
         let intercept = (sy - slope * sx) / n;
-        let mut end = intercept + slope * (window - 1) as f64;
-        // A step in the last weeks (a price change, a new competitor, the month's budget running
-        // out) beats any line: the level after it, flat.
-        if let Some(after) = recent_shift(recent, cfg.shift_threshold) {
-            end = after;
-            slope = 0.0;
-        }
-        let observed: Vec<f64> = z.iter().copied().filter(|v| v.is_finite()).collect();
-        let candidates: &[LevelMethod] =
-            if frequency == Frequency::Daily { &cfg.daily_levels } else { &cfg.periodic_levels };
-        let flat = candidates.iter().map(|m| m.level(&observed)).sum::<f64>() / candidates.len() as f64;
+        let end = intercept + slope * (window - 1) as f64;
+        let flat = flat_of(&z);
         (flat > 0.0 && end > 0.0).then_some(StoreTrend { flat, end, slope, damping: cfg.trend_damping })
     }
 
@@ -270,8 +289,8 @@ impl StoreProfile {
         // Like for like: the total of the items already selling before the trend window, so that a
         // launch (or a delisting) is not read as the whole store moving.
         let window = match frequency {
-            Frequency::Daily => cfg.trend_window_days + 28,
-            Frequency::Monthly => cfg.trend_window_months + 3,
+            Frequency::Daily => cfg.trend_window_days,
+            Frequency::Monthly => cfg.trend_window_months,
         };
         let mut like = vec![0.0; len];
         for s in &same {
@@ -323,7 +342,7 @@ impl StoreProfile {
                 *l = f64::NAN;
             }
         }
-        let trend = StoreTrend::fit(&like, start, &weekday, frequency, cfg);
+        let trend = StoreTrend::fit(&total, &like, start, &weekday, frequency, cfg);
         let sums = effect_sums(&total, start, &weekday, calendar, cfg.profile_window.max(3 * 364));
         let lifts = sums.iter().map(|s| shrink(s, 1.0, cfg.effect_strength)).collect();
         let resume_ratio = resume_ratio(&same, &closed, cfg);

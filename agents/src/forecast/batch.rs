@@ -69,12 +69,12 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
         .collect();
     let started = Instant::now();
     // The cross-series level model, on the adjusted histories.
-    let (shape, step, span) =
-        if series.first().is_some_and(|s| s.frequency == fluxion_domain::forecast::Frequency::Monthly) {
-            (Shape::MONTHLY, 1, 24)
-        } else {
-            (Shape::DAILY, 7, 364)
-        };
+    let monthly = series.first().is_some_and(|s| s.frequency == fluxion_domain::forecast::Frequency::Monthly);
+    let (shape, step, span, new_history) = if monthly {
+        (Shape::MONTHLY, 1, 24, cfg.new_history_months)
+    } else {
+        (Shape::DAILY, 7, 364, cfg.new_history_days)
+    };
     let stacker = if cfg.stack_weight > 0.0 {
         results
             .par_iter()
@@ -110,7 +110,7 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
         .collect();
     // New products and short histories: the typical level of established items of the same category
     // at the same store (or of the store) is the prior their own few days are shrunk towards.
-    let priors = level_priors(series, &results, cfg.new_history);
+    let priors = level_priors(series, &results, new_history);
     shared += started.elapsed().as_secs_f64();
     let per = shared / series.len().max(1) as f64;
     let mut forecasts = Vec::with_capacity(series.len());
@@ -124,14 +124,14 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
                 level = cfg.stack_weight * stacked + (1.0 - cfg.stack_weight) * own;
             }
             let observed = d.adjusted.len();
-            if observed < cfg.new_history
+            if observed < new_history
                 && let Some(prior) = s
                     .category
                     .as_ref()
                     .and_then(|c| priors.get(&(s.store.clone(), Some(c.clone()))))
                     .or_else(|| priors.get(&(s.store.clone(), None)))
             {
-                let w = observed as f64 / (observed as f64 + cfg.new_strength);
+                let w = observed as f64 / (observed as f64 + cfg.new_strength * new_history as f64);
                 level = w * level + (1.0 - w) * prior;
                 d.forecast.model = "fluxion[new: category]".to_owned();
             }
