@@ -64,7 +64,7 @@ proptest! {
 
     #[test]
     fn every_single_model_survives_anything(s in series(), h in 1usize..30) {
-        for model in Model::FAST {
+        for model in Model::fast() {
             let f = model.forecast(&s.values, s.frequency.season(), h);
             prop_assert_eq!(f.len(), h);
             prop_assert!(f.iter().all(|v| v.is_finite() && *v >= 0.0), "{model}: {f:?}");

@@ -273,7 +273,7 @@ async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Re
 fn parse_models(list: &str) -> anyhow::Result<Vec<Model>> {
     match list.trim() {
         "all" => Ok(Model::ALL.to_vec()),
-        "fast" => Ok(Model::FAST.to_vec()),
+        "fast" => Ok(Model::fast()),
         "none" | "" => Ok(Vec::new()),
         other => other
             .split(',')
