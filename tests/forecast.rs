@@ -80,9 +80,11 @@ fn eval_prints_one_object_per_model_with_the_metrics() {
 fn eval_refuses_bad_input_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let file = m5_file(dir.path());
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 7] = [
         &["forecast", "eval", "--data", "/no/such/file.csv"],
         &["forecast", "eval", "--data", &file, "--horizon", "0"],
+        &["forecast", "eval", "--data", &file, "--horizon", "1000000000"],
+        &["forecast", "eval", "--data", &file, "--origins", "100000"],
         &["forecast", "eval", "--data", &file, "--models", "prophet"],
         &["forecast", "eval", "--data", &file, "--holdout-end", "2030-01-01"],
         &["forecast", "eval", "--data", &file, "--holdout-end", "yesterday"],

@@ -180,8 +180,8 @@ struct EvalLine {
 }
 
 async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Result<()> {
-    if args.horizon == 0 || args.origins == 0 {
-        return Err(crate::bad_input("--horizon and --origins must be at least 1"));
+    if !(1..=3_650).contains(&args.horizon) || !(1..=200).contains(&args.origins) {
+        return Err(crate::bad_input("--horizon must be between 1 and 3650, --origins between 1 and 200"));
     }
     let models = parse_models(&args.models)?;
     let (series, calendar, source) = match (&args.data, &args.tenant) {
