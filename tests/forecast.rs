@@ -80,7 +80,9 @@ fn eval_prints_one_object_per_model_with_the_metrics() {
 fn eval_refuses_bad_input_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let file = m5_file(dir.path());
-    let cases: [&[&str]; 7] = [
+    let cases: [&[&str]; 9] = [
+        &["forecast", "eval", "--data", &file, "--drop-last", "18446744073709551615"],
+        &["forecast", "eval", "--data", &file, "--drop-last", "190"],
         &["forecast", "eval", "--data", "/no/such/file.csv"],
         &["forecast", "eval", "--data", &file, "--horizon", "0"],
         &["forecast", "eval", "--data", &file, "--horizon", "1000000000"],
@@ -100,6 +102,11 @@ fn eval_refuses_bad_input_with_exit_2() {
     let out = run(fluxion(dir.path()).args(["forecast", "eval", "--data", bad.to_str().unwrap()]));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("bad.csv:3"), "{}", text(&out.stderr));
+    // A stray date a century away would make a series of 40,000 days: refused, naming the series.
+    std::fs::write(&bad, "id,store,item,date,qty\nA,S,P,1901-01-01,3\nA,S,P,2024-01-01,3\n").unwrap();
+    let out = run(fluxion(dir.path()).args(["forecast", "eval", "--data", bad.to_str().unwrap()]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("S:P") && text(&out.stderr).contains("1901-01-01"), "{}", text(&out.stderr));
 }
 
 #[test]

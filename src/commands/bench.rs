@@ -187,8 +187,8 @@ async fn forecast(n: usize, days: usize, horizon: usize, json: bool) -> anyhow::
     use fluxion_domain::forecast::{DemandSeries, Frequency};
     use rand::{Rng, SeedableRng};
     use rand_distr::{Distribution, Gamma, Poisson};
-    if n == 0 || days < 14 || horizon == 0 {
-        return Err(crate::bad_input("--series ≥ 1, --days ≥ 14 and --horizon ≥ 1"));
+    if !(1..=1_000_000).contains(&n) || !(14..=3_650).contains(&days) || !(1..=366).contains(&horizon) {
+        return Err(crate::bad_input("--series 1–1000000, --days 14–3650 and --horizon 1–366"));
     }
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
     let end = start + Duration::days(days as i64 + horizon as i64);

@@ -217,6 +217,13 @@ async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Re
         (None, Some(n)) => n,
         (None, None) => 0,
     };
+    let longest = series.iter().map(DemandSeries::len).max().unwrap_or(0);
+    let needed = drop_last.saturating_add(args.horizon.saturating_mul(args.origins));
+    if needed >= longest {
+        return Err(crate::bad_input(format!(
+            "{source}: {needed} periods held out or dropped, but the longest series has {longest}: nothing left to learn from"
+        )));
+    }
     let monthly = series.iter().all(|s| s.frequency == Frequency::Monthly);
     let auto = AutoConfig { trim_leading_zeros: !args.keep_leading_zeros.unwrap_or(monthly), ..AutoConfig::default() };
     let opts = EvalOptions {
@@ -230,6 +237,11 @@ async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Re
     };
     let clock = std::time::Instant::now();
     let report = tokio::task::spawn_blocking(move || evaluate(&series, &opts)).await?;
+    if report.results.iter().all(|r| r.scored == 0) {
+        return Err(crate::bad_input(format!(
+            "{source}: no series could be scored (each needs a sale and some variation before the origin)"
+        )));
+    }
     let lines: Vec<EvalLine> = report
         .results
         .iter()

@@ -166,14 +166,7 @@ pub struct StoreTrend {
 impl StoreTrend {
     /// The trend of `total` over the trend window, unless the like-for-like total (`like`: the items
     /// already selling before the window) shows a recent step, whose level then wins, flat.
-    fn fit(
-        total: &[f64],
-        like: &[f64],
-        start: NaiveDate,
-        weekday: &[f64; 7],
-        frequency: Frequency,
-        cfg: &AutoConfig,
-    ) -> Option<StoreTrend> {
+    fn fit(total: &[f64], like: &[f64], factors: &[f64], frequency: Frequency, cfg: &AutoConfig) -> Option<StoreTrend> {
         let window = match frequency {
             Frequency::Daily => cfg.trend_window_days,
             Frequency::Monthly => cfg.trend_window_months,
@@ -181,13 +174,8 @@ impl StoreTrend {
         if total.len() < window || window < 4 {
             return None;
         }
-        let first_wd = weekday_index(start);
         let adjust = |series: &[f64]| -> Vec<f64> {
-            series
-                .iter()
-                .enumerate()
-                .map(|(i, v)| if frequency == Frequency::Daily { v / weekday[(first_wd + i) % 7] } else { *v })
-                .collect()
+            series.iter().zip(factors).map(|(v, f)| if *f > 0.0 { v / f } else { f64::NAN }).collect()
         };
         let candidates: &[LevelMethod] =
             if frequency == Frequency::Daily { &cfg.daily_levels } else { &cfg.periodic_levels };
@@ -198,7 +186,7 @@ impl StoreTrend {
         // A step in the last weeks (a price change, a new competitor, the month's budget running
         // out) beats any line: the level after it, flat. Launches are not steps: like for like.
         let like = adjust(like);
-        if let Some(after) = recent_shift(&like[like.len() - window..], cfg.shift_threshold) {
+        if let Some(after) = recent_shift(&like[like.len() - window..], cfg.shift_threshold, frequency) {
             let flat = flat_of(&like);
             return (flat > 0.0 && after > 0.0).then_some(StoreTrend {
                 flat,
@@ -241,15 +229,21 @@ impl StoreTrend {
     }
 }
 
-/// The mean after the most recent significant level shift in the last eight weeks of `z`, if its t-statistic
-/// against the four weeks before it exceeds `threshold`.
-fn recent_shift(z: &[f64], threshold: f64) -> Option<f64> {
+/// The mean after the most recent significant level shift of `z` (the last eight weeks of days, or
+/// six months), if its t-statistic against the stretch before it (four weeks, a year) exceeds
+/// `threshold`. `z` must already be free of weekday and calendar effects: a quincena is not a step.
+fn recent_shift(z: &[f64], threshold: f64, frequency: Frequency) -> Option<f64> {
+    // Longest step looked for, the stretch before it compared with, the least of that stretch.
+    let (max_after, before_len, min_before) = match frequency {
+        Frequency::Daily => (56, 28, 7),
+        Frequency::Monthly => (6, 12, 6),
+    };
     let n = z.len();
-    for after_len in 2..=56usize.min(n.saturating_sub(14)) {
+    for after_len in 2..=max_after.min(n.saturating_sub(2 * min_before)) {
         let c = n - after_len;
-        let before: Vec<f64> = z[c.saturating_sub(28)..c].iter().copied().filter(|v| v.is_finite()).collect();
+        let before: Vec<f64> = z[c.saturating_sub(before_len)..c].iter().copied().filter(|v| v.is_finite()).collect();
         let after: Vec<f64> = z[c..].iter().copied().filter(|v| v.is_finite()).collect();
-        if before.len() < 7 || after.len() < 2 {
+        if before.len() < min_before || after.len() < 2 {
             continue;
         }
         let mb = before.iter().sum::<f64>() / before.len() as f64;
@@ -342,9 +336,22 @@ impl StoreProfile {
                 *l = f64::NAN;
             }
         }
-        let trend = StoreTrend::fit(&total, &like, start, &weekday, frequency, cfg);
         let sums = effect_sums(&total, start, &weekday, calendar, cfg.profile_window.max(3 * 364));
-        let lifts = sums.iter().map(|s| shrink(s, 1.0, cfg.effect_strength)).collect();
+        let lifts: Vec<f64> = sums.iter().map(|s| shrink(s, 1.0, cfg.effect_strength)).collect();
+        // The store's totals free of weekday and calendar effects, for its trend.
+        let first_wd = weekday_index(start);
+        let factors: Vec<f64> = (0..len)
+            .map(|i| {
+                if !daily {
+                    return 1.0;
+                }
+                let day = start + chrono::Days::new(i as u64);
+                calendar.features(day).iter().fold(weekday[(first_wd + i) % 7], |f, feat| {
+                    f * lifts.get(usize::from(*feat)).copied().unwrap_or(1.0)
+                })
+            })
+            .collect();
+        let trend = StoreTrend::fit(&total, &like, &factors, frequency, cfg);
         let resume_ratio = resume_ratio(&same, &closed, cfg);
         Some(StoreProfile { weekday, lifts, closed, start, total, resume_ratio, trend })
     }
@@ -640,7 +647,10 @@ pub(crate) fn forecast_one(
     };
     // A stockout in progress: learn from the history before it, and scale the forecast by the
     // chance that the item comes back.
+    // A run far longer than any stockout (three times the limit, and a quarter or a year at least)
+    // is a product no longer sold there: it forecasts zero.
     let mut resume = 1.0;
+    let mut inactive = false;
     let mut y = y;
     let run = trailing_zero_run(&y);
     if run > 0
@@ -652,7 +662,12 @@ pub(crate) fn forecast_one(
         for v in &mut y[n - run..] {
             *v = f64::NAN;
         }
-        resume = cfg.resume_factor.or(store.map(|s| s.resume_ratio)).unwrap_or(1.0);
+        let inactive_after = limit.saturating_mul(3).max(match series.frequency {
+            Frequency::Daily => 90,
+            Frequency::Monthly => 12,
+        });
+        inactive = run >= inactive_after;
+        resume = if inactive { 0.0 } else { cfg.resume_factor.or(store.map(|s| s.resume_ratio)).unwrap_or(1.0) };
     }
     let class = classify(&y);
     let first_wd = weekday_index(start);
@@ -708,6 +723,15 @@ pub(crate) fn forecast_one(
 
     // Dispersion from one-step errors over the profile window.
     let size = one_step_size(&y, &factors, alpha, cfg);
+    // What the backtest's horizon totals missed by beyond that day-to-day noise is an error of the
+    // level shared by every day of the horizon: it widens totals, not days.
+    let expected_total = level * h as f64;
+    let noise_rel = if expected_total > 0.0 {
+        1.0 / expected_total + if size.is_finite() { 1.0 / (h as f64 * size) } else { 0.0 }
+    } else {
+        0.0
+    };
+    let level_uncertainty = (choice.total_rel_sq - noise_rel).clamp(0.0, 1.0);
     let n = y.len();
     let mut unit = Vec::with_capacity(h);
     let points: Vec<ForecastPoint> = (0..h)
@@ -764,7 +788,7 @@ pub(crate) fn forecast_one(
         series: series.id.clone(),
         origin,
         frequency: series.frequency,
-        model: choice.name.clone(),
+        model: if inactive { "fluxion[inactive]".to_owned() } else { choice.name.clone() },
         class,
         backtest: choice.rmsse_scale.zip(choice.sse).map(|(scale, _)| BacktestError {
             rmsse: choice.rmsse(scale),
@@ -774,7 +798,7 @@ pub(crate) fn forecast_one(
         effects,
         points,
         dispersion_size: size,
-        level_uncertainty: 0.0,
+        level_uncertainty,
     };
     Some(Draft { forecast, totals: choice.totals, adjusted: z, unit })
 }
@@ -871,6 +895,8 @@ struct LevelChoice {
     typical_error_pct: f64,
     /// Σ forecast and Σ actual of the combination over the backtest windows.
     totals: (f64, f64),
+    /// Mean squared relative error of a window's total, `(F − A)/F`, over the backtest windows.
+    total_rel_sq: f64,
 }
 
 impl LevelChoice {
@@ -923,6 +949,7 @@ fn choose_level(z: &[f64], h: usize, candidates: &[LevelMethod], origins: usize)
             rmsse_scale: scale,
             typical_error_pct: f64::NAN,
             totals: (0.0, 0.0),
+            total_rel_sq: 0.0,
         };
     }
     // Inverse-error weights: measured on M5 FOODS_3 and car parts, they beat both picking the best
@@ -944,6 +971,14 @@ fn choose_level(z: &[f64], h: usize, candidates: &[LevelMethod], origins: usize)
         })
         .collect();
     let typical_error_pct = if errors.is_empty() { f64::NAN } else { errors.iter().sum::<f64>() / errors.len() as f64 };
+    let rel: Vec<f64> = windows
+        .iter()
+        .filter_map(|(forecasts, actual)| {
+            let f: f64 = forecasts.iter().zip(&weights).map(|(f, w)| f * w).sum::<f64>() / wsum;
+            (f > 0.0).then(|| ((f - actual) / f).powi(2))
+        })
+        .collect();
+    let total_rel_sq = if rel.is_empty() { 0.0 } else { rel.iter().sum::<f64>() / rel.len() as f64 };
     LevelChoice {
         name: format!("fluxion[{}]", candidates[top].name()),
         level,
@@ -953,6 +988,7 @@ fn choose_level(z: &[f64], h: usize, candidates: &[LevelMethod], origins: usize)
         rmsse_scale: scale,
         typical_error_pct,
         totals: (f, a),
+        total_rel_sq,
     }
 }
 

@@ -124,7 +124,8 @@ pub fn forecast_batch(series: &[DemandSeries], h: usize, calendar: &Calendar, cf
                 level = cfg.stack_weight * stacked + (1.0 - cfg.stack_weight) * own;
             }
             let observed = d.adjusted.len();
-            if observed < new_history
+            if observed > 0
+                && observed < new_history
                 && let Some(prior) = s
                     .category
                     .as_ref()
@@ -176,5 +177,64 @@ mod tests {
         assert!(harina > limpieza + 3.0, "the same first days, different categories: {harina:.2} vs {limpieza:.2}");
         assert!(limpieza < 8.0 && harina > 5.0 && harina < 14.0, "{harina:.2} {limpieza:.2}");
         assert_eq!(out.forecasts[12].as_ref().map(|f| f.model.as_str()), Some("fluxion[new: category]"));
+    }
+
+    /// A flat store whose only movement is the quincena: wherever the history ends — on a payday,
+    /// the day after, or mid-fortnight — ordinary days are forecast at the true level, never
+    /// mistaken for a step in the store's sales.
+    #[test]
+    fn a_history_ending_on_payday_is_not_a_step() {
+        use crate::forecast::tenant::tenant_calendar;
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+        let calendar = tenant_calendar(&[], start, start + chrono::Days::new(900));
+        for end in ["2025-06-01", "2025-06-16", "2025-06-15", "2025-06-10"] {
+            let end = NaiveDate::parse_from_str(end, "%Y-%m-%d").unwrap_or_default();
+            let days = usize::try_from((end - start).num_days()).unwrap_or(0) + 1;
+            let batch: Vec<DemandSeries> = (0..20)
+                .map(|i| {
+                    let values = (0..days)
+                        .map(|d| {
+                            let day = start + chrono::Days::new(d as u64);
+                            let lift = match calendar.features(day).first().map(|f| calendar.key(*f)) {
+                                Some("payday:Quincena") => 1.4,
+                                Some("payday:Día después de quincena") => 1.3,
+                                _ => 1.0,
+                            };
+                            // Deterministic noise of ±10%.
+                            let noise = 1.0 + 0.1 * ((d * 7 + i * 13) as f64).sin();
+                            (20.0 * lift * noise).round()
+                        })
+                        .collect();
+                    series(i, "harinas", start, values)
+                })
+                .collect();
+            let out = forecast_batch(&batch, 14, &calendar, &AutoConfig::default());
+            let ordinary: Vec<f64> = out
+                .forecasts
+                .iter()
+                .flatten()
+                .flat_map(|f| f.points.iter().filter(|p| calendar.features(p.date).is_empty()).map(|p| p.mean))
+                .collect();
+            let mean = ordinary.iter().sum::<f64>() / ordinary.len().max(1) as f64;
+            assert!((mean / 20.0 - 1.0).abs() < 0.08, "history ending {end}: ordinary days at {mean:.2}, not 20");
+        }
+    }
+
+    #[test]
+    fn a_product_gone_for_months_forecasts_zero() {
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+        let mut batch: Vec<DemandSeries> = (0..5)
+            .map(|i| series(i, "harinas", start, (0..500).map(|d| 5.0 + f64::from((d % 2) as u8)).collect()))
+            .collect();
+        // Sold about 5 a day, then nothing for the last 300 days: delisted, not out of stock.
+        batch.push(series(9, "harinas", start, (0..500).map(|d| if d < 200 { 5.0 } else { 0.0 }).collect()));
+        // Nothing for 10 days after selling every day: a stockout, forecast to come back.
+        batch.push(series(10, "harinas", start, (0..500).map(|d| if d < 490 { 5.0 } else { 0.0 }).collect()));
+        let out = forecast_batch(&batch, 7, &Calendar::default(), &AutoConfig::default());
+        let gone = out.forecasts[5].as_ref().map_or(f64::NAN, |f| f.points.iter().map(|p| p.mean).sum::<f64>());
+        assert_eq!(gone, 0.0);
+        assert_eq!(out.forecasts[5].as_ref().map(|f| f.model.as_str()), Some("fluxion[inactive]"));
+        let stockout = out.forecasts[6].as_ref().map_or(0.0, |f| f.points.iter().map(|p| p.mean).sum::<f64>());
+        assert!(stockout > 1.0, "{stockout}");
     }
 }

@@ -75,7 +75,7 @@ pub fn evaluate(series: &[DemandSeries], opts: &EvalOptions) -> EvalReport {
     let mut totals: BTreeMap<String, (Summary, f64)> = BTreeMap::new();
     let mut skipped = 0;
     for origin in 0..opts.origins.max(1) {
-        let back = opts.drop_last + (origin + 1) * h;
+        let back = opts.drop_last.saturating_add((origin + 1).saturating_mul(h));
         // Training cut of each series, and the store profiles built on training data only.
         let cut: Vec<Option<(DemandSeries, Vec<f64>)>> = series
             .iter()

@@ -78,9 +78,9 @@ fn walk(z: &[f64], shape: Shape, h: usize, mut visit: impl FnMut(usize, f64, &[f
                 f[FEATURES - 4] = (run as f64 / shape.recent as f64).min(2.0);
                 // The same window a year ago and the weeks before it: the item's own seasonality,
                 // with a weight the regression learns.
-                if t >= shape.year + shape.recent && t + h <= n + shape.year {
+                if t >= shape.year + shape.recent {
                     let a = t - shape.year;
-                    let b = (a + h).min(n);
+                    let b = (a + h).min(t);
                     f[FEATURES - 3] = 1.0;
                     f[FEATURES - 2] = (prefix[b] - prefix[a]) / (b - a).max(1) as f64 / scale;
                     f[FEATURES - 1] = (prefix[a] - prefix[a - shape.recent]) / shape.recent as f64 / scale;

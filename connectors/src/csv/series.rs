@@ -37,7 +37,21 @@ pub enum SeriesError {
         /// The file.
         file: String,
     },
+    /// A series would span more periods than [`MAX_PERIODS`] (a stray date decades away).
+    TooLong {
+        /// The file.
+        file: String,
+        /// The series' id.
+        series: String,
+        /// Its first period.
+        first: NaiveDate,
+        /// The file's last period.
+        last: NaiveDate,
+    },
 }
+
+/// The most periods a series may span: 40 years of days.
+pub const MAX_PERIODS: usize = 40 * 366;
 
 impl fmt::Display for SeriesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,6 +59,10 @@ impl fmt::Display for SeriesError {
             SeriesError::Import(e) => e.fmt(f),
             SeriesError::Row { file, line, reason } => write!(f, "{file}:{line}: {reason}"),
             SeriesError::NoSeries { file } => write!(f, "{file}: no sales rows, so no series to read"),
+            SeriesError::TooLong { file, series, first, last } => write!(
+                f,
+                "{file}: series {series} would run from {first} to {last}, more than {MAX_PERIODS} periods (a wrong date?)"
+            ),
         }
     }
 }
@@ -109,6 +127,12 @@ pub fn read_series(path: &Path, preset: Option<Preset>) -> Result<Vec<DemandSeri
     }
     let Some(last) = last else { return Err(SeriesError::NoSeries { file }) };
     let frequency = if monthly { Frequency::Monthly } else { Frequency::Daily };
+    if let Some(((store, product), first)) =
+        sums.iter().filter_map(|(k, days)| days.keys().min().map(|d| (k, *d))).min_by_key(|(_, d)| *d)
+        && periods_between(frequency, first, last) >= MAX_PERIODS
+    {
+        return Err(SeriesError::TooLong { file, series: format!("{store}:{product}"), first, last });
+    }
     let mut out: Vec<DemandSeries> = sums
         .into_iter()
         .filter_map(|((store, product), days)| {
