@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use fluxion_agents::forecast::distribution::total_demand;
+use fluxion_agents::forecast::tenant::tenant_calendar;
 use fluxion_agents::forecast::{AutoConfig, Calendar, Model, forecast_batch};
 use fluxion_domain::forecast::{DemandSeries, Frequency};
 use proptest::prelude::*;
@@ -42,7 +43,8 @@ proptest! {
             .enumerate()
             .map(|(i, s)| DemandSeries { id: format!("s{i}"), product: format!("p{i}"), ..s })
             .collect();
-        let calendar = Calendar::venezuela(2023, 2026);
+        let day = |y| NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or_default();
+        let calendar = tenant_calendar(&[], day(2023), day(2027));
         let out = forecast_batch(&batch, h, &calendar, &AutoConfig::default());
         prop_assert_eq!(out.forecasts.len(), batch.len());
         for (s, f) in batch.iter().zip(&out.forecasts) {

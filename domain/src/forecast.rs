@@ -29,6 +29,17 @@ impl Frequency {
         }
     }
 
+    /// Whole periods from `from` to `to`; `None` when `to` comes first.
+    pub fn periods_between(&self, from: NaiveDate, to: NaiveDate) -> Option<usize> {
+        let n = match self {
+            Frequency::Daily => (to - from).num_days(),
+            Frequency::Monthly => {
+                i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month())
+            }
+        };
+        usize::try_from(n).ok()
+    }
+
     /// The date of period `index` of a series starting at `start`.
     pub fn date_at(&self, start: NaiveDate, index: usize) -> Option<NaiveDate> {
         match self {
@@ -106,19 +117,6 @@ impl DemandSeries {
             censored: self.censored.get(..n).map(<[bool]>::to_vec).unwrap_or_else(|| vec![false; n]),
             ..self.clone()
         }
-    }
-
-    /// The series from its first positive value on (a product is not on sale before it first sells).
-    /// `None` when nothing ever sold.
-    pub fn from_first_sale(&self) -> Option<DemandSeries> {
-        let first = self.values.iter().position(|v| *v > 0.0)?;
-        let start = self.frequency.date_at(self.start, first)?;
-        Some(DemandSeries {
-            start,
-            values: self.values[first..].to_vec(),
-            censored: self.censored.get(first..).map(<[bool]>::to_vec).unwrap_or_default(),
-            ..self.clone()
-        })
     }
 }
 
@@ -298,13 +296,16 @@ mod tests {
     }
 
     #[test]
-    fn from_first_sale_and_dates() {
+    fn periods_and_dates() {
         let day = NaiveDate::from_ymd_opt(2026, 1, 30).expect("valid");
-        let s = DemandSeries::new("a", "S", "P", day, Frequency::Daily, vec![0.0, 0.0, 3.0, 1.0]);
-        let t = s.from_first_sale().expect("sold");
-        assert_eq!(t.start, NaiveDate::from_ymd_opt(2026, 2, 1).expect("valid"));
-        assert_eq!(t.values, vec![3.0, 1.0]);
         assert_eq!(Frequency::Monthly.date_at(day, 1), NaiveDate::from_ymd_opt(2026, 2, 1));
-        assert!(DemandSeries::new("b", "S", "P", day, Frequency::Daily, vec![0.0]).from_first_sale().is_none());
+        assert_eq!(Frequency::Daily.date_at(day, 2), NaiveDate::from_ymd_opt(2026, 2, 1));
+        let later = NaiveDate::from_ymd_opt(2027, 3, 1).expect("valid");
+        assert_eq!(Frequency::Monthly.periods_between(day, later), Some(14));
+        assert_eq!(Frequency::Daily.periods_between(day, day), Some(0));
+        assert_eq!(Frequency::Daily.periods_between(later, day), None);
+        let s = DemandSeries::new("a", "S", "P", day, Frequency::Daily, vec![0.0, 0.0, 3.0, 1.0]);
+        assert_eq!(s.end(), NaiveDate::from_ymd_opt(2026, 2, 2));
+        assert_eq!(s.truncated(2).values, vec![0.0, 0.0]);
     }
 }

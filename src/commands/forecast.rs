@@ -300,12 +300,7 @@ fn periods_after(series: &[DemandSeries], end: NaiveDate) -> anyhow::Result<usiz
     if end > last {
         return Err(crate::bad_input(format!("--holdout-end {end} is after the data's last period {last}")));
     }
-    let monthly = series.iter().all(|s| s.frequency == Frequency::Monthly);
-    let n = if monthly {
-        use chrono::Datelike;
-        (last.year() - end.year()) * 12 + last.month() as i32 - end.month() as i32
-    } else {
-        i32::try_from((last - end).num_days()).unwrap_or(i32::MAX)
-    };
-    Ok(usize::try_from(n).unwrap_or(0))
+    let frequency =
+        if series.iter().all(|s| s.frequency == Frequency::Monthly) { Frequency::Monthly } else { Frequency::Daily };
+    Ok(frequency.periods_between(end, last).unwrap_or(0))
 }

@@ -261,15 +261,6 @@ fn recent_shift(z: &[f64], threshold: f64, frequency: Frequency) -> Option<f64> 
     None
 }
 
-/// Whole periods from `from` to `to` (`None` when `to` is earlier).
-fn periods_between(frequency: Frequency, from: NaiveDate, to: NaiveDate) -> Option<usize> {
-    let n = match frequency {
-        Frequency::Daily => (to - from).num_days(),
-        Frequency::Monthly => i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month()),
-    };
-    usize::try_from(n).ok()
-}
-
 impl StoreProfile {
     /// The profile of the series of one store (daily series; others are ignored).
     pub fn build(series: &[&DemandSeries], calendar: &Calendar, cfg: &AutoConfig) -> Option<StoreProfile> {
@@ -277,7 +268,7 @@ impl StoreProfile {
         let same: Vec<&&DemandSeries> = series.iter().filter(|s| s.frequency == frequency).collect();
         let start = same.iter().map(|s| s.start).min()?;
         let end = same.iter().filter_map(|s| s.end()).max()?;
-        let len = periods_between(frequency, start, end)? + 1;
+        let len = frequency.periods_between(start, end)? + 1;
         let mut total = vec![0.0; len];
         let mut seen = vec![false; len];
         // Like for like: the total of the items already selling before the trend window, so that a
@@ -288,7 +279,7 @@ impl StoreProfile {
         };
         let mut like = vec![0.0; len];
         for s in &same {
-            let offset = periods_between(frequency, start, s.start)?;
+            let offset = frequency.periods_between(start, s.start)?;
             let first_sale = s.values.iter().position(|v| *v > 0.0).map_or(usize::MAX, |i| offset + i);
             let established = first_sale.saturating_add(window) <= len;
             for (i, v) in s.values.iter().enumerate() {

@@ -7,7 +7,7 @@
 //! a slow mover borrows strength from its store.
 
 use chrono::NaiveDate;
-use fluxion_domain::calendar::{is_quincena, venezuelan_holidays};
+use fluxion_domain::calendar::is_quincena;
 use fluxion_domain::{CalendarEvent, EventKind};
 use std::collections::HashMap;
 
@@ -39,21 +39,6 @@ impl Calendar {
             }
         }
         cal
-    }
-
-    /// Venezuela's calendar between two years: the quincena (15th and last day of the month) and
-    /// the day after it, and the national holidays, Carnaval and Semana Santa included.
-    pub fn venezuela(from_year: i32, to_year: i32) -> Calendar {
-        let mut events = Vec::new();
-        for year in from_year..=to_year {
-            events.extend(venezuelan_holidays(year));
-        }
-        let from = NaiveDate::from_ymd_opt(from_year, 1, 1);
-        let to = NaiveDate::from_ymd_opt(to_year, 12, 31);
-        if let (Some(from), Some(to)) = (from, to) {
-            events.extend(quincena_events(from, to));
-        }
-        Calendar::from_events(&events)
     }
 
     fn feature(&mut self, key: &str, label: &str) -> Feature {
@@ -130,13 +115,6 @@ pub struct EffectSums {
 }
 
 impl EffectSums {
-    /// Adds another's sums.
-    pub fn merge(&mut self, o: &EffectSums) {
-        self.actual += o.actual;
-        self.baseline += o.baseline;
-        self.days += o.days;
-    }
-
     /// The raw lift, when there is any baseline.
     pub fn lift(&self) -> Option<f64> {
         (self.baseline > 0.0).then(|| self.actual / self.baseline)
@@ -159,9 +137,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn venezuela_has_quincenas_and_carnaval() {
-        let cal = Calendar::venezuela(2025, 2025);
+    fn paydays_and_events_get_their_own_features() {
         let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).expect("valid");
+        let mut events = quincena_events(d(1, 1), d(3, 31));
+        events.push(CalendarEvent { day: d(3, 3), name: "Lunes de Carnaval".into(), kind: EventKind::Cultural });
+        let cal = Calendar::from_events(&events);
         let payday = cal.features(d(1, 15));
         assert_eq!(payday.len(), 1);
         assert_eq!(cal.key(payday[0]), "payday:Quincena");
@@ -169,8 +149,7 @@ mod tests {
         assert_eq!(cal.key(cal.features(d(2, 28))[0]), "payday:Quincena");
         assert_eq!(cal.key(cal.features(d(1, 16))[0]), "payday:Día después de quincena");
         assert!(cal.features(d(1, 17)).is_empty());
-        // Carnaval 2025: Monday 3 and Tuesday 4 March.
-        assert!(cal.features(d(3, 3)).iter().any(|f| cal.key(*f).contains("Carnaval")));
+        assert_eq!(cal.key(cal.features(d(3, 3))[0]), "event:Lunes de Carnaval");
     }
 
     #[test]

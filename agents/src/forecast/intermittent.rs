@@ -103,34 +103,6 @@ pub fn tsb(y: &[f64], alpha_d: f64, alpha_p: f64) -> f64 {
     p * z
 }
 
-/// TSB with both constants chosen on a small grid by one-step squared error.
-pub fn tsb_optimized(y: &[f64]) -> f64 {
-    const GRID: [f64; 4] = [0.05, 0.1, 0.2, 0.3];
-    let Some(first_sale) = y.iter().position(|v| *v > 0.0) else { return 0.0 };
-    let mut best = (0.0, f64::INFINITY);
-    for alpha_d in GRID {
-        for alpha_p in GRID {
-            let nonzero = y.iter().filter(|v| **v > 0.0).count() as f64;
-            let mut p = nonzero / y.len() as f64;
-            let mut z = y[first_sale];
-            let mut sse = 0.0;
-            for &v in y {
-                let e = v - p * z;
-                sse += e * e;
-                let occurred = if v > 0.0 { 1.0 } else { 0.0 };
-                p += alpha_p * (occurred - p);
-                if v > 0.0 {
-                    z += alpha_d * (v - z);
-                }
-            }
-            if sse < best.1 {
-                best = (p * z, sse);
-            }
-        }
-    }
-    best.0
-}
-
 /// Sums of consecutive blocks of `k` periods, dropping the oldest remainder so that the last block
 /// ends at the last period.
 fn block_sums(y: &[f64], k: usize) -> Vec<f64> {
@@ -200,7 +172,6 @@ mod tests {
         assert_eq!(tsb(&y, 0.1, 0.1), 0.0);
         assert_eq!(adida(&y), 0.0);
         assert_eq!(imapa(&y), 0.0);
-        assert_eq!(tsb_optimized(&[]), 0.0);
     }
 
     #[test]

@@ -118,17 +118,6 @@ impl Summary {
         }
     }
 
-    /// Merges another summary in.
-    pub fn merge(&mut self, o: &Summary) {
-        self.series += o.series;
-        self.mase_sum += o.mase_sum;
-        self.rmsse_sum += o.rmsse_sum;
-        self.forecast_sum += o.forecast_sum;
-        self.actual_sum += o.actual_sum;
-        self.covered += o.covered;
-        self.banded_periods += o.banded_periods;
-    }
-
     /// Mean MASE over series.
     pub fn mase(&self) -> f64 {
         self.mase_sum / self.series.max(1) as f64

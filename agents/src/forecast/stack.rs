@@ -214,11 +214,6 @@ impl Stacker {
         });
         out
     }
-
-    /// The weights, intercept first.
-    pub fn weights(&self) -> &[f64; FEATURES] {
-        &self.weights
-    }
 }
 
 #[cfg(test)]

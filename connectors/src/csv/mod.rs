@@ -51,5 +51,5 @@ pub use mapping::{Field, FieldSpec};
 pub use options::{ImportKind, ImportOptions, parse_map_arg};
 pub use presets::Preset;
 pub use report::{ImportError, ImportProgress, ImportReport, RowError};
-pub use series::{SeriesError, detect_preset, has_paydays, read_events, read_series};
+pub use series::{MAX_PERIODS, SeriesError, detect_preset, read_events, read_series};
 pub use values::DateFormat;

@@ -12,8 +12,8 @@ use super::rows::ParsedRow;
 use super::{DateFormat, ImportError, ImportKind, ImportOptions, Preset};
 use ::csv::ByteRecord;
 use chrono::{Datelike, NaiveDate};
+use fluxion_domain::CalendarEvent;
 use fluxion_domain::forecast::{DemandSeries, Frequency};
-use fluxion_domain::{CalendarEvent, EventKind};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -129,7 +129,7 @@ pub fn read_series(path: &Path, preset: Option<Preset>) -> Result<Vec<DemandSeri
     let frequency = if monthly { Frequency::Monthly } else { Frequency::Daily };
     if let Some(((store, product), first)) =
         sums.iter().filter_map(|(k, days)| days.keys().min().map(|d| (k, *d))).min_by_key(|(_, d)| *d)
-        && periods_between(frequency, first, last) >= MAX_PERIODS
+        && frequency.periods_between(first, last).unwrap_or(0) >= MAX_PERIODS
     {
         return Err(SeriesError::TooLong { file, series: format!("{store}:{product}"), first, last });
     }
@@ -137,10 +137,10 @@ pub fn read_series(path: &Path, preset: Option<Preset>) -> Result<Vec<DemandSeri
         .into_iter()
         .filter_map(|((store, product), days)| {
             let start = *days.keys().min()?;
-            let len = periods_between(frequency, start, last) + 1;
+            let len = frequency.periods_between(start, last)? + 1;
             let mut values = vec![f64::NAN; len];
             for (day, units) in days {
-                values[periods_between(frequency, start, day)] = units;
+                values[frequency.periods_between(start, day)?] = units;
             }
             Some(DemandSeries::new(format!("{store}:{product}"), store, product, start, frequency, values))
         })
@@ -169,11 +169,6 @@ pub fn read_events(path: &Path, preset: Option<Preset>) -> Result<Vec<CalendarEv
     Ok(events)
 }
 
-/// Whether the events hold any payday (quincena, SNAP).
-pub fn has_paydays(events: &[CalendarEvent]) -> bool {
-    events.iter().any(|e| e.kind == EventKind::Payday)
-}
-
 fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
@@ -185,12 +180,4 @@ fn options_for(path: &Path, preset: Option<Preset>, kind: ImportKind) -> ImportO
         Some(p) => p.options(),
         None => ImportOptions::new(kind),
     }
-}
-
-fn periods_between(frequency: Frequency, from: NaiveDate, to: NaiveDate) -> usize {
-    let n = match frequency {
-        Frequency::Daily => (to - from).num_days(),
-        Frequency::Monthly => i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month()),
-    };
-    usize::try_from(n).unwrap_or(0)
 }
