@@ -19,7 +19,7 @@ fn main() {
     auto.dispersion_scale = env("DS", auto.dispersion_scale);
     auto.stockout_run_probability = env("SRP", auto.stockout_run_probability);
     auto.resume_factor = std::env::var("RF").ok().and_then(|v| v.parse().ok());
-    auto.trailing_min_run = env("TMR", auto.trailing_min_run as f64) as usize;
+    auto.trailing_min_run_days = env("TMR", auto.trailing_min_run_days as f64) as usize;
     auto.trailing_run_probability = env("TRP", auto.trailing_run_probability);
     auto.stockout_min_run = env("SMR", auto.stockout_min_run as f64) as usize;
     if std::env::var("PROFILE").is_ok() {

@@ -55,16 +55,16 @@ fn store_item_december_and_november() {
 #[test]
 fn m5_foods_is_ahead_of_every_peer() {
     let (rmsse, bias, coverage) = eval("m5_foods3_tx3_daily.csv.gz", Some("m5_calendar_afcs2023.csv"), 28, 0, false);
-    // The target is 0.75; today's figure is 0.755 (TSB, the best peer: 0.767).
-    assert!(rmsse <= 0.757, "RMSSE {rmsse:.4}");
+    // The target is 0.75; today's figure is 0.754 (TSB, the best peer: 0.767).
+    assert!(rmsse <= 0.755, "RMSSE {rmsse:.4}");
     assert!(bias.abs() <= 8.0, "bias {bias:+.1}%");
     assert!((0.75..=0.85).contains(&coverage), "P10–P90 coverage {coverage:.3}");
 }
 
 #[test]
-fn m5_hobbies_is_not_behind_the_peers() {
+fn m5_hobbies_is_ahead_of_the_peers() {
     let (rmsse, _, coverage) = eval("m5_hobbies2_ca3_daily.csv.gz", None, 28, 0, false);
-    // The target is 0.82; today's figure is 0.836 (IMAPA 0.835, TSB 0.838, AutoETS 0.838).
-    assert!(rmsse <= 0.837, "RMSSE {rmsse:.4}");
+    // The target is 0.82; today's figure is 0.832 (IMAPA 0.835, TSB 0.838, AutoETS 0.838).
+    assert!(rmsse <= 0.833, "RMSSE {rmsse:.4}");
     assert!((0.75..=0.85).contains(&coverage), "P10–P90 coverage {coverage:.3}");
 }

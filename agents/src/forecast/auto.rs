@@ -40,8 +40,11 @@ pub struct AutoConfig {
     /// A zero run that ends the history and whose probability is below this is a probable stockout
     /// in progress: the forecast is the demand before it, times [`AutoConfig::resume_factor`].
     pub trailing_run_probability: f64,
-    /// Shortest trailing zero run taken for a stockout.
-    pub trailing_min_run: usize,
+    /// Shortest trailing zero run taken for a stockout, in days (two weeks: a shorter gap is
+    /// ordinary for a slow mover).
+    pub trailing_min_run_days: usize,
+    /// The same for monthly series, in months.
+    pub trailing_min_run_months: usize,
     /// Expected share of the pre-stockout demand over the horizon when a stockout is in progress
     /// (some items are delisted, most are replenished). `None` learns it from the store's history.
     pub resume_factor: Option<f64>,
@@ -91,6 +94,13 @@ pub struct AutoConfig {
     pub dispersion_scale: f64,
 }
 
+impl AutoConfig {
+    /// The shortest trailing zero run taken for a stockout, in periods of the series.
+    pub fn trailing_min_run(&self, daily: bool) -> usize {
+        if daily { self.trailing_min_run_days } else { self.trailing_min_run_months }
+    }
+}
+
 impl Default for AutoConfig {
     fn default() -> Self {
         AutoConfig {
@@ -101,7 +111,8 @@ impl Default for AutoConfig {
             stockout_run_probability: 1e-4,
             stockout_min_run: 14,
             trailing_run_probability: 1e-2,
-            trailing_min_run: 7,
+            trailing_min_run_days: 14,
+            trailing_min_run_months: 7,
             resume_factor: None,
             trim_leading_zeros: true,
             backtest_origins: 3,
@@ -392,7 +403,7 @@ fn resume_ratio(series: &[&&DemandSeries], closed: &HashSet<NaiveDate>, cfg: &Au
                 continue;
             }
             let before = &past[..past.len() - run];
-            let Some(limit) = stockout_limit(before, cfg.trailing_run_probability, cfg.trailing_min_run) else {
+            let Some(limit) = stockout_limit(before, cfg.trailing_run_probability, cfg.trailing_min_run(daily)) else {
                 continue;
             };
             if run < limit {
@@ -646,7 +657,11 @@ pub(crate) fn forecast_one(
     let run = trailing_zero_run(&y);
     if run > 0
         && run < y.len()
-        && let Some(limit) = stockout_limit(&y[..y.len() - run], cfg.trailing_run_probability, cfg.trailing_min_run)
+        && let Some(limit) = stockout_limit(
+            &y[..y.len() - run],
+            cfg.trailing_run_probability,
+            cfg.trailing_min_run(series.frequency == Frequency::Daily),
+        )
         && run >= limit
     {
         let n = y.len();
