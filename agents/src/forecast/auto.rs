@@ -406,7 +406,8 @@ fn resume_ratio(series: &[&&DemandSeries], closed: &HashSet<NaiveDate>, cfg: &Au
             let Some(limit) = stockout_limit(before, cfg.trailing_run_probability, cfg.trailing_min_run(daily)) else {
                 continue;
             };
-            if run < limit {
+            // Learned on the runs it will be applied to: a stockout, not a product gone.
+            if run < limit || run >= inactive_after(limit, daily) {
                 continue;
             }
             let observed: Vec<f64> = before.iter().rev().filter(|v| v.is_finite()).take(182).copied().collect();
@@ -545,6 +546,12 @@ fn stockout_limit(y: &[f64], probability: f64, min_run: usize) -> Option<usize> 
     Some((probability.ln() / p0.ln()).ceil().max(min_run as f64) as usize)
 }
 
+/// A zero run this long is a product no longer sold, not a stockout: three times the stockout limit,
+/// and at least a quarter (or a year of months).
+fn inactive_after(limit: usize, daily: bool) -> usize {
+    limit.saturating_mul(3).max(if daily { 90 } else { 12 })
+}
+
 /// The length of the zero run (gaps included) that ends the history.
 fn trailing_zero_run(y: &[f64]) -> usize {
     y.iter().rev().take_while(|v| **v == 0.0 || v.is_nan()).count()
@@ -668,11 +675,7 @@ pub(crate) fn forecast_one(
         for v in &mut y[n - run..] {
             *v = f64::NAN;
         }
-        let inactive_after = limit.saturating_mul(3).max(match series.frequency {
-            Frequency::Daily => 90,
-            Frequency::Monthly => 12,
-        });
-        inactive = run >= inactive_after;
+        inactive = run >= inactive_after(limit, series.frequency == Frequency::Daily);
         resume = if inactive { 0.0 } else { cfg.resume_factor.or(store.map(|s| s.resume_ratio)).unwrap_or(1.0) };
     }
     let class = classify(&y);
