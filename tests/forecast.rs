@@ -181,3 +181,40 @@ fn a_tenant_is_forecast_stored_and_explained_in_spanish() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
     }
 }
+
+/// The same whole-tenant run on PostgreSQL: daily demand read back by ids, forecasts stored in the
+/// tenant's schema and read by the view.
+#[tokio::test]
+async fn a_tenant_is_forecast_and_stored_on_postgres() {
+    use sqlx::Connection;
+    let Some(admin_url) = service_url("FLUXION_TEST_DATABASE_URL") else { return };
+    let db = format!("fluxion_e2e_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
+    let base = admin_url.split('?').next().unwrap();
+    let url = format!("{}/{db}", base.rsplit_once('/').unwrap().0);
+    let dir = tempfile::tempdir().unwrap();
+    let on_pg = |args: &[&str]| run(fluxion(dir.path()).env("FLUXION_DATABASE__URL", &url).args(args));
+
+    let out = on_pg(&["demo", "--stores", "2", "--products", "15", "--days", "200", "--end", "2026-06-30"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = on_pg(&["--json", "forecast", "run", "--tenant", "demo", "--days", "14"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(figures["series"], 30);
+    assert_eq!(figures["stored"], 30);
+    let out =
+        on_pg(&["forecast", "--tenant", "demo", "--store", "CCS-01", "--product", "HAR-PAN-BLA-1KG", "--days", "7"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("la quincena +"), "{}", text(&out.stdout));
+    let stored: i64 = {
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT count(*) FROM t_demo.forecasts").fetch_one(&mut conn).await.unwrap()
+    };
+    assert_eq!(stored, 30);
+
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
