@@ -61,8 +61,14 @@ async fn run_forecast(settings: &Settings, args: ForecastArgs, json: bool) -> an
         .into_iter()
         .find(|p| p.code() == &product)
         .map_or_else(|| product.to_string(), |p| format!("{} ({product})", p.name()));
+    let store_name = scoped
+        .locations()
+        .await?
+        .into_iter()
+        .find(|l| l.code == store_code)
+        .map_or_else(|| store_code.to_string(), |l| format!("{} ({store_code})", l.name));
     println!(
-        "Pronóstico de {name} en {store_code}: {} días desde el {}",
+        "Pronóstico de {name} en {store_name}: {} días desde el {}",
         args.days,
         format::date(forecast.origin + chrono::Days::new(1))
     );
