@@ -187,12 +187,8 @@ fn a_tenant_is_forecast_stored_and_explained_in_spanish() {
 #[tokio::test]
 async fn a_tenant_is_forecast_and_stored_on_postgres() {
     use sqlx::Connection;
-    let Some(admin_url) = service_url("FLUXION_TEST_DATABASE_URL") else { return };
-    let db = format!("fluxion_e2e_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
-    let base = admin_url.split('?').next().unwrap();
-    let url = format!("{}/{db}", base.rsplit_once('/').unwrap().0);
+    let Some(db) = TestDatabase::create().await else { return };
+    let url = db.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let on_pg = |args: &[&str]| run(fluxion(dir.path()).env("FLUXION_DATABASE__URL", &url).args(args));
 
@@ -212,9 +208,5 @@ async fn a_tenant_is_forecast_and_stored_on_postgres() {
         sqlx::query_scalar("SELECT count(*) FROM t_demo.forecasts").fetch_one(&mut conn).await.unwrap()
     };
     assert_eq!(stored, 30);
-
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    db.drop_now().await;
 }

@@ -3,7 +3,6 @@
 
 mod support;
 
-use sqlx::Connection;
 use support::*;
 
 /// A small demo so that debug builds load it in seconds.
@@ -75,12 +74,8 @@ async fn readyz_checks_a_real_redis() {
 
 #[tokio::test]
 async fn serve_demo_on_postgres_becomes_ready() {
-    let Some(admin_url) = service_url("FLUXION_TEST_DATABASE_URL") else { return };
-    let db = format!("fluxion_e2e_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
-    let base = admin_url.split('?').next().unwrap();
-    let url = format!("{}/{db}", base.rsplit_once('/').unwrap().0);
+    let Some(db) = TestDatabase::create().await else { return };
+    let url = db.url.clone();
 
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = fluxion(dir.path());
@@ -94,8 +89,5 @@ async fn serve_demo_on_postgres_becomes_ready() {
     assert!(clean);
     assert!(!dir.path().join("control.db").exists(), "with a database URL nothing is written to the data folder");
 
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    db.drop_now().await;
 }

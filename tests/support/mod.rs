@@ -114,3 +114,33 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A fresh PostgreSQL database for one test, dropped by [`TestDatabase::drop_now`]; `None` (skip)
+/// when `FLUXION_TEST_DATABASE_URL` is unset and services are not required.
+pub struct TestDatabase {
+    admin: sqlx::PgConnection,
+    name: String,
+    /// The URL of the fresh database.
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Option<TestDatabase> {
+        use sqlx::Connection;
+        let admin_url = service_url("FLUXION_TEST_DATABASE_URL")?;
+        let name = format!("fluxion_e2e_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+        let base = admin_url.split('?').next().unwrap();
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        Some(TestDatabase { admin, name, url })
+    }
+
+    /// Drops the database, closing whatever still uses it.
+    pub async fn drop_now(mut self) {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut self.admin)
+            .await
+            .unwrap();
+    }
+}
