@@ -25,7 +25,7 @@ fn main() {
     if std::env::var("PROFILE").is_ok() {
         let back = env("DROP", 0.0) as usize + h;
         let trains: Vec<_> = series.iter().map(|s| s.truncated(s.len() - back)).collect();
-        let ps = fluxion_agents::forecast::eval::store_profiles(trains.iter(), &calendar, &auto);
+        let ps = fluxion_agents::forecast::store_profiles(trains.iter(), &calendar, &auto);
         for (k, p) in ps {
             println!(
                 "{k}: weekday {:?} resume {:.3} closed {} trend {:?} r1 {:?} r28 {:?}",

@@ -2,7 +2,7 @@
 //! generator put it, and stockout spells do not drag its forecasts down.
 
 use chrono::NaiveDate;
-use fluxion_agents::forecast::eval::store_profiles;
+use fluxion_agents::forecast::store_profiles;
 use fluxion_agents::forecast::tenant::load_tenant;
 use fluxion_agents::forecast::{AutoConfig, forecast_batch};
 use fluxion_connectors::demo::{DemoConfig, generate};

@@ -174,17 +174,6 @@ async fn run_tenant(settings: &Settings, tenant: &str, days: usize, json: bool) 
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
-struct EvalLine {
-    model: String,
-    mase: f64,
-    rmsse: f64,
-    bias_pct: f64,
-    coverage_p10_p90: Option<f64>,
-    seconds_per_series: f64,
-    series_scored: usize,
-}
-
 async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Result<()> {
     if !(1..=3_650).contains(&args.horizon) || !(1..=200).contains(&args.origins) {
         return Err(crate::bad_input("--horizon must be between 1 and 3650, --origins between 1 and 200"));
@@ -248,21 +237,9 @@ async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Re
             "{source}: no series could be scored (each needs a sale and some variation before the origin)"
         )));
     }
-    let lines: Vec<EvalLine> = report
-        .results
-        .iter()
-        .map(|r| EvalLine {
-            model: r.model.clone(),
-            mase: r.mase,
-            rmsse: r.rmsse,
-            bias_pct: r.bias_pct,
-            coverage_p10_p90: r.coverage_p10_p90,
-            seconds_per_series: r.seconds_per_series,
-            series_scored: r.scored,
-        })
-        .collect();
+    let lines = &report.results;
     if json {
-        return super::print_json(&lines);
+        return super::print_json(lines);
     }
     println!(
         "{source}: {} series, h={}, {} origin(s), {} periods dropped; {} series×origins not scorable; {:.1} s",
@@ -274,7 +251,7 @@ async fn run_eval(settings: &Settings, args: EvalArgs, json: bool) -> anyhow::Re
         clock.elapsed().as_secs_f64()
     );
     println!("{:<16} {:>7} {:>7} {:>8} {:>9} {:>12}", "model", "MASE", "RMSSE", "bias %", "P10-P90", "ms/series");
-    for l in &lines {
+    for l in lines {
         println!(
             "{:<16} {:>7.3} {:>7.3} {:>+8.1} {:>9} {:>12.3}",
             l.model,

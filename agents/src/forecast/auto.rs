@@ -20,7 +20,7 @@ use super::distribution::nb_quantile;
 use super::intermittent::{best_alpha, imapa, tsb};
 use chrono::{Datelike, NaiveDate};
 use fluxion_domain::forecast::{BacktestError, DemandClass, DemandSeries, Effect, Forecast, ForecastPoint, Frequency};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// Knobs of the automatic forecaster. The defaults are the tuned values.
 #[derive(Debug, Clone, PartialEq)]
@@ -384,6 +384,22 @@ impl StoreProfile {
         }
         (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64)
     }
+}
+
+/// One profile per store, over the series of each store.
+pub fn store_profiles<'a>(
+    series: impl Iterator<Item = &'a DemandSeries>,
+    calendar: &Calendar,
+    cfg: &AutoConfig,
+) -> BTreeMap<String, StoreProfile> {
+    let mut by_store: BTreeMap<String, Vec<&DemandSeries>> = BTreeMap::new();
+    for s in series {
+        by_store.entry(s.store.clone()).or_default().push(s);
+    }
+    by_store
+        .into_iter()
+        .filter_map(|(store, list)| StoreProfile::build(&list, calendar, cfg).map(|p| (store, p)))
+        .collect()
 }
 
 /// Replays past origins every 4 weeks over the last two years: at each, the items in a probable

@@ -2,9 +2,8 @@
 //! profile, a level model learned across all series ([`stack`](super::stack)), and a calibration
 //! of the level learned from every series' backtest in the store.
 
-use super::auto::{AutoConfig, Draft, StoreProfile, forecast_one};
+use super::auto::{AutoConfig, Draft, StoreProfile, forecast_one, store_profiles};
 use super::calendar::Calendar;
-use super::eval::store_profiles;
 use super::stack::{Normal, Shape, Stacker};
 use fluxion_domain::forecast::{DemandSeries, Forecast};
 use rayon::prelude::*;

@@ -5,7 +5,7 @@
 //! with no sale before the origin, or a flat history, cannot be scored and is counted apart. With
 //! `complete_only`, series with any missing period are left out (the car parts protocol).
 
-use super::auto::{AutoConfig, StoreProfile};
+use super::auto::AutoConfig;
 use super::batch::forecast_batch;
 use super::calendar::Calendar;
 use super::metrics::{SeriesScore, Summary, scales, score};
@@ -50,6 +50,7 @@ pub struct ModelResult {
     /// CPU seconds per series and origin (single core).
     pub seconds_per_series: f64,
     /// Series × origins scored.
+    #[serde(rename = "series_scored")]
     pub scored: usize,
 }
 
@@ -147,20 +148,4 @@ pub fn evaluate(series: &[DemandSeries], opts: &EvalOptions) -> EvalReport {
         .collect();
     results.sort_by_key(|r| (r.model == FLUXION, opts.models.iter().position(|m| m.name() == r.model)));
     EvalReport { series: series.len(), skipped, results }
-}
-
-/// One profile per store over its daily series.
-pub fn store_profiles<'a>(
-    series: impl Iterator<Item = &'a DemandSeries>,
-    calendar: &Calendar,
-    cfg: &AutoConfig,
-) -> BTreeMap<String, StoreProfile> {
-    let mut by_store: BTreeMap<String, Vec<&DemandSeries>> = BTreeMap::new();
-    for s in series {
-        by_store.entry(s.store.clone()).or_default().push(s);
-    }
-    by_store
-        .into_iter()
-        .filter_map(|(store, list)| StoreProfile::build(&list, calendar, cfg).map(|p| (store, p)))
-        .collect()
 }

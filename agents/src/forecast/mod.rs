@@ -23,7 +23,7 @@ pub mod models;
 pub mod stack;
 pub mod tenant;
 
-pub use auto::{AutoConfig, StoreProfile, forecast_daily};
+pub use auto::{AutoConfig, StoreProfile, forecast_daily, store_profiles};
 pub use batch::{BatchForecast, forecast_batch};
 pub use calendar::Calendar;
 pub use eval::{EvalOptions, EvalReport, ModelResult, evaluate};
