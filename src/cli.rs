@@ -36,6 +36,8 @@ pub enum Command {
     Tenants(TenantsCommand),
     /// Forecast demand of a product at a store, or evaluate the forecasters (`forecast eval`).
     Forecast(ForecastArgs),
+    /// Replay a tenant's history day by day under a replenishment policy and measure it.
+    Simulate(SimulateArgs),
     /// Print the effective settings, secrets redacted.
     Config,
     /// Benchmarks that print figures.
@@ -203,6 +205,34 @@ pub struct EvalArgs {
     /// Score series with missing periods too.
     #[arg(long)]
     pub include_incomplete: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The tenant whose history is replayed.
+    #[arg(long)]
+    pub tenant: String,
+    /// fluxion (forecast-driven levels and transfers), minmax (common practice) or both.
+    #[arg(long, default_value = "both")]
+    pub policy: String,
+    /// First scored day (YYYY-MM-DD). Default: the last --days days of the history.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Days scored.
+    #[arg(long, default_value_t = 180)]
+    pub days: usize,
+    /// Days replayed before --from and not scored (both policies start from the same stock).
+    #[arg(long, default_value_t = 28)]
+    pub warmup: usize,
+    /// Seed of the lead-time draws (common to both policies).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Days between the Fluxion policy's forecast refreshes.
+    #[arg(long, default_value_t = 7)]
+    pub refresh_days: usize,
+    /// Do not move stock between stores (Fluxion policy).
+    #[arg(long)]
+    pub no_transfers: bool,
 }
 
 #[derive(Debug, Subcommand)]

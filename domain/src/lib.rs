@@ -11,10 +11,12 @@
 //! - [`quantity`]: [`Quantity`] (finite, non-negative units) and [`StockQuantity`] (may be negative).
 //! - [`tenant`], [`location`], [`product`], [`supplier`]: the catalog.
 //! - [`sales`], [`demand`], [`stock`], [`lot`], [`order`]: the facts.
+//! - [`alert`]: alerts with their money impact, action, Spanish reason, deduplication key and expiry.
 //! - [`forecast`]: demand series and the forecasts built on them (quantiles, model, effects).
 //! - [`format`]: numbers and dates as people in Venezuela read them (`1.234,5`).
 //! - [`calendar`]: Venezuelan paydays (quincena) and movable holidays (Carnaval, Semana Santa).
 
+pub mod alert;
 pub mod calendar;
 pub mod code;
 pub mod demand;
@@ -32,6 +34,7 @@ pub mod stock;
 pub mod supplier;
 pub mod tenant;
 
+pub use alert::{Alert, AlertKind, ImpactKind, Severity, SuggestedAction};
 pub use calendar::{CalendarEvent, EventKind};
 pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};
 pub use demand::DailyDemand;

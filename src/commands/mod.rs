@@ -6,6 +6,7 @@ mod demo;
 mod forecast;
 mod import;
 mod serve;
+mod simulate;
 mod tenants;
 
 use crate::cli::{Cli, Command};
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&settings, args, cli.json).await,
         Command::Tenants(cmd) => tenants::run(&settings, cmd, cli.json).await,
         Command::Forecast(args) => forecast::run(&settings, args, cli.json).await,
+        Command::Simulate(args) => simulate::run(&settings, args, cli.json).await,
         Command::Config => config::run(&settings, cli.json),
         Command::Bench(cmd) => bench::run(&settings, cmd, cli.json).await,
     }

@@ -1,0 +1,144 @@
+use super::*;
+use fluxion_domain::OrderDays;
+
+fn terms() -> ItemTerms {
+    ItemTerms {
+        unit_cost: 1.0,
+        unit_price: 1.4,
+        pack: 12.0,
+        moq: 24.0,
+        lead: LeadTimeDays::fixed(5),
+        order_days: OrderDays::EVERY_DAY,
+        shelf_life_days: None,
+    }
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
+}
+
+struct Fixture {
+    store: LocationCode,
+    product: ProductCode,
+    terms: ItemTerms,
+    means: Vec<f64>,
+    inbound: Vec<(NaiveDate, f64)>,
+    lots: Vec<(NaiveDate, f64)>,
+    recent: Vec<DayCheck>,
+}
+
+impl Fixture {
+    fn new(rate: f64) -> Self {
+        Self {
+            store: LocationCode::parse("CCS-01").expect("code"),
+            product: ProductCode::parse("HAR-001").expect("code"),
+            terms: terms(),
+            means: vec![rate; 60],
+            inbound: vec![],
+            lots: vec![],
+            recent: vec![],
+        }
+    }
+
+    fn view(&self, on_hand: f64) -> ItemView<'_> {
+        ItemView {
+            store: &self.store,
+            store_name: "Chacao",
+            product: &self.product,
+            product_name: "Harina P.A.N. 1 kg",
+            terms: &self.terms,
+            on_hand,
+            inbound: &self.inbound,
+            lots: &self.lots,
+            ahead: Some(DemandAhead { means: &self.means, size: f64::INFINITY, level_uncertainty: 0.0 }),
+            recent: &self.recent,
+        }
+    }
+}
+
+#[test]
+fn imminent_stockout_speaks_the_numbers() {
+    let f = Fixture::new(40.0);
+    let s = AlertSettings::default();
+    let a = imminent_stockout(&f.view(120.0), today(), &s, &ReorderSettings::default()).expect("alert");
+    assert_eq!(a.kind, AlertKind::ImminentStockout);
+    assert!(a.probability.expect("p") > 0.99);
+    // 120 units at 40 a day last three days: the fourth day's demand does not fit.
+    assert_eq!(a.runs_out_on, Some(today() + Days::new(4)));
+    assert!(a.reason_es.starts_with("Quedan 120 unidades de Harina P.A.N. 1 kg en Chacao; se venden ~40 al día y el proveedor tarda 5 días: se agota el vie 27/11"), "{}", a.reason_es);
+    assert!(a.impact_usd > 0.4 * 70.0, "{}", a.impact_usd);
+    assert!(matches!(a.action, SuggestedAction::Reorder { units } if units % 12.0 == 0.0 && units >= 24.0));
+    assert_eq!(a.dedup_key, "imminent_stockout:CCS-01:HAR-001");
+    // Enough stock, or enough arriving in time: no alert.
+    assert!(imminent_stockout(&f.view(400.0), today(), &s, &ReorderSettings::default()).is_none());
+    let mut g = Fixture::new(40.0);
+    g.inbound = vec![(today() + Days::new(2), 300.0)];
+    assert!(imminent_stockout(&g.view(120.0), today(), &s, &ReorderSettings::default()).is_none());
+}
+
+#[test]
+fn overstock_counts_the_capital_tied_up() {
+    let f = Fixture::new(2.0);
+    let s = AlertSettings::default();
+    let a = overstock(&f.view(1000.0), today(), &s, &ReorderSettings::default()).expect("alert");
+    assert_eq!(a.impact, ImpactKind::CapitalTiedUp);
+    assert!(a.impact_usd > 800.0 && a.impact_usd < 1000.0, "{}", a.impact_usd);
+    assert!(a.reason_es.contains("alcanzan para 500 días"), "{}", a.reason_es);
+    assert!(overstock(&f.view(40.0), today(), &s, &ReorderSettings::default()).is_none());
+}
+
+#[test]
+fn a_spike_far_outside_the_band_is_an_anomaly_and_normal_days_are_not() {
+    let mut f = Fixture::new(10.0);
+    let d = |k: u64, sold: f64| DayCheck { date: today() - Days::new(k), sold, expected: 10.0, size: f64::INFINITY, censored: false };
+    f.recent = vec![d(2, 9.0), d(1, 12.0), d(0, 11.0)];
+    assert!(sales_anomaly(&f.view(50.0), today(), &AlertSettings::default()).is_none());
+    f.recent = vec![d(2, 9.0), d(1, 45.0), d(0, 11.0)];
+    let a = sales_anomaly(&f.view(50.0), today(), &AlertSettings::default()).expect("spike");
+    assert!(a.reason_es.contains("se vendieron 45 unidades"), "{}", a.reason_es);
+    assert_eq!(a.dedup_key, format!("sales_anomaly:CCS-01:HAR-001:{}", today() - Days::new(1)));
+    // A level change over two weeks.
+    f.recent = (0..14).rev().map(|k| d(k, 16.0)).collect();
+    let a = sales_anomaly(&f.view(50.0), today(), &AlertSettings::default()).expect("level");
+    assert!(a.dedup_key.ends_with(":level"));
+}
+
+#[test]
+fn zero_sales_with_stock_on_the_books_is_phantom_stock() {
+    let mut f = Fixture::new(4.0);
+    let d = |k: u64, sold: f64| DayCheck { date: today() - Days::new(k), sold, expected: 4.0, size: f64::INFINITY, censored: false };
+    f.recent = vec![d(5, 3.0), d(4, 0.0), d(3, 0.0), d(2, 0.0), d(1, 0.0), d(0, 0.0)];
+    let a = phantom_stock(&f.view(35.0), today(), &AlertSettings::default()).expect("phantom");
+    assert_eq!(a.action, SuggestedAction::CheckShelf);
+    assert!(a.reason_es.contains("lleva 5 días sin una venta"), "{}", a.reason_es);
+    // Nothing on the books: that is a stockout, not phantom stock. One quiet day: normal.
+    assert!(phantom_stock(&f.view(0.0), today(), &AlertSettings::default()).is_none());
+    f.recent = vec![d(1, 3.0), d(0, 0.0)];
+    assert!(phantom_stock(&f.view(35.0), today(), &AlertSettings::default()).is_none());
+}
+
+#[test]
+fn lots_that_will_not_sell_in_time_are_flagged_with_the_units_at_risk() {
+    let mut f = Fixture::new(5.0);
+    f.terms.shelf_life_days = Some(10);
+    // First lot: 20 units expiring in 6 days (30 will sell): safe. Second: 60 expiring in 8 days:
+    // 40 will sell by then, 20 of them from the first lot → 60 − 20 = 40 at risk.
+    f.lots = vec![(today() + Days::new(6), 20.0), (today() + Days::new(8), 60.0)];
+    let alerts = expiring_lots(&f.view(80.0), today(), &AlertSettings::default());
+    assert_eq!(alerts.len(), 1);
+    let a = &alerts[0];
+    assert!(matches!(a.action, SuggestedAction::MarkDown { units, .. } if units == 40.0), "{:?}", a.action);
+    assert_eq!(a.impact, ImpactKind::ValueExpiring);
+    assert!((a.impact_usd - 40.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_quiet_feed_is_stale_after_three_usual_gaps() {
+    let store = LocationCode::parse("MCB-01").expect("code");
+    let feed = FeedView { store: &store, store_name: "Maracaibo", last_data: today() - Days::new(3), usual_gap_days: 1.0, daily_revenue: 900.0 };
+    let a = stale_data(&feed, today(), &AlertSettings::default()).expect("stale");
+    assert!((a.impact_usd - 2700.0).abs() < 1e-9);
+    assert!(a.reason_es.contains("No llegan datos de Maracaibo"));
+    let fresh = FeedView { last_data: today() - Days::new(1), ..feed };
+    assert!(stale_data(&fresh, today(), &AlertSettings::default()).is_none());
+}

@@ -1,0 +1,74 @@
+//! The Alert agent's logic: situations a manager should act on, each with its money impact, a
+//! suggested action, a reason in Spanish built from the numbers, a deduplication key and an expiry.
+//!
+//! Every detector is a plain function of what one SKU × store looks like tonight ([`ItemView`]) or of
+//! a store's data feed ([`FeedView`]); [`AlertBook`] keeps the open alerts so that an unchanged
+//! situation is not announced twice.
+//!
+//! - **Imminent stockout**: the probability that the demand until the next possible replenishment
+//!   exceeds stock on hand plus what arrives in time, from the forecast's protection-period
+//!   distribution (not a days-of-cover rule).
+//! - **Overstock**: days of cover far above what the reorder policy holds, with the capital tied up.
+//! - **Sales anomaly**: a day far outside the forecast band (both tails), or a lasting change of level
+//!   over the last two weeks.
+//! - **Phantom stock**: a run of zero-sale days that the forecast makes near impossible while the
+//!   system says the item is on the shelf.
+//! - **Expiring lots**: lots whose expected first-in-first-out sell-through comes after their expiry.
+//! - **Transfer opportunity**: a move from the Optimizer's transfer plan.
+//! - **Stale data**: a store whose feed has been quiet longer than usual.
+
+mod book;
+mod detect;
+
+pub use book::AlertBook;
+pub use detect::{
+    DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
+    stale_data, transfer_opportunity,
+};
+
+use serde::{Deserialize, Serialize};
+
+/// Thresholds of the detectors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertSettings {
+    /// An imminent stockout is raised when its probability is at least this.
+    pub stockout_probability: f64,
+    /// … and is critical from this probability on.
+    pub critical_probability: f64,
+    /// Overstock: cover above this many times what the policy holds …
+    pub overstock_factor: f64,
+    /// … and above this many days.
+    pub overstock_min_cover_days: f64,
+    /// Alerts about money below this (USD) are not raised (except stockouts and stale data).
+    pub min_impact_usd: f64,
+    /// A day is anomalous when its sales are this improbable under the forecast (each tail).
+    pub anomaly_probability: f64,
+    /// A zero-sale run is phantom stock when the forecast gives it at most this probability …
+    pub phantom_probability: f64,
+    /// … and at least this many units were expected over it.
+    pub phantom_min_expected: f64,
+    /// Lots expiring within this many days are checked.
+    pub expiry_horizon_days: u32,
+    /// A store's feed is stale after this many times its usual gap between data days …
+    pub stale_factor: f64,
+    /// … and never before this many quiet days.
+    pub stale_min_days: u32,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            stockout_probability: 0.5,
+            critical_probability: 0.8,
+            overstock_factor: 3.0,
+            overstock_min_cover_days: 45.0,
+            min_impact_usd: 20.0,
+            anomaly_probability: 0.001,
+            phantom_probability: 0.005,
+            phantom_min_expected: 5.0,
+            expiry_horizon_days: 21,
+            stale_factor: 3.0,
+            stale_min_days: 2,
+        }
+    }
+}

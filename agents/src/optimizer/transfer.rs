@@ -1,0 +1,311 @@
+//! Transfers between stores as a linear program (good_lp, microlp by default).
+//!
+//! For each product, some stores hold a surplus (stock beyond what they need until their next
+//! delivery, so giving it away never leaves them short) and some face a shortage (expected demand
+//! before their next delivery that their stock does not cover), each unit short costing its lost
+//! margin. Moving a unit from `i` to `j` costs the lane's transport cost. The program minimises
+//! transport cost plus the cost of the shortage left:
+//!
+//! ```text
+//! min Σ c_ij·x_ij + Σ p_j·s_j   s.t.  Σ_j x_ij ≤ surplus_i,   s_j + Σ_i x_ij ≥ shortage_j,   x, s ≥ 0
+//! ```
+//!
+//! The structure is exploited: products are independent, so each is its own small program, solved
+//! in parallel; only surplus → shortage lanes exist, and of those only the ones that can pay for
+//! themselves (`c_ij < p_j`). A product with no such lane is not sent to the solver at all. The
+//! data are whole units, so this transportation problem has whole-unit optima.
+
+use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, variable};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// One store's position in one product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorePosition {
+    /// Index of the store (into the caller's store list).
+    pub store: usize,
+    /// Units it can give away and still cover its own needs.
+    pub surplus: f64,
+    /// Units it is expected to be short of before its next delivery.
+    pub shortage: f64,
+    /// Cost of one unit short (its lost margin), USD.
+    pub shortage_cost: f64,
+}
+
+/// One product's transfer problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductTransfers {
+    /// Index of the product (into the caller's product list).
+    pub product: usize,
+    /// The stores with a surplus or a shortage (others may be left out).
+    pub stores: Vec<StorePosition>,
+}
+
+/// A recommended move.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Move {
+    /// Product index.
+    pub product: usize,
+    /// Source store index.
+    pub from: usize,
+    /// Destination store index.
+    pub to: usize,
+    /// Whole units.
+    pub units: f64,
+    /// Transport cost, USD.
+    pub cost: f64,
+    /// Shortage cost avoided minus transport cost, USD.
+    pub benefit: f64,
+}
+
+/// The plan for a set of products.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TransferPlan {
+    /// Moves, largest benefit first.
+    pub moves: Vec<Move>,
+    /// Cost of all shortages if nothing moves, USD.
+    pub cost_without: f64,
+    /// Transport plus the shortage left after the moves (the LP's objective), USD.
+    pub objective: f64,
+    /// Products that went to the solver.
+    pub programs: usize,
+    /// Variables over all programs.
+    pub variables: usize,
+}
+
+/// Why the plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// The solver failed (it should not on these programs: they are always feasible and bounded).
+    #[error("the transfer program for product {product} could not be solved: {message}")]
+    Solver {
+        /// Product index.
+        product: usize,
+        /// The solver's message.
+        message: String,
+    },
+}
+
+/// Plans transfers for every product; `lane_cost(from, to)` is the cost of moving one unit between
+/// two stores, `None` where there is no lane.
+pub fn plan_transfers(
+    problems: &[ProductTransfers],
+    lane_cost: &(dyn Fn(usize, usize) -> Option<f64> + Sync),
+) -> Result<TransferPlan, TransferError> {
+    let parts: Vec<TransferPlan> =
+        problems.par_iter().map(|p| solve_product(p, lane_cost)).collect::<Result<_, _>>()?;
+    let mut plan = TransferPlan::default();
+    for p in parts {
+        plan.moves.extend(p.moves);
+        plan.cost_without += p.cost_without;
+        plan.objective += p.objective;
+        plan.programs += p.programs;
+        plan.variables += p.variables;
+    }
+    plan.moves.sort_by(|a, b| b.benefit.total_cmp(&a.benefit));
+    Ok(plan)
+}
+
+/// One product's program.
+pub fn solve_product(
+    problem: &ProductTransfers,
+    lane_cost: &(dyn Fn(usize, usize) -> Option<f64> + Sync),
+) -> Result<TransferPlan, TransferError> {
+    let sources: Vec<&StorePosition> = problem.stores.iter().filter(|s| s.surplus >= 1.0).collect();
+    let sinks: Vec<&StorePosition> = problem.stores.iter().filter(|s| s.shortage > 0.0).collect();
+    let cost_without: f64 = sinks.iter().map(|s| s.shortage * s.shortage_cost).sum();
+    let mut plan = TransferPlan { cost_without, objective: cost_without, ..Default::default() };
+    // Lanes that can pay for themselves.
+    let mut lanes: Vec<(usize, usize, f64)> = Vec::new();
+    for (a, src) in sources.iter().enumerate() {
+        for (b, dst) in sinks.iter().enumerate() {
+            if src.store == dst.store {
+                continue;
+            }
+            if let Some(c) = lane_cost(src.store, dst.store)
+                && c.is_finite()
+                && c >= 0.0
+                && c < dst.shortage_cost
+            {
+                lanes.push((a, b, c));
+            }
+        }
+    }
+    if lanes.is_empty() {
+        return Ok(plan);
+    }
+    let mut vars = ProblemVariables::new();
+    let mut objective = Expression::with_capacity(lanes.len() + sinks.len());
+    let x: Vec<Variable> = lanes
+        .iter()
+        .map(|&(_, _, c)| {
+            let v = vars.add(variable().min(0.0));
+            objective.add_mul(c, v);
+            v
+        })
+        .collect();
+    let short: Vec<Variable> = sinks
+        .iter()
+        .map(|s| {
+            let v = vars.add(variable().min(0.0));
+            objective.add_mul(s.shortage_cost, v);
+            v
+        })
+        .collect();
+    let mut model = vars.minimise(objective.clone()).using(good_lp::microlp);
+    for (a, src) in sources.iter().enumerate() {
+        let mut out = Expression::with_capacity(sinks.len());
+        let mut any = false;
+        for (k, &(la, _, _)) in lanes.iter().enumerate() {
+            if la == a {
+                out.add_mul(1.0, x[k]);
+                any = true;
+            }
+        }
+        if any {
+            model.add_constraint(out.leq(src.surplus.floor()));
+        }
+    }
+    for (b, dst) in sinks.iter().enumerate() {
+        let mut cover = Expression::with_capacity(sources.len() + 1);
+        cover.add_mul(1.0, short[b]);
+        for (k, &(_, lb, _)) in lanes.iter().enumerate() {
+            if lb == b {
+                cover.add_mul(1.0, x[k]);
+            }
+        }
+        model.add_constraint(cover.geq(dst.shortage));
+    }
+    let solution =
+        model.solve().map_err(|e| TransferError::Solver { product: problem.product, message: e.to_string() })?;
+    plan.programs = 1;
+    plan.variables = lanes.len() + sinks.len();
+    plan.objective = solution.eval(&objective);
+    for (k, &(a, b, c)) in lanes.iter().enumerate() {
+        let units = solution.value(x[k]).round();
+        if units >= 1.0 {
+            let dst = sinks[b];
+            plan.moves.push(Move {
+                product: problem.product,
+                from: sources[a].store,
+                to: dst.store,
+                units,
+                cost: units * c,
+                benefit: units * (dst.shortage_cost - c),
+            });
+        }
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pos(store: usize, surplus: f64, shortage: f64, cost: f64) -> StorePosition {
+        StorePosition { store, surplus, shortage, shortage_cost: cost }
+    }
+
+    /// Every whole-unit plan, enumerated: the least transport + shortage cost.
+    fn brute_force(p: &ProductTransfers, lane: &dyn Fn(usize, usize) -> Option<f64>) -> f64 {
+        let sources: Vec<&StorePosition> = p.stores.iter().filter(|s| s.surplus >= 1.0).collect();
+        let sinks: Vec<&StorePosition> = p.stores.iter().filter(|s| s.shortage > 0.0).collect();
+        let pairs: Vec<(usize, usize)> = (0..sources.len())
+            .flat_map(|a| (0..sinks.len()).map(move |b| (a, b)))
+            .filter(|&(a, b)| sources[a].store != sinks[b].store && lane(sources[a].store, sinks[b].store).is_some())
+            .collect();
+        let mut best = f64::INFINITY;
+        let mut units = vec![0usize; pairs.len()];
+        loop {
+            let mut out = vec![0.0; sources.len()];
+            let mut inflow = vec![0.0; sinks.len()];
+            let mut cost = 0.0;
+            for (k, &(a, b)) in pairs.iter().enumerate() {
+                out[a] += units[k] as f64;
+                inflow[b] += units[k] as f64;
+                cost += units[k] as f64 * lane(sources[a].store, sinks[b].store).unwrap_or(0.0);
+            }
+            if out.iter().zip(&sources).all(|(o, s)| *o <= s.surplus.floor()) {
+                for (b, s) in sinks.iter().enumerate() {
+                    cost += (s.shortage - inflow[b]).max(0.0) * s.shortage_cost;
+                }
+                best = best.min(cost);
+            }
+            // Next combination (each lane 0..=4 units).
+            let mut k = 0;
+            while k < units.len() {
+                units[k] += 1;
+                if units[k] <= 4 {
+                    break;
+                }
+                units[k] = 0;
+                k += 1;
+            }
+            if k == units.len() {
+                return best;
+            }
+        }
+    }
+
+    fn distance(a: usize, b: usize) -> Option<f64> {
+        Some(0.2 + 0.3 * (a as f64 - b as f64).abs())
+    }
+
+    #[test]
+    fn moves_go_from_surplus_to_shortage_and_never_past_the_surplus() {
+        let p = ProductTransfers {
+            product: 0,
+            stores: vec![pos(0, 10.0, 0.0, 1.0), pos(1, 0.0, 6.0, 1.0), pos(2, 0.0, 8.0, 1.0), pos(3, 0.0, 0.0, 1.0)],
+        };
+        let plan = plan_transfers(std::slice::from_ref(&p), &distance).expect("solved");
+        let sent: f64 = plan.moves.iter().map(|m| m.units).sum();
+        assert_eq!(sent, 10.0);
+        assert!(plan.moves.iter().all(|m| m.from == 0 && m.to != 0 && m.to != 3));
+        // The nearer store is served first: 6 to store 1 (0.5/unit), 4 to store 2 (0.8/unit).
+        let to1: f64 = plan.moves.iter().filter(|m| m.to == 1).map(|m| m.units).sum();
+        assert_eq!(to1, 6.0);
+        assert!((plan.objective - (6.0 * 0.5 + 4.0 * 0.8 + 4.0 * 1.0)).abs() < 1e-6, "{}", plan.objective);
+        assert!((plan.cost_without - 14.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lanes_that_cost_more_than_the_shortage_are_never_used() {
+        let p = ProductTransfers { product: 7, stores: vec![pos(0, 5.0, 0.0, 0.1), pos(9, 0.0, 5.0, 0.1)] };
+        let plan = plan_transfers(&[p], &distance).expect("solved");
+        assert!(plan.moves.is_empty());
+        assert_eq!(plan.programs, 0);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn small_instances_match_brute_force(
+            stores in proptest::collection::vec((0u8..4, 0u8..5, 1u8..6), 2..5),
+        ) {
+            // Each store: a surplus or a shortage (not both), a shortage cost.
+            let p = ProductTransfers {
+                product: 0,
+                stores: stores
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(kind, q, c))| {
+                        let q = f64::from(q);
+                        if kind % 2 == 0 { pos(i, q, 0.0, f64::from(c)) } else { pos(i, 0.0, q, f64::from(c)) }
+                    })
+                    .collect(),
+            };
+            // Brute force enumerates at most 4 units per lane: keep instances within that.
+            prop_assume!(p.stores.iter().all(|s| s.surplus <= 4.0 && s.shortage <= 4.0));
+            let plan = plan_transfers(std::slice::from_ref(&p), &distance).expect("solved");
+            let best = brute_force(&p, &distance);
+            prop_assert!((plan.objective - best).abs() < 1e-6, "lp {} vs brute force {}", plan.objective, best);
+            // Whole units, within each source's surplus.
+            for s in &p.stores {
+                let out: f64 = plan.moves.iter().filter(|m| m.from == s.store).map(|m| m.units).sum();
+                prop_assert!(out <= s.surplus + 1e-9);
+            }
+            prop_assert!(plan.moves.iter().all(|m| m.units.fract() == 0.0));
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The policies a replay compares: common practice (min/max from average sales) and Fluxion's
+//! (forecast-driven reorder levels plus transfers between stores).
+
+use super::{Decisions, Evening, ItemState, Policy};
+use crate::forecast::{AutoConfig, forecast_batch};
+use crate::optimizer::{
+    DemandAhead, ItemTerms, PeriodDemand, ProductTransfers, ReorderSettings, StorePosition, levels, order_quantity,
+    plan_transfers, review_days,
+};
+use std::collections::BTreeMap;
+
+/// Round `q` up to whole packs, at least the MOQ.
+fn packed(q: f64, terms: &ItemTerms) -> f64 {
+    let pack = terms.pack.max(1.0);
+    (q.max(terms.moq) / pack - 1e-9).ceil() * pack
+}
+
+/// Settings of the min/max baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinMaxSettings {
+    /// Days of sales averaged.
+    pub window_days: usize,
+    /// Days of average sales kept on top of the lead time and review period (the "min").
+    pub safety_days: f64,
+    /// Days of average sales between min and max.
+    pub cycle_days: f64,
+}
+
+impl Default for MinMaxSettings {
+    fn default() -> Self {
+        Self { window_days: 28, safety_days: 3.0, cycle_days: 7.0 }
+    }
+}
+
+/// Common practice: on an order day, when the position falls to the min, order up to the max;
+/// min = average daily sales × (lead time + review period + safety days), max = min + average
+/// daily sales × cycle days. Averages are of recorded sales over the last four weeks.
+#[derive(Debug, Clone, Default)]
+pub struct MinMaxPolicy {
+    /// Its settings.
+    pub settings: MinMaxSettings,
+}
+
+impl Policy for MinMaxPolicy {
+    fn name(&self) -> &'static str {
+        "minmax"
+    }
+
+    fn decide(&mut self, evening: &Evening<'_>) -> Decisions {
+        let mut d = Decisions::default();
+        for (i, (item, state)) in evening.world.items.iter().zip(evening.items).enumerate() {
+            if !item.active_on(evening.t) || !item.terms.order_days.accepts(evening.date) {
+                continue;
+            }
+            let h = &state.history.values;
+            let window = &h[h.len().saturating_sub(self.settings.window_days)..];
+            if window.is_empty() {
+                continue;
+            }
+            let ads = window.iter().sum::<f64>() / window.len() as f64;
+            let review = review_days(item.terms.order_days, evening.date) as f64;
+            let min = ads * (item.terms.lead.mean_days() + review + self.settings.safety_days);
+            let max = min + ads * self.settings.cycle_days;
+            let position = state.position();
+            if ads > 0.0 && position <= min {
+                d.orders.push((i, packed(max - position, &item.terms)));
+            }
+        }
+        d
+    }
+}
+
+/// Settings of Fluxion's policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FluxionSettings {
+    /// Reorder levels.
+    pub reorder: ReorderSettings,
+    /// Days between forecast refreshes.
+    pub refresh_days: usize,
+    /// Days forecast at each refresh.
+    pub horizon_days: usize,
+    /// The forecaster's settings.
+    pub forecast: AutoConfig,
+    /// Whether to move stock between stores.
+    pub transfers: bool,
+    /// Cost of moving one unit between two stores: a fixed part, USD.
+    pub transfer_cost_fixed: f64,
+    /// … plus this share of the unit's cost.
+    pub transfer_cost_share: f64,
+    /// A store is short (and may receive) when the chance of running out before its next delivery is above this.
+    pub shortage_probability: f64,
+}
+
+impl Default for FluxionSettings {
+    fn default() -> Self {
+        Self {
+            reorder: ReorderSettings::default(),
+            refresh_days: 7,
+            horizon_days: 42,
+            forecast: AutoConfig::default(),
+            transfers: true,
+            transfer_cost_fixed: 0.02,
+            transfer_cost_share: 0.03,
+            shortage_probability: 0.5,
+        }
+    }
+}
+
+/// A forecast kept between refreshes.
+#[derive(Debug, Clone)]
+struct Ahead {
+    origin: usize,
+    means: Vec<f64>,
+    size: f64,
+    level_uncertainty: f64,
+}
+
+/// Fluxion's policy: every `refresh_days` the whole tenant is forecast (from the history the
+/// replay has produced so far); every evening each item whose supplier takes orders gets its
+/// (R, s, S) levels from the forecast's protection-period demand and orders when below; stores
+/// about to run out receive from stores with a surplus, by the transfer LP.
+#[derive(Debug, Clone, Default)]
+pub struct FluxionPolicy {
+    /// Its settings.
+    pub settings: FluxionSettings,
+    ahead: Vec<Option<Ahead>>,
+    refreshed: Option<usize>,
+}
+
+impl FluxionPolicy {
+    /// A policy with these settings.
+    pub fn new(settings: FluxionSettings) -> Self {
+        Self { settings, ahead: Vec::new(), refreshed: None }
+    }
+
+    fn refresh(&mut self, evening: &Evening<'_>) {
+        let histories: Vec<_> = evening.items.iter().map(|s| s.history.clone()).collect();
+        let batch = forecast_batch(&histories, self.settings.horizon_days, &evening.world.calendar, &self.settings.forecast);
+        self.ahead = batch
+            .forecasts
+            .into_iter()
+            .map(|f| {
+                f.map(|f| Ahead {
+                    origin: evening.t,
+                    means: f.points.iter().map(|p| p.mean).collect(),
+                    size: f.dispersion_size,
+                    level_uncertainty: f.level_uncertainty,
+                })
+            })
+            .collect();
+        self.refreshed = Some(evening.t);
+    }
+
+    /// Expected demand from tomorrow on for item `i` (empty when it has no forecast).
+    fn demand_ahead(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
+        let a = self.ahead.get(i)?.as_ref()?;
+        let offset = t.checked_sub(a.origin)?;
+        let means = a.means.get(offset..).unwrap_or(&[]);
+        Some(DemandAhead { means, size: a.size, level_uncertainty: a.level_uncertainty })
+    }
+
+    fn transfers(&self, evening: &Evening<'_>, decisions: &mut Decisions) {
+        let world = evening.world;
+        // Per product: (store index, item index, position).
+        let mut by_product: BTreeMap<usize, Vec<(usize, StorePosition)>> = BTreeMap::new();
+        for (i, (item, state)) in world.items.iter().zip(evening.items).enumerate() {
+            if !item.active_on(evening.t) {
+                continue;
+            }
+            let Some(ahead) = self.demand_ahead(i, evening.t) else { continue };
+            let terms = &item.terms;
+            // Days until this store's next possible delivery from its supplier.
+            let first_order = if terms.order_days.accepts(evening.date) { 0 } else { review_days(terms.order_days, evening.date) };
+            let exposure = PeriodDemand::over(&ahead, 0, first_order, &terms.lead);
+            let horizon = first_order as f64 + terms.lead.mean_days();
+            let arriving: f64 = state
+                .inbound
+                .iter()
+                .filter(|b| (b.arrives as f64) <= evening.t as f64 + horizon)
+                .map(|b| b.units)
+                .sum();
+            let available = state.on_hand.max(0.0) + arriving;
+            let service = crate::optimizer::service_level(terms, first_order.max(1), &self.settings.reorder);
+            let mut position = StorePosition { store: item.store, surplus: 0.0, shortage: 0.0, shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0) };
+            if exposure.stockout_probability(available) > self.settings.shortage_probability {
+                position.shortage = (exposure.quantile(service) - available).max(0.0).ceil();
+            } else {
+                // What it needs until the delivery after next, kept with a high margin.
+                let next = review_days(terms.order_days, evening.date);
+                let keep = PeriodDemand::over(&ahead, 0, first_order + next, &terms.lead).quantile(0.99);
+                position.surplus = (available - keep).min(state.on_hand).max(0.0).floor();
+            }
+            if position.shortage > 0.0 || position.surplus >= 1.0 {
+                by_product.entry(item.product).or_default().push((i, position));
+            }
+        }
+        let problems: Vec<ProductTransfers> = by_product
+            .iter()
+            .filter(|(_, v)| v.iter().any(|p| p.1.shortage > 0.0) && v.iter().any(|p| p.1.surplus >= 1.0))
+            .map(|(&product, v)| ProductTransfers { product, stores: v.iter().map(|p| p.1.clone()).collect() })
+            .collect();
+        if problems.is_empty() {
+            return;
+        }
+        let cost_of = |product: usize| {
+            world.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost)
+        };
+        let (fixed, share) = (self.settings.transfer_cost_fixed, self.settings.transfer_cost_share);
+        for p in &problems {
+            let unit_cost = cost_of(p.product);
+            let lane = move |_: usize, _: usize| Some(fixed + share * unit_cost);
+            let Ok(plan) = plan_transfers(std::slice::from_ref(p), &lane) else { continue };
+            let items = &by_product[&p.product];
+            for m in plan.moves {
+                let from = items.iter().find(|x| x.1.store == m.from).map(|x| x.0);
+                let to = items.iter().find(|x| x.1.store == m.to).map(|x| x.0);
+                if let (Some(a), Some(b)) = (from, to) {
+                    decisions.transfers.push((a, b, m.units));
+                }
+            }
+        }
+    }
+}
+
+impl Policy for FluxionPolicy {
+    fn name(&self) -> &'static str {
+        "fluxion"
+    }
+
+    fn decide(&mut self, evening: &Evening<'_>) -> Decisions {
+        if self.refreshed.is_none_or(|r| evening.t >= r + self.settings.refresh_days.max(1)) {
+            self.refresh(evening);
+        }
+        let mut d = Decisions::default();
+        for (i, (item, state)) in evening.world.items.iter().zip(evening.items).enumerate() {
+            if !item.active_on(evening.t) || !item.terms.order_days.accepts(evening.date) {
+                continue;
+            }
+            let q = match self.demand_ahead(i, evening.t) {
+                Some(ahead) => {
+                    let l = levels(&ahead, &item.terms, evening.date, &self.settings.reorder);
+                    let daily = ahead.total(0, 7).0 / 7.0;
+                    order_quantity(state.position(), &l, &item.terms, daily, &self.settings.reorder)
+                }
+                None => fallback_order(item, state),
+            };
+            if q > 0.0 {
+                d.orders.push((i, q));
+            }
+        }
+        if self.settings.transfers {
+            self.transfers(evening, &mut d);
+        }
+        d
+    }
+}
+
+/// Without a forecast (no history yet): two weeks of the recent sales rate when below one.
+fn fallback_order(item: &super::ReplayItem, state: &ItemState) -> f64 {
+    let h = &state.history.values;
+    let window = &h[h.len().saturating_sub(28)..];
+    if window.is_empty() {
+        return 0.0;
+    }
+    let rate = window.iter().sum::<f64>() / window.len() as f64;
+    if rate <= 0.0 || state.position() >= rate * 7.0 {
+        return 0.0;
+    }
+    packed(rate * 14.0 - state.position(), &item.terms)
+}

@@ -1,0 +1,227 @@
+//! The world a replay runs in: a tenant's items on one date axis, with their real demand and terms.
+
+use crate::forecast::Calendar;
+use crate::forecast::tenant::load_tenant;
+use crate::optimizer::{ItemTerms, LeadTimeDays};
+use chrono::{Days, NaiveDate};
+use fluxion_domain::forecast::{DemandSeries, Frequency};
+use fluxion_domain::{LocationKind, OrderDays};
+use fluxion_memory::{DemandQuery, StoreError, TenantStore};
+use std::collections::HashMap;
+
+/// One store × product.
+#[derive(Debug, Clone)]
+pub struct ReplayItem {
+    /// Store index (into [`ReplayWorld::stores`]).
+    pub store: usize,
+    /// Product index (into [`ReplayWorld::products`]).
+    pub product: usize,
+    /// Supplier index (into [`ReplayWorld::suppliers`]; `suppliers.len()` when the product has none).
+    pub supplier: usize,
+    /// Ordering terms.
+    pub terms: ItemTerms,
+    /// The product's category, for forecasts of new items.
+    pub category: Option<String>,
+    /// First day index of its history (before it the item did not exist).
+    pub first: usize,
+    /// Units sold each day as recorded (whole axis; zero before `first`).
+    pub recorded: Vec<f64>,
+    /// Days recorded out of stock.
+    pub censored: Vec<bool>,
+    /// Real demand each day: the recorded sales, and on days recorded out of stock an imputed demand.
+    pub demand: Vec<f64>,
+}
+
+impl ReplayItem {
+    /// Whether the item exists on day `t`.
+    pub fn active_on(&self, t: usize) -> bool {
+        t >= self.first
+    }
+
+    /// Its recorded history before day `t`, as the policy would have seen it then.
+    pub fn series_until(&self, world: &ReplayWorld, t: usize) -> DemandSeries {
+        let end = t.max(self.first);
+        let mut s = DemandSeries::new(
+            format!("{}:{}", world.stores[self.store], world.products[self.product]),
+            world.stores[self.store].clone(),
+            world.products[self.product].clone(),
+            world.date_of(self.first),
+            Frequency::Daily,
+            self.recorded[self.first..end].to_vec(),
+        );
+        s.censored = self.censored[self.first..end].to_vec();
+        s.category = self.category.clone();
+        s
+    }
+
+    /// Average real demand per day over the four weeks before `t`.
+    pub fn recent_rate(&self, t: usize) -> f64 {
+        let from = t.saturating_sub(28).max(self.first);
+        if t <= from {
+            return 0.0;
+        }
+        self.demand[from..t].iter().sum::<f64>() / (t - from) as f64
+    }
+}
+
+/// A tenant's items on one date axis.
+#[derive(Debug, Clone)]
+pub struct ReplayWorld {
+    /// Day index 0.
+    pub start: NaiveDate,
+    /// Days on the axis.
+    pub days: usize,
+    /// Store codes.
+    pub stores: Vec<String>,
+    /// Product codes.
+    pub products: Vec<String>,
+    /// Supplier codes.
+    pub suppliers: Vec<String>,
+    /// Every item.
+    pub items: Vec<ReplayItem>,
+    /// The tenant's calendar (paydays, holidays, events).
+    pub calendar: Calendar,
+}
+
+impl ReplayWorld {
+    /// The date of day index `t`.
+    pub fn date_of(&self, t: usize) -> NaiveDate {
+        self.start + Days::new(t as u64)
+    }
+
+    /// The day index of `date`, if it is on the axis.
+    pub fn index_of(&self, date: NaiveDate) -> Option<usize> {
+        let i = usize::try_from((date - self.start).num_days()).ok()?;
+        (i < self.days).then_some(i)
+    }
+
+    /// The last date on the axis.
+    pub fn end(&self) -> NaiveDate {
+        self.date_of(self.days.saturating_sub(1))
+    }
+}
+
+/// Real demand from recorded sales: a day recorded out of stock sold only what was on the shelf, so
+/// its demand is the average of the same weekday in the four weeks around it (when those were
+/// not out of stock), and never less than what it sold.
+pub fn impute_demand(recorded: &[f64], censored: &[bool]) -> Vec<f64> {
+    let n = recorded.len();
+    (0..n)
+        .map(|t| {
+            if !censored.get(t).copied().unwrap_or(false) {
+                return recorded[t];
+            }
+            let mut same_weekday = Vec::new();
+            for k in 1..=4usize {
+                for u in [t.checked_sub(7 * k), Some(t + 7 * k)].into_iter().flatten() {
+                    if u < n && !censored[u] {
+                        same_weekday.push(recorded[u]);
+                    }
+                }
+            }
+            let estimate = if same_weekday.is_empty() {
+                let lo = t.saturating_sub(28);
+                let hi = (t + 29).min(n);
+                let around: Vec<f64> = (lo..hi).filter(|&u| !censored[u]).map(|u| recorded[u]).collect();
+                if around.is_empty() { recorded[t] } else { around.iter().sum::<f64>() / around.len() as f64 }
+            } else {
+                same_weekday.iter().sum::<f64>() / same_weekday.len() as f64
+            };
+            estimate.max(recorded[t])
+        })
+        .collect()
+}
+
+/// The tenant's stores, products, suppliers and daily demand as a replay world.
+pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreError> {
+    let (series, calendar) = load_tenant(store, &DemandQuery::default()).await?;
+    let locations = store.locations().await?;
+    let products = store.products().await?;
+    let suppliers = store.suppliers().await?;
+    let store_codes: Vec<String> =
+        locations.iter().filter(|l| l.kind == LocationKind::Store).map(|l| l.code.to_string()).collect();
+    let store_index: HashMap<&str, usize> = store_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let product_codes: Vec<String> = products.iter().map(|p| p.code().to_string()).collect();
+    let product_index: HashMap<&str, usize> =
+        product_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let supplier_codes: Vec<String> = suppliers.iter().map(|s| s.code.to_string()).collect();
+    let start = series.iter().map(|s| s.start).min().unwrap_or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default());
+    let end = series.iter().filter_map(DemandSeries::end).max().unwrap_or(start);
+    let days = usize::try_from((end - start).num_days()).unwrap_or(0) + 1;
+    let mut items = Vec::new();
+    for s in &series {
+        let (Some(&si), Some(&pi)) = (store_index.get(s.store.as_str()), product_index.get(s.product.as_str())) else {
+            continue;
+        };
+        let product = &products[pi];
+        let supplier = product.supplier().and_then(|code| suppliers.iter().position(|x| &x.code == code));
+        let (lead, moq, order_days) = match supplier {
+            Some(k) => (
+                LeadTimeDays::from_lead_time(suppliers[k].lead_time),
+                suppliers[k].moq.get(),
+                suppliers[k].order_days,
+            ),
+            None => (LeadTimeDays::normal(3.0, 1.0), 0.0, OrderDays::EVERY_DAY),
+        };
+        let first = usize::try_from((s.start - start).num_days()).unwrap_or(0);
+        let mut recorded = vec![0.0; days];
+        let mut censored = vec![false; days];
+        for (k, (v, c)) in s.values.iter().zip(&s.censored).enumerate() {
+            if first + k < days {
+                recorded[first + k] = if v.is_finite() { v.max(0.0) } else { 0.0 };
+                censored[first + k] = *c;
+            }
+        }
+        let demand = impute_demand(&recorded, &censored);
+        items.push(ReplayItem {
+            store: si,
+            product: pi,
+            supplier: supplier.unwrap_or(suppliers.len()),
+            terms: ItemTerms {
+                unit_cost: product.cost().as_f64(),
+                unit_price: product.price().as_f64(),
+                pack: f64::from(product.pack_size()),
+                moq,
+                lead,
+                order_days,
+                shelf_life_days: product.shelf_life_days(),
+            },
+            category: s.category.clone(),
+            first,
+            recorded,
+            censored,
+            demand,
+        });
+    }
+    Ok(ReplayWorld {
+        start,
+        days,
+        stores: store_codes,
+        products: product_codes,
+        suppliers: supplier_codes,
+        items,
+        calendar,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stockout_days_are_imputed_from_the_same_weekday() {
+        let mut recorded = vec![0.0; 35];
+        for (t, v) in recorded.iter_mut().enumerate() {
+            *v = if t % 7 == 5 { 20.0 } else { 5.0 };
+        }
+        let mut censored = vec![false; 35];
+        recorded[19] = 3.0; // a Saturday-like peak day that sold out early
+        censored[19] = true;
+        recorded[20] = 0.0;
+        censored[20] = true;
+        let d = impute_demand(&recorded, &censored);
+        assert!((d[19] - 20.0).abs() < 1e-9, "{}", d[19]);
+        assert!((d[20] - 5.0).abs() < 1e-9);
+        assert_eq!(d[3], 5.0);
+    }
+}
