@@ -36,6 +36,8 @@ pub enum Command {
     Tenants(TenantsCommand),
     /// Forecast demand of a product at a store, or evaluate the forecasters (`forecast eval`).
     Forecast(ForecastArgs),
+    /// Tonight's alerts of a tenant, with money impact, action and reason.
+    Alerts(AlertsArgs),
     /// Replay a tenant's history day by day under a replenishment policy and measure it.
     Simulate(SimulateArgs),
     /// Print the effective settings, secrets redacted.
@@ -208,6 +210,20 @@ pub struct EvalArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// The tenant scanned.
+    #[arg(long)]
+    pub tenant: String,
+    /// Only these kinds (comma list): imminent_stockout, overstock, sales_anomaly, phantom_stock,
+    /// expiring_lot, transfer_opportunity, stale_data.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Alerts shown per kind (text output).
+    #[arg(long, default_value_t = 5)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// The tenant whose history is replayed.
     #[arg(long)]
@@ -260,5 +276,20 @@ pub enum BenchCommand {
         /// Days forecast.
         #[arg(long, default_value_t = 28)]
         horizon: usize,
+    },
+    /// The transfer LP (to optimality) on a random chain.
+    Transfers {
+        /// Stores.
+        #[arg(long, default_value_t = 50)]
+        stores: usize,
+        /// Products.
+        #[arg(long, default_value_t = 2_000)]
+        products: usize,
+    },
+    /// The purchase plan under a budget (0-1 knapsack MIP) on random candidate orders.
+    Budget {
+        /// Candidate orders.
+        #[arg(long, default_value_t = 500)]
+        candidates: usize,
     },
 }

@@ -22,9 +22,9 @@ pub fn number(value: f64, decimals: usize) -> String {
     if frac.is_empty() { format!("{sign}{grouped}") } else { format!("{sign}{grouped},{frac}") }
 }
 
-/// A whole number when `value` is large, one decimal when it is small: how units read best.
+/// A whole number when `value` is large or whole, one decimal when it is small: how units read best.
 pub fn units(value: f64) -> String {
-    if value.abs() >= 10.0 { number(value.round(), 0) } else { number(value, 1) }
+    if value.abs() >= 10.0 || (value - value.round()).abs() < 0.05 { number(value.round(), 0) } else { number(value, 1) }
 }
 
 /// `29/11/2026`.
@@ -58,6 +58,8 @@ mod tests {
         assert_eq!(number(-0.001, 1), "0,0");
         assert_eq!(number(f64::NAN, 1), "—");
         assert_eq!(units(3.25), "3,2");
+        assert_eq!(units(0.0), "0");
+        assert_eq!(units(2.02), "2");
         assert_eq!(units(1234.4), "1.234");
         assert_eq!(percent_change(1.35), "+35%");
         assert_eq!(percent_change(0.92), "-8%");

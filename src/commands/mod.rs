@@ -1,5 +1,6 @@
 //! One file per command; [`run`] dispatches.
 
+mod alerts;
 mod bench;
 mod config;
 mod demo;
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&settings, args, cli.json).await,
         Command::Tenants(cmd) => tenants::run(&settings, cmd, cli.json).await,
         Command::Forecast(args) => forecast::run(&settings, args, cli.json).await,
+        Command::Alerts(args) => alerts::run(&settings, args, cli.json).await,
         Command::Simulate(args) => simulate::run(&settings, args, cli.json).await,
         Command::Config => config::run(&settings, cli.json),
         Command::Bench(cmd) => bench::run(&settings, cmd, cli.json).await,

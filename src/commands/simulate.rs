@@ -54,6 +54,7 @@ pub async fn run(settings: &Settings, args: SimulateArgs, json: bool) -> anyhow:
         warmup_days: args.warmup,
         opening_cover_days: 10.0,
         seed: args.seed,
+        alerts: Some(fluxion_agents::alert::AlertSettings::default()),
     };
     let refresh = args.refresh_days;
     let transfers = !args.no_transfers;

@@ -88,9 +88,10 @@ fn arriving(inbound: &[(NaiveDate, f64)], today: NaiveDate, days: usize) -> f64 
     inbound.iter().filter(|(d, _)| *d <= until).map(|(_, u)| u).sum()
 }
 
-/// The horizon (days) an imminent-stockout alert looks ahead: until the next possible replenishment.
+/// The horizon (days) an imminent-stockout alert looks ahead: the days before the next possible
+/// replenishment arrives (it arrives in the morning of the day after the horizon).
 pub fn stockout_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
-    protection(terms, today) + terms.lead.mean_days().ceil().max(1.0) as usize
+    (protection(terms, today) + terms.lead.mean_days().round().max(1.0) as usize).saturating_sub(1)
 }
 
 /// Imminent stockout: P(demand until the next possible replenishment > on hand + arriving in time).
@@ -103,10 +104,27 @@ pub fn imminent_stockout(
     let ahead = item.ahead.as_ref()?;
     let first = protection(item.terms, today);
     let horizon = stockout_horizon(item.terms, today);
-    let exposure = PeriodDemand::over(ahead, 0, first, &item.terms.lead);
+    let exposure = PeriodDemand::until_arrival(ahead, first, &item.terms.lead);
     let incoming = arriving(item.inbound, today, horizon);
     let available = item.on_hand.max(0.0) + incoming;
-    let p = exposure.stockout_probability(available);
+    // Goods on their way only help from the morning they arrive: the shelf can run dry before each
+    // arrival, and after the last one before the next possible replenishment.
+    let mut arrivals: Vec<(usize, f64)> = item
+        .inbound
+        .iter()
+        .map(|(d, u)| (usize::try_from((*d - today).num_days()).unwrap_or(0).max(1), *u))
+        .filter(|(k, _)| *k <= horizon)
+        .collect();
+    arrivals.sort_by_key(|a| a.0);
+    let mut stock = item.on_hand.max(0.0);
+    let mut p: f64 = 0.0;
+    for (k, units) in arrivals {
+        if k > 1 {
+            p = p.max(PeriodDemand::days(ahead, 0, k - 1).stockout_probability(stock));
+        }
+        stock += units;
+    }
+    let p = p.max(exposure.stockout_probability(available));
     if p < settings.stockout_probability {
         return None;
     }
@@ -147,7 +165,7 @@ pub fn imminent_stockout(
         item.store_name,
         arriving_text,
         units(daily),
-        number(lead, if lead.fract() == 0.0 { 0 } else { 1 }),
+        units(lead),
         when,
         number(100.0 * p, 0),
         units(reorder_units),

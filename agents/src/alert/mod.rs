@@ -19,11 +19,13 @@
 
 mod book;
 mod detect;
+mod scan;
 
 pub use book::AlertBook;
+pub use scan::{Scan, scan_tenant};
 pub use detect::{
-    DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
-    stale_data, transfer_opportunity,
+    DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, protection,
+    sales_anomaly, stale_data, stockout_horizon, transfer_opportunity,
 };
 
 use serde::{Deserialize, Serialize};

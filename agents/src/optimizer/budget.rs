@@ -2,9 +2,11 @@
 //! money does not reach for all of them.
 //!
 //! Each candidate order has a value (what it costs to place) and a return (the margin it protects:
-//! the lost sales it avoids, in USD). Choosing orders whole is a 0-1 knapsack, solved as a mixed
-//! integer program with good_lp: maximise the margin protected subject to the budget. The chosen
-//! orders are listed by return per dollar, so a buyer who must cut further cuts from the bottom.
+//! the lost sales it avoids, in USD). Choosing orders whole is a 0-1 knapsack, solved exactly as a
+//! mixed integer program with good_lp: maximise the margin protected subject to the budget. Orders
+//! that the LP bound already proves in or out are fixed first, so the solver only sees the few
+//! undecided ones around the critical return per dollar. The chosen orders are listed by return per
+//! dollar, so a buyer who must cut further cuts from the bottom.
 
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, variable};
 use serde::Serialize;
@@ -65,21 +67,7 @@ pub fn plan_purchases(candidates: &[Candidate], budget: f64) -> Result<BudgetPla
     if total <= budget {
         chosen.extend(costly.iter().copied());
     } else if !costly.is_empty() {
-        let mut vars = ProblemVariables::new();
-        let take: Vec<Variable> = costly.iter().map(|_| vars.add(variable().binary())).collect();
-        let mut objective = Expression::with_capacity(costly.len());
-        let mut spend = Expression::with_capacity(costly.len());
-        for (c, v) in costly.iter().zip(&take) {
-            objective.add_mul(c.benefit, *v);
-            spend.add_mul(c.value, *v);
-        }
-        let solution = vars
-            .maximise(objective)
-            .using(good_lp::microlp)
-            .with(spend.leq(budget))
-            .solve()
-            .map_err(|e| BudgetError::Solver(e.to_string()))?;
-        chosen.extend(costly.iter().zip(&take).filter(|(_, v)| solution.value(**v) > 0.5).map(|(c, _)| *c));
+        chosen.extend(knapsack(&costly, budget)?);
     }
     let by_ratio = |a: &&Candidate, b: &&Candidate| b.ratio().total_cmp(&a.ratio()).then(a.id.cmp(&b.id));
     chosen.sort_by(by_ratio);
@@ -92,6 +80,72 @@ pub fn plan_purchases(candidates: &[Candidate], budget: f64) -> Result<BudgetPla
         chosen: chosen.iter().map(|c| c.id).collect(),
         deferred: deferred.iter().map(|c| c.id).collect(),
     })
+}
+
+/// The 0-1 knapsack, exactly: items that the LP bound proves in (or out) are fixed first (the
+/// Dembo–Hammer reduction around the critical ratio), and only the undecided core goes to the MIP.
+fn knapsack<'a>(items: &[&'a Candidate], budget: f64) -> Result<Vec<&'a Candidate>, BudgetError> {
+    let mut sorted: Vec<&Candidate> = items.to_vec();
+    sorted.sort_by(|a, b| b.ratio().total_cmp(&a.ratio()));
+    // The LP relaxation: whole items by ratio until the break item, which is taken in part.
+    let mut left = budget;
+    let mut lp = 0.0;
+    let mut critical = 0.0;
+    for c in &sorted {
+        if c.value <= left {
+            left -= c.value;
+            lp += c.benefit;
+        } else {
+            critical = c.ratio();
+            lp += left * critical;
+            break;
+        }
+    }
+    // A feasible solution: greedy by ratio, skipping what does not fit.
+    let mut left = budget;
+    let mut greedy: Vec<&Candidate> = Vec::new();
+    for c in &sorted {
+        if c.value <= left {
+            left -= c.value;
+            greedy.push(c);
+        }
+    }
+    let lower: f64 = greedy.iter().map(|c| c.benefit).sum();
+    // Fixing an item against its LP value costs at least |p − r·w| of the bound.
+    let (mut fixed_in, mut core) = (Vec::new(), Vec::new());
+    for c in sorted {
+        let bound = lp - (c.benefit - critical * c.value).abs();
+        if bound < lower - 1e-9 {
+            if c.ratio() >= critical {
+                fixed_in.push(c);
+            }
+        } else {
+            core.push(c);
+        }
+    }
+    let spent: f64 = fixed_in.iter().map(|c| c.value).sum();
+    let mut best: Vec<&Candidate> = fixed_in.clone();
+    let room = budget - spent;
+    let core: Vec<&Candidate> = core.into_iter().filter(|c| c.value <= room).collect();
+    if !core.is_empty() && room >= 0.0 {
+        let mut vars = ProblemVariables::new();
+        let take: Vec<Variable> = core.iter().map(|_| vars.add(variable().binary())).collect();
+        let mut objective = Expression::with_capacity(core.len());
+        let mut spend = Expression::with_capacity(core.len());
+        for (c, v) in core.iter().zip(&take) {
+            objective.add_mul(c.benefit, *v);
+            spend.add_mul(c.value, *v);
+        }
+        let solution = vars
+            .maximise(objective)
+            .using(good_lp::microlp)
+            .with(spend.leq(room))
+            .solve()
+            .map_err(|e| BudgetError::Solver(e.to_string()))?;
+        best.extend(core.iter().zip(&take).filter(|(_, v)| solution.value(**v) > 0.5).map(|(c, _)| *c));
+    }
+    let value: f64 = best.iter().map(|c| c.benefit).sum();
+    Ok(if value + 1e-9 >= lower { best } else { greedy })
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ impl LeadTimeDays {
 
     /// A discretised normal with this mean and spread (days rounded to the nearest whole day).
     pub fn normal(mean: f64, sd: f64) -> Self {
-        if !(sd > 0.05) || !mean.is_finite() {
+        if sd.is_nan() || sd <= 0.05 || !mean.is_finite() {
             return Self::fixed(mean.round().max(1.0) as usize);
         }
         let lo = (mean - 4.0 * sd).floor().max(1.0) as usize;
@@ -126,11 +126,27 @@ impl PeriodDemand {
     /// The demand over days `[from, from + review + L)` of `daily`, for a lead time `L` drawn from `lead`.
     /// `review = 0` gives the demand during the lead time alone.
     pub fn over(daily: &DemandAhead<'_>, from: usize, review: usize, lead: &LeadTimeDays) -> Self {
+        Self::mixture(daily, from, lead, |l| review + l)
+    }
+
+    /// The demand from tomorrow until the morning an order placed `wait` evenings from now arrives
+    /// (`wait = 0`: tonight): `wait + L − 1` days, for a lead time `L` drawn from `lead`. Goods
+    /// arrive before the shop opens, so the arrival day's own demand is already covered by them.
+    pub fn until_arrival(daily: &DemandAhead<'_>, wait: usize, lead: &LeadTimeDays) -> Self {
+        Self::mixture(daily, 0, lead, |l| (wait + l).saturating_sub(1))
+    }
+
+    /// The demand of the `n` days starting at day `from` (day 0 = tomorrow).
+    pub fn days(daily: &DemandAhead<'_>, from: usize, n: usize) -> Self {
+        Self::mixture(daily, from, &LeadTimeDays::fixed(1), |_| n)
+    }
+
+    fn mixture(daily: &DemandAhead<'_>, from: usize, lead: &LeadTimeDays, days: impl Fn(usize) -> usize) -> Self {
         let parts: Vec<(f64, f64, f64)> = lead
             .days
             .iter()
             .map(|&(l, p)| {
-                let (m, v) = daily.total(from, review + l);
+                let (m, v) = daily.total(from, days(l));
                 (p, m, v)
             })
             .collect();
@@ -224,7 +240,7 @@ fn add_nb(pmf: &mut Vec<f64>, weight: f64, mean: f64, size: f64) {
     if weight <= 0.0 {
         return;
     }
-    if !(mean > 1e-12) {
+    if mean.is_nan() || mean <= 1e-12 {
         if pmf.is_empty() {
             pmf.push(0.0);
         }

@@ -1,10 +1,10 @@
 //! Reorder point, order-up-to level and order quantity of one SKU × store: a periodic-review
 //! (R, s, S) policy whose levels are quantiles of the protection-period demand distribution.
 //!
-//! An order placed this evening arrives after the lead time `L`; the next chance to order is the
-//! supplier's next order day, `R` days away, and that order arrives `L` days later. So what is on
-//! hand and on order now must cover the demand of the next `R + L` days with the target service
-//! level: the order-up-to level `S` is that quantile. An order is placed when the position is below
+//! An order placed this evening arrives after the lead time `L` (in the morning, before the shop
+//! opens); the next chance to order is the supplier's next order day, `R` days away, and that order
+//! arrives `L` days later. So what is on hand and on order now must cover the demand of the next
+//! `R + L − 1` days with the target service level: the order-up-to level `S` is that quantile. An order is placed when the position is below
 //! `S`, for at least the supplier's minimum, in whole packs, and (when ordering costs money) for at
 //! least the economic order quantity. Perishables are capped at what is expected to sell before the
 //! goods expire.
@@ -73,7 +73,7 @@ pub struct Levels {
     pub lead_days: f64,
     /// Target probability of not running out before the next order can arrive.
     pub service_level: f64,
-    /// Expected demand over `R + L`.
+    /// Expected demand over the protection period (`R + L − 1` days).
     pub expected_demand: f64,
     /// Order when the position (on hand + on order) is below this.
     pub reorder_point: f64,
@@ -105,7 +105,8 @@ pub fn service_level(terms: &ItemTerms, review_days: usize, settings: &ReorderSe
 pub fn levels(daily: &DemandAhead<'_>, terms: &ItemTerms, today: NaiveDate, settings: &ReorderSettings) -> Levels {
     let review = review_days(terms.order_days, today);
     let service = service_level(terms, review, settings);
-    let period = PeriodDemand::over(daily, 0, review, &terms.lead);
+    // What is there now plus tonight's order covers until the next order arrives.
+    let period = PeriodDemand::until_arrival(daily, review, &terms.lead);
     let expected = period.mean();
     let reorder_point = period.quantile(service);
     let mut order_up_to = reorder_point;
@@ -179,7 +180,7 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
     }
 
-    /// Simulated cycles: the share in which the demand over R + L stays within the reorder point.
+    /// Simulated cycles: the share in which the demand over R + L − 1 stays within the reorder point.
     fn achieved_service(rate: f64, terms: &ItemTerms, reorder_point: f64, review: usize, seed: u64) -> f64 {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let poisson = Poisson::new(rate).expect("rate");
@@ -193,7 +194,7 @@ mod tests {
                     u <= acc
                 });
                 let l = lead.map_or(terms.lead.max_days(), |d| d.0);
-                let demand: f64 = (0..review + l).map(|_| poisson.sample(&mut rng)).sum();
+                let demand: f64 = (0..review + l - 1).map(|_| poisson.sample(&mut rng)).sum();
                 demand <= reorder_point
             })
             .count();
@@ -208,7 +209,7 @@ mod tests {
         let l = levels(&d, &t, monday(), &ReorderSettings::default());
         assert_eq!(l.review_days, 1);
         assert!(l.service_level > 0.95, "{}", l.service_level);
-        assert!((l.expected_demand - 240.0).abs() < 1e-6);
+        assert!((l.expected_demand - 200.0).abs() < 1e-6);
         let achieved = achieved_service(40.0, &t, l.reorder_point, l.review_days, 1);
         assert!(achieved >= l.service_level - 0.005, "{achieved} < {}", l.service_level);
         assert!(achieved < l.service_level + 0.02, "over-protected: {achieved}");
@@ -223,9 +224,9 @@ mod tests {
         let l = levels(&d, &t, monday(), &s);
         let achieved = achieved_service(0.1, &t, l.reorder_point, l.review_days, 2);
         assert!(achieved >= 0.95 - 0.005, "{achieved}");
-        // The textbook normal formula: μ + z·σ for the 5-day total (0.5 units) says 1.66 units,
+        // The textbook normal formula: μ + z·σ for the 4-day total (0.4 units) says 1.44 units,
         // i.e. one whole unit on the shelf.
-        let normal = 0.5 + 1.645 * 0.5f64.sqrt();
+        let normal = 0.4 + 1.645 * 0.4f64.sqrt();
         let textbook = achieved_service(0.1, &t, normal.floor(), l.review_days, 3);
         assert!(textbook < 0.95, "the normal formula would have reached {textbook}");
     }
@@ -256,7 +257,7 @@ mod tests {
         let mut t = terms(LeadTimeDays::fixed(3));
         t.order_days = mon_thu;
         let on_monday = levels(&d, &t, monday(), &ReorderSettings::default());
-        assert!((on_monday.expected_demand - 30.0).abs() < 1e-3);
+        assert!((on_monday.expected_demand - 25.0).abs() < 1e-3);
     }
 
     #[test]

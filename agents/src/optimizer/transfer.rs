@@ -15,9 +15,71 @@
 //! themselves (`c_ij < p_j`). A product with no such lane is not sent to the solver at all. The
 //! data are whole units, so this transportation problem has whole-unit optima.
 
+use super::demand::{DemandAhead, PeriodDemand};
+use super::reorder::{ItemTerms, ReorderSettings, review_days, service_level};
+use chrono::NaiveDate;
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, variable};
 use rayon::prelude::*;
 use serde::Serialize;
+
+/// What a store has of a product: on hand, and on its way as `(days from today, units)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Supply<'a> {
+    /// Units on the shelf tonight.
+    pub on_hand: f64,
+    /// Goods on their way.
+    pub inbound: &'a [(usize, f64)],
+}
+
+/// When a store counts as short, and the service level it is brought back to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShortageRule {
+    /// Reorder settings (service levels).
+    pub reorder: ReorderSettings,
+    /// Short when the chance of running out before the next possible delivery is above this.
+    pub shortage_probability: f64,
+}
+
+impl Default for ShortageRule {
+    fn default() -> Self {
+        Self { reorder: ReorderSettings::default(), shortage_probability: 0.5 }
+    }
+}
+
+/// One store's position in one product tonight, for the transfer program.
+///
+/// The store is **short** when the chance of running out before its next possible delivery (an
+/// order tonight, or on the supplier's next order day, plus the lead time) is above
+/// `shortage_probability`: it needs what brings it back to its service level. Otherwise it may give
+/// a **surplus**: on-hand stock beyond the 99th percentile of its demand until the delivery after
+/// next — so giving it away never leaves the source short.
+pub fn store_position(
+    store: usize,
+    ahead: &DemandAhead<'_>,
+    terms: &ItemTerms,
+    today: NaiveDate,
+    supply: &Supply<'_>,
+    rule: &ShortageRule,
+) -> StorePosition {
+    let (on_hand, inbound, reorder, shortage_probability) =
+        (supply.on_hand, supply.inbound, &rule.reorder, rule.shortage_probability);
+    let first = if terms.order_days.accepts(today) { 0 } else { review_days(terms.order_days, today) };
+    let exposure = PeriodDemand::until_arrival(ahead, first, &terms.lead);
+    let horizon = first + terms.lead.mean_days().round() as usize;
+    let arriving: f64 = inbound.iter().filter(|(d, _)| *d <= horizon).map(|(_, u)| u).sum();
+    let available = on_hand.max(0.0) + arriving;
+    let mut position =
+        StorePosition { store, surplus: 0.0, shortage: 0.0, shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0) };
+    if exposure.stockout_probability(available) > shortage_probability {
+        let service = service_level(terms, first.max(1), reorder);
+        position.shortage = (exposure.quantile(service) - available).max(0.0).ceil();
+    } else {
+        let next = review_days(terms.order_days, today);
+        let keep = PeriodDemand::until_arrival(ahead, first + next, &terms.lead).quantile(0.99);
+        position.surplus = (available - keep).min(on_hand).max(0.0).floor();
+    }
+    position
+}
 
 /// One store's position in one product.
 #[derive(Debug, Clone, PartialEq)]

@@ -24,7 +24,8 @@ mod world;
 pub use policy::{FluxionPolicy, FluxionSettings, MinMaxPolicy, MinMaxSettings};
 pub use world::{ReplayItem, ReplayWorld, impute_demand, load_world};
 
-use crate::optimizer::ItemTerms;
+use crate::alert::{AlertBook, AlertSettings, ItemView, imminent_stockout, stockout_horizon};
+use crate::optimizer::{DemandAhead, ItemTerms, ReorderSettings};
 use chrono::NaiveDate;
 use fluxion_domain::forecast::DemandSeries;
 use rand::SeedableRng;
@@ -92,6 +93,10 @@ pub trait Policy {
     fn name(&self) -> &'static str;
     /// Orders and transfers decided this evening.
     fn decide(&mut self, evening: &Evening<'_>) -> Decisions;
+    /// Its demand forecast for item `i` from the day after `t` on, if it forecasts (alerts use it).
+    fn demand_ahead(&self, _i: usize, _t: usize) -> Option<DemandAhead<'_>> {
+        None
+    }
 }
 
 /// How to replay.
@@ -107,6 +112,8 @@ pub struct ReplayConfig {
     pub opening_cover_days: f64,
     /// Seed of the lead-time draws.
     pub seed: u64,
+    /// Scan for imminent stockouts every evening (with the policy's forecasts) and score the alerts.
+    pub alerts: Option<AlertSettings>,
 }
 
 /// What a replay measured over its scored days.
@@ -140,6 +147,34 @@ pub struct ReplayReport {
     pub transfers: u64,
     /// Units moved between stores.
     pub transferred_units: f64,
+    /// Imminent-stockout alerts raised (new ones; an unchanged situation is not raised twice).
+    pub alerts_raised: u64,
+    /// Alerts raised whose item really would have run out within their horizon had nothing been done.
+    pub alerts_correct: u64,
+    /// Item-evenings heading for a stockout within the alert horizon (had nothing been done).
+    pub stockout_situations: u64,
+    /// Of those, evenings on which an alert was open.
+    pub situations_alerted: u64,
+    /// `alerts_correct / alerts_raised` (null without alerts).
+    pub alert_precision: Option<f64>,
+    /// `situations_alerted / stockout_situations` (null without alerts).
+    pub alert_recall: Option<f64>,
+}
+
+/// Whether item `i` would run out within `horizon` days after `t` if nothing more were ordered or
+/// moved: its stock tonight plus what is already on its way, against the real demand.
+pub fn would_run_out(world: &ReplayWorld, i: usize, state: &ItemState, t: usize, horizon: usize) -> bool {
+    let item = &world.items[i];
+    let mut stock = state.on_hand.max(0.0);
+    for day in t + 1..=(t + horizon).min(world.days.saturating_sub(1)) {
+        stock += state.inbound.iter().filter(|b| b.arrives == day || (b.arrives <= t && day == t + 1)).map(|b| b.units).sum::<f64>();
+        let demand = if item.active_on(day) { item.demand[day] } else { 0.0 };
+        if demand > stock + 1e-9 {
+            return true;
+        }
+        stock -= demand;
+    }
+    false
 }
 
 /// The lead time of an order placed by `store` with `supplier` on day `t`: the same under every policy.
@@ -185,6 +220,7 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
         .collect();
     let mut report = ReplayReport { policy: policy.name().into(), from: Some(config.from), items: items.len(), ..Default::default() };
     let (mut demanded, mut sold_total, mut inventory_sum) = (0.0, 0.0, 0.0);
+    let mut book = AlertBook::new();
     for t in start..end {
         let scored = t >= from;
         for (i, item) in world.items.iter().enumerate() {
@@ -251,11 +287,14 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
                 inventory_sum += state.on_hand.max(0.0) * item.terms.unit_cost;
             }
         }
-        // Evening: the policy decides.
+        // Evening: the policy decides; alerts are scanned on the state before its decisions.
         let date = world.date_of(t);
         let decisions = policy.decide(&Evening { world, t, date, items: &items });
+        if let Some(settings) = &config.alerts {
+            scan_alerts(world, &*policy, &items, t, scored, settings, &mut book, &mut report);
+        }
         for (i, units) in decisions.orders {
-            if !(units > 0.0) || i >= items.len() {
+            if units.is_nan() || units <= 0.0 || i >= items.len() {
                 continue;
             }
             let item = &world.items[i];
@@ -302,7 +341,78 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
     report.days = end.saturating_sub(from);
     report.fill_rate = if demanded > 0.0 { sold_total / demanded } else { 1.0 };
     report.avg_inventory_usd = if report.days > 0 { inventory_sum / report.days as f64 } else { 0.0 };
+    if config.alerts.is_some() {
+        report.alert_precision =
+            (report.alerts_raised > 0).then(|| report.alerts_correct as f64 / report.alerts_raised as f64);
+        report.alert_recall = (report.stockout_situations > 0)
+            .then(|| report.situations_alerted as f64 / report.stockout_situations as f64);
+    }
     report
+}
+
+/// Tonight's imminent-stockout scan, scored against what would really have happened.
+#[allow(clippy::too_many_arguments)]
+fn scan_alerts(
+    world: &ReplayWorld,
+    policy: &dyn Policy,
+    items: &[ItemState],
+    t: usize,
+    scored: bool,
+    settings: &AlertSettings,
+    book: &mut AlertBook,
+    report: &mut ReplayReport,
+) {
+    let date = world.date_of(t);
+    let reorder = ReorderSettings::default();
+    let mut scan = Vec::new();
+    let mut truths = Vec::new();
+    for (i, (item, state)) in world.items.iter().zip(items).enumerate() {
+        if !item.active_on(t) {
+            continue;
+        }
+        let horizon = stockout_horizon(&item.terms, date);
+        let truth = would_run_out(world, i, state, t, horizon);
+        let store = &world.stores[item.store];
+        let product = &world.products[item.product];
+        let inbound: Vec<(NaiveDate, f64)> =
+            state.inbound.iter().map(|b| (world.date_of(b.arrives.max(t + 1)), b.units)).collect();
+        let view = ItemView {
+            store,
+            store_name: &world.store_names[item.store],
+            product,
+            product_name: &world.product_names[item.product],
+            terms: &item.terms,
+            on_hand: state.on_hand,
+            inbound: &inbound,
+            lots: &[],
+            ahead: policy.demand_ahead(i, t),
+            recent: &[],
+        };
+        let key = format!("imminent_stockout:{store}:{product}");
+        if let Some(alert) = imminent_stockout(&view, date, settings, &reorder) {
+            scan.push(alert);
+        }
+        truths.push((key, truth));
+    }
+    let truth_of: std::collections::HashMap<&str, bool> = truths.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let news = book.admit(date, scan);
+    if !scored {
+        return;
+    }
+    for alert in &news {
+        report.alerts_raised += 1;
+        if truth_of.get(alert.dedup_key.as_str()).copied().unwrap_or(false) {
+            report.alerts_correct += 1;
+        }
+    }
+    for (key, truth) in &truths {
+        if *truth {
+            report.stockout_situations += 1;
+            if book.is_open(key) {
+                report.situations_alerted += 1;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

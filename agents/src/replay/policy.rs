@@ -3,9 +3,10 @@
 
 use super::{Decisions, Evening, ItemState, Policy};
 use crate::forecast::{AutoConfig, forecast_batch};
+use crate::optimizer::transfer::{ShortageRule, Supply, store_position};
 use crate::optimizer::{
-    DemandAhead, ItemTerms, PeriodDemand, ProductTransfers, ReorderSettings, StorePosition, levels, order_quantity,
-    plan_transfers, review_days,
+    DemandAhead, ItemTerms, ProductTransfers, ReorderSettings, StorePosition, levels, order_quantity, plan_transfers,
+    review_days,
 };
 use std::collections::BTreeMap;
 
@@ -34,7 +35,8 @@ impl Default for MinMaxSettings {
 
 /// Common practice: on an order day, when the position falls to the min, order up to the max;
 /// min = average daily sales × (lead time + review period + safety days), max = min + average
-/// daily sales × cycle days. Averages are of recorded sales over the last four weeks.
+/// daily sales × cycle days, both capped at the sales of one shelf life for perishables. Averages
+/// are of recorded sales over the last four weeks.
 #[derive(Debug, Clone, Default)]
 pub struct MinMaxPolicy {
     /// Its settings.
@@ -59,8 +61,13 @@ impl Policy for MinMaxPolicy {
             }
             let ads = window.iter().sum::<f64>() / window.len() as f64;
             let review = review_days(item.terms.order_days, evening.date) as f64;
-            let min = ads * (item.terms.lead.mean_days() + review + self.settings.safety_days);
-            let max = min + ads * self.settings.cycle_days;
+            let mut min = ads * (item.terms.lead.mean_days() + review + self.settings.safety_days);
+            let mut max = min + ads * self.settings.cycle_days;
+            // A careful buyer never keeps more of a perishable than sells within its shelf life.
+            if let Some(life) = item.terms.shelf_life_days {
+                max = max.min(ads * f64::from(life));
+                min = min.min(max);
+            }
             let position = state.position();
             if ads > 0.0 && position <= min {
                 d.orders.push((i, packed(max - position, &item.terms)));
@@ -151,8 +158,8 @@ impl FluxionPolicy {
         self.refreshed = Some(evening.t);
     }
 
-    /// Expected demand from tomorrow on for item `i` (empty when it has no forecast).
-    fn demand_ahead(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
+    /// Expected demand from the day after `t` on for item `i` (none when it has no forecast).
+    fn ahead_of(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
         let a = self.ahead.get(i)?.as_ref()?;
         let offset = t.checked_sub(a.origin)?;
         let means = a.means.get(offset..).unwrap_or(&[]);
@@ -167,29 +174,15 @@ impl FluxionPolicy {
             if !item.active_on(evening.t) {
                 continue;
             }
-            let Some(ahead) = self.demand_ahead(i, evening.t) else { continue };
-            let terms = &item.terms;
-            // Days until this store's next possible delivery from its supplier.
-            let first_order = if terms.order_days.accepts(evening.date) { 0 } else { review_days(terms.order_days, evening.date) };
-            let exposure = PeriodDemand::over(&ahead, 0, first_order, &terms.lead);
-            let horizon = first_order as f64 + terms.lead.mean_days();
-            let arriving: f64 = state
-                .inbound
-                .iter()
-                .filter(|b| (b.arrives as f64) <= evening.t as f64 + horizon)
-                .map(|b| b.units)
-                .sum();
-            let available = state.on_hand.max(0.0) + arriving;
-            let service = crate::optimizer::service_level(terms, first_order.max(1), &self.settings.reorder);
-            let mut position = StorePosition { store: item.store, surplus: 0.0, shortage: 0.0, shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0) };
-            if exposure.stockout_probability(available) > self.settings.shortage_probability {
-                position.shortage = (exposure.quantile(service) - available).max(0.0).ceil();
-            } else {
-                // What it needs until the delivery after next, kept with a high margin.
-                let next = review_days(terms.order_days, evening.date);
-                let keep = PeriodDemand::over(&ahead, 0, first_order + next, &terms.lead).quantile(0.99);
-                position.surplus = (available - keep).min(state.on_hand).max(0.0).floor();
-            }
+            let Some(ahead) = self.ahead_of(i, evening.t) else { continue };
+            let inbound: Vec<(usize, f64)> =
+                state.inbound.iter().map(|b| (b.arrives.saturating_sub(evening.t), b.units)).collect();
+            let rule = ShortageRule {
+                reorder: self.settings.reorder.clone(),
+                shortage_probability: self.settings.shortage_probability,
+            };
+            let supply = Supply { on_hand: state.on_hand, inbound: &inbound };
+            let position = store_position(item.store, &ahead, &item.terms, evening.date, &supply, &rule);
             if position.shortage > 0.0 || position.surplus >= 1.0 {
                 by_product.entry(item.product).or_default().push((i, position));
             }
@@ -236,7 +229,7 @@ impl Policy for FluxionPolicy {
             if !item.active_on(evening.t) || !item.terms.order_days.accepts(evening.date) {
                 continue;
             }
-            let q = match self.demand_ahead(i, evening.t) {
+            let q = match self.ahead_of(i, evening.t) {
                 Some(ahead) => {
                     let l = levels(&ahead, &item.terms, evening.date, &self.settings.reorder);
                     let daily = ahead.total(0, 7).0 / 7.0;
@@ -252,6 +245,10 @@ impl Policy for FluxionPolicy {
             self.transfers(evening, &mut d);
         }
         d
+    }
+
+    fn demand_ahead(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
+        self.ahead_of(i, t)
     }
 }
 

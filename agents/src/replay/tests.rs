@@ -1,7 +1,7 @@
 use super::*;
 use crate::forecast::Calendar;
 use crate::optimizer::LeadTimeDays;
-use fluxion_domain::OrderDays;
+use fluxion_domain::{LocationCode, OrderDays, ProductCode};
 
 fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWorld {
     let days = demand[0].len();
@@ -31,8 +31,10 @@ fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWorld {
     ReplayWorld {
         start: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
         days,
-        stores: (0..items.len()).map(|i| format!("S{i}")).collect(),
-        products: vec!["P".into()],
+        stores: (0..items.len()).map(|i| LocationCode::parse(&format!("S{i}")).expect("code")).collect(),
+        store_names: (0..items.len()).map(|i| format!("Tienda {i}")).collect(),
+        products: vec![ProductCode::parse("P").expect("code")],
+        product_names: vec!["Producto".into()],
         suppliers: vec!["SUP".into()],
         items,
         calendar: Calendar::default(),
@@ -58,7 +60,14 @@ impl Policy for Fixed {
 }
 
 fn config(world: &ReplayWorld, from: usize, days: usize) -> ReplayConfig {
-    ReplayConfig { from: world.date_of(from), days, warmup_days: from.min(28), opening_cover_days: 3.0, seed: 7 }
+    ReplayConfig {
+        from: world.date_of(from),
+        days,
+        warmup_days: from.min(28),
+        opening_cover_days: 3.0,
+        seed: 7,
+        alerts: Some(AlertSettings::default()),
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::forecast::tenant::load_tenant;
 use crate::optimizer::{ItemTerms, LeadTimeDays};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::forecast::{DemandSeries, Frequency};
-use fluxion_domain::{LocationKind, OrderDays};
+use fluxion_domain::{LocationCode, LocationKind, OrderDays, ProductCode};
 use fluxion_memory::{DemandQuery, StoreError, TenantStore};
 use std::collections::HashMap;
 
@@ -43,8 +43,8 @@ impl ReplayItem {
         let end = t.max(self.first);
         let mut s = DemandSeries::new(
             format!("{}:{}", world.stores[self.store], world.products[self.product]),
-            world.stores[self.store].clone(),
-            world.products[self.product].clone(),
+            world.stores[self.store].to_string(),
+            world.products[self.product].to_string(),
             world.date_of(self.first),
             Frequency::Daily,
             self.recorded[self.first..end].to_vec(),
@@ -72,9 +72,13 @@ pub struct ReplayWorld {
     /// Days on the axis.
     pub days: usize,
     /// Store codes.
-    pub stores: Vec<String>,
+    pub stores: Vec<LocationCode>,
+    /// Store names (for reasons).
+    pub store_names: Vec<String>,
     /// Product codes.
-    pub products: Vec<String>,
+    pub products: Vec<ProductCode>,
+    /// Product names (for reasons).
+    pub product_names: Vec<String>,
     /// Supplier codes.
     pub suppliers: Vec<String>,
     /// Every item.
@@ -138,10 +142,12 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
     let locations = store.locations().await?;
     let products = store.products().await?;
     let suppliers = store.suppliers().await?;
-    let store_codes: Vec<String> =
-        locations.iter().filter(|l| l.kind == LocationKind::Store).map(|l| l.code.to_string()).collect();
+    let shops: Vec<_> = locations.iter().filter(|l| l.kind == LocationKind::Store).collect();
+    let store_codes: Vec<LocationCode> = shops.iter().map(|l| l.code.clone()).collect();
+    let store_names: Vec<String> = shops.iter().map(|l| l.name.clone()).collect();
     let store_index: HashMap<&str, usize> = store_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-    let product_codes: Vec<String> = products.iter().map(|p| p.code().to_string()).collect();
+    let product_codes: Vec<ProductCode> = products.iter().map(|p| p.code().clone()).collect();
+    let product_names: Vec<String> = products.iter().map(|p| p.name().to_owned()).collect();
     let product_index: HashMap<&str, usize> =
         product_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     let supplier_codes: Vec<String> = suppliers.iter().map(|s| s.code.to_string()).collect();
@@ -197,7 +203,9 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
         start,
         days,
         stores: store_codes,
+        store_names,
         products: product_codes,
+        product_names,
         suppliers: supplier_codes,
         items,
         calendar,

@@ -5,7 +5,10 @@
 //! Lácteos Los Andes …) and a few hundred recognisable staples. Two years of daily sales carry the
 //! patterns the product must find: weekly seasonality, quincena peaks, the December aguinaldo season,
 //! Carnaval and Semana Santa, promotions, slow trends, intermittent slow movers, perishables with
-//! lots, supplier lead times and real stockout spells (sales are censored by stock on hand).
+//! lots, supplier lead times and real stockout spells (sales are censored by stock on hand). The
+//! end holds what the Alert agent must catch: one store's point-of-sale feed went quiet three days
+//! before the end, and at each other store a fast item's shelf stock went missing (phantom stock:
+//! no sales for six days while the books show it on the shelf).
 //!
 //! [`generate`] returns a [`DemoChain`]: a sequence of [`ChangeSet`] batches sized for a progress bar.
 //! Batch 0 is the catalog (locations, suppliers, products, holidays and promotions); then come the
@@ -350,7 +353,7 @@ impl DemoChain {
             let scale = spec.scale as f64;
             world.simulate(s, p, &mut scratch, |day| {
                 let DayOutcome { t, sold, closing, price_cents, .. } = *day;
-                if sold > 0 {
+                if sold > 0 && world.reports(s, t) {
                     let quantity = sold as f64 / scale;
                     let (amount, rate) = if store.sells_in_ves {
                         let rate = self.days.rates[t];
@@ -372,7 +375,7 @@ impl DemoChain {
                         rate,
                     });
                 }
-                if world.needs_snapshot(t, closing) {
+                if world.needs_snapshot(s, t, closing) {
                     changes.stock.push(StockSnapshot {
                         location: store_code.clone(),
                         product: product_code.clone(),

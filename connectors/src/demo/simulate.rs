@@ -98,14 +98,50 @@ pub(crate) struct World {
     pub promos: Vec<Promo>,
     /// Per supplier: day-index windows in which it delivers nothing, sorted.
     pub outages: Vec<Vec<(usize, usize)>>,
+    /// The store whose point-of-sale feed stopped [`QUIET_DAYS`] before the end (with two stores or more).
+    pub quiet_store: Option<usize>,
+    /// Per store: the product whose shelf stock went missing [`PHANTOM_DAYS`] before the end while
+    /// the books still show it (a fast, non-perishable item sold by the piece).
+    pub phantoms: Vec<Option<usize>>,
 }
+
+/// Days at the end without any data from the quiet store.
+pub(crate) const QUIET_DAYS: usize = 3;
+
+/// Days at the end in which a phantom item's shelf stock is missing: no sales, stock on the books.
+pub(crate) const PHANTOM_DAYS: usize = 6;
 
 impl World {
     /// Draws the suppliers' outage windows and assembles the world.
     pub(crate) fn new(seed: u64, days: usize, catalog: Catalog, calendar: Calendar, promos: Vec<Promo>) -> Self {
         let outages =
             catalog.suppliers.iter().enumerate().map(|(i, s)| outage_windows(seed, i, s, calendar.len())).collect();
-        Self { seed, days, catalog, calendar, promos, outages }
+        let stores = catalog.stores.len();
+        let quiet_store = (stores >= 2).then_some(stores - 1);
+        let phantoms = (0..stores)
+            .map(|s| {
+                if Some(s) == quiet_store || days < 60 {
+                    return None;
+                }
+                let n = catalog.products.len();
+                let offset = (splitmix_index(seed, s) % n as u64) as usize;
+                (0..n).map(|k| (offset + k) % n).find(|&p| {
+                    let spec = &catalog.products[p];
+                    spec.shelf_life.is_none() && spec.scale == 1 && spec.rate * catalog.stores[s].size >= 3.0
+                })
+            })
+            .collect();
+        Self { seed, days, catalog, calendar, promos, outages, quiet_store, phantoms }
+    }
+
+    /// Whether `store`'s feed delivered day `t`'s data.
+    pub(crate) fn reports(&self, store: usize, t: usize) -> bool {
+        self.quiet_store != Some(store) || t + QUIET_DAYS < self.days
+    }
+
+    /// The last day `store` reported.
+    pub(crate) fn last_report(&self, store: usize) -> usize {
+        if self.quiet_store == Some(store) { self.days.saturating_sub(QUIET_DAYS + 1) } else { self.days - 1 }
     }
 
     /// The promotions of one store × product.
@@ -115,10 +151,10 @@ impl World {
         &self.promos[from..to]
     }
 
-    /// Whether the series emits a stock snapshot for day `t` closing at `closing` base units:
-    /// on every stockout day, every Sunday and the last day.
-    pub(crate) fn needs_snapshot(&self, t: usize, closing: i64) -> bool {
-        closing <= 0 || self.calendar.weekday[t] == 6 || t + 1 == self.days
+    /// Whether a series of `store` emits a stock snapshot for day `t` closing at `closing` base
+    /// units: on every stockout day, every Sunday and the last day the store reported.
+    pub(crate) fn needs_snapshot(&self, store: usize, t: usize, closing: i64) -> bool {
+        self.reports(store, t) && (closing <= 0 || self.calendar.weekday[t] == 6 || t == self.last_report(store))
     }
 
     /// The day an order placed with `supplier` by `store` on day `t` arrives.
@@ -215,6 +251,8 @@ impl World {
             lots.push_back((0, on_hand));
         }
 
+        let phantom_from =
+            if self.phantoms.get(store).copied().flatten() == Some(product) { self.days - PHANTOM_DAYS } else { usize::MAX };
         let mut end = SeriesEnd::default();
         let mut reorder_point = 0;
         for t in 0..self.days {
@@ -259,7 +297,8 @@ impl World {
             } else {
                 poisson(&mut rng, mean) as i64
             };
-            let sold = demand.min(on_hand).max(0);
+            // A phantom item's shelf is empty while the books say otherwise: nothing sells.
+            let sold = if t >= phantom_from { 0 } else { demand.min(on_hand).max(0) };
             on_hand -= sold;
             let mut to_take = sold;
             while to_take > 0 {
@@ -277,13 +316,13 @@ impl World {
                 None => spec.price_cents,
             };
             on_day(&DayOutcome { t, received, sold, closing: on_hand, price_cents: price });
-            if sold > 0 {
+            if sold > 0 && self.reports(store, t) {
                 end.sales_lines += 1;
             }
             if on_hand <= 0 {
                 end.stockout_days += 1;
             }
-            if self.needs_snapshot(t, on_hand) {
+            if self.needs_snapshot(store, t, on_hand) {
                 end.snapshots += 1;
             }
 
@@ -356,6 +395,14 @@ fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> f64 {
 fn round_up(q: i64, pack: i64) -> i64 {
     let pack = pack.max(1);
     (q.max(0) + pack - 1) / pack * pack
+}
+
+/// A well-mixed number from the seed and an index (SplitMix64).
+fn splitmix_index(seed: u64, index: usize) -> u64 {
+    let mut z = seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x0070_6861_6e74_6f6d;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Windows in which a supplier delivers nothing: a Poisson number of episodes of one to three weeks.

@@ -4,7 +4,7 @@
 //! Most tests share one small chain (3 stores, 60 products, 400 days to 2026-11-27: a December, a
 //! Semana Santa and thirteen months of quincenas), generated once.
 
-use super::simulate::Scratch;
+use super::simulate::{PHANTOM_DAYS, QUIET_DAYS, Scratch};
 use super::*;
 use chrono::Datelike;
 use fluxion_domain::calendar::is_last_day_of_month;
@@ -292,13 +292,15 @@ fn every_sales_line_and_snapshot_references_a_generated_location_and_product() {
 }
 
 #[test]
-fn final_day_has_a_snapshot_of_every_store_product_and_the_warehouse() {
+fn final_day_has_a_snapshot_of_every_reporting_store_product_and_the_warehouse() {
     let fixture = fixture();
     let end = fixture.chain.config.end;
     let closing: Vec<&StockSnapshot> = fixture.stock().filter(|s| s.day == end).collect();
     let catalog = &fixture.batches[0];
     let perishable = catalog.products.iter().filter(|p| p.is_perishable()).count();
-    assert_eq!(closing.len(), fixture.series_count() + catalog.products.len() - perishable);
+    // The quiet store's feed stopped: its last counts are from three days before the end.
+    let products = fixture.chain.config.products;
+    assert_eq!(closing.len(), fixture.series_count() - products + catalog.products.len() - perishable);
     let warehouse = &catalog.locations.iter().find(|l| l.kind == LocationKind::Warehouse).expect("warehouse").code;
     assert!(closing.iter().any(|s| &s.location == warehouse && s.on_hand.get() > 0.0));
     // Every Sunday has a count of every store × product.
@@ -536,4 +538,45 @@ fn promotions_cut_the_price_and_lift_sales() {
     }
     assert!(checked > 20, "{checked} promotional USD lines checked");
     assert!(during > before * 1.5, "promotion days sell {during:.0}/day vs {before:.0}/day before");
+}
+
+#[test]
+fn one_store_went_quiet_and_some_shelves_hold_phantom_stock() {
+    let fixture = fixture();
+    let end = fixture.chain.config.end;
+    let quiet = &fixture.chain.world.catalog.stores[2].location.code;
+    let last_data = fixture
+        .sales()
+        .filter(|l| &l.store == quiet)
+        .map(|l| l.sold_at.date())
+        .chain(fixture.stock().filter(|s| &s.location == quiet).map(|s| s.day))
+        .max()
+        .expect("the quiet store reported before");
+    assert_eq!(last_data, end - Duration::days(QUIET_DAYS as i64));
+    // Every other store reports to the end.
+    let stores = &fixture.chain.world.catalog.stores;
+    for s in &stores[..2] {
+        assert!(fixture.sales().any(|l| l.store == s.location.code && l.sold_at.date() == end));
+    }
+    // Phantom stock: a fast item at each reporting store sells nothing for the last days while its
+    // last count shows stock on the shelf.
+    let daily = fixture.daily_units();
+    for (s, phantom) in fixture.chain.world.phantoms.iter().enumerate().take(2) {
+        let p = phantom.expect("each reporting store has a phantom item");
+        let store = &stores[s].location.code;
+        let product = fixture.chain.world.catalog.products[p].product.code();
+        let sold = &daily[&(store.clone(), product.clone())];
+        let before: f64 = (PHANTOM_DAYS as i64 + 1..PHANTOM_DAYS as i64 + 29)
+            .map(|k| sold.get(&(end - Duration::days(k))).copied().unwrap_or(0.0))
+            .sum();
+        assert!(before / 28.0 >= 2.0, "a phantom item normally sells: {before} in 4 weeks");
+        assert!((0..PHANTOM_DAYS as i64).all(|k| !sold.contains_key(&(end - Duration::days(k)))));
+        let count = fixture
+            .stock()
+            .filter(|c| &c.location == store && c.product == *product && c.day == end)
+            .map(|c| c.on_hand.get())
+            .next()
+            .expect("closing count");
+        assert!(count > 0.0, "the books show stock");
+    }
 }
