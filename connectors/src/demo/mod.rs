@@ -8,7 +8,8 @@
 //! lots, supplier lead times and real stockout spells (sales are censored by stock on hand). The
 //! end holds what the Alert agent must catch: one store's point-of-sale feed went quiet three days
 //! before the end, and at each other store a fast item's shelf stock went missing (phantom stock:
-//! no sales for six days while the books show it on the shelf).
+//! no sales for six days while the books show it on the shelf), and a slow dry good received four
+//! months of sales in one delivery three weeks before the end (an order keyed in wrong).
 //!
 //! [`generate`] returns a [`DemoChain`]: a sequence of [`ChangeSet`] batches sized for a progress bar.
 //! Batch 0 is the catalog (locations, suppliers, products, holidays and promotions); then come the

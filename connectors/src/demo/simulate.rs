@@ -103,7 +103,13 @@ pub(crate) struct World {
     /// Per store: the product whose shelf stock went missing [`PHANTOM_DAYS`] before the end while
     /// the books still show it (a fast, non-perishable item sold by the piece).
     pub phantoms: Vec<Option<usize>>,
+    /// Per store: a dry good of which [`OVERORDER_DAYS`] before the end a delivery brought four
+    /// months of sales at once (an order keyed in with a wrong quantity).
+    pub overorders: Vec<Option<usize>>,
 }
+
+/// Days before the end at which the over-ordered delivery arrived.
+pub(crate) const OVERORDER_DAYS: usize = 20;
 
 /// Days at the end without any data from the quiet store.
 pub(crate) const QUIET_DAYS: usize = 3;
@@ -118,7 +124,7 @@ impl World {
             catalog.suppliers.iter().enumerate().map(|(i, s)| outage_windows(seed, i, s, calendar.len())).collect();
         let stores = catalog.stores.len();
         let quiet_store = (stores >= 2).then_some(stores - 1);
-        let phantoms = (0..stores)
+        let phantoms: Vec<Option<usize>> = (0..stores)
             .map(|s| {
                 if Some(s) == quiet_store || days < 60 {
                     return None;
@@ -131,7 +137,21 @@ impl World {
                 })
             })
             .collect();
-        Self { seed, days, catalog, calendar, promos, outages, quiet_store, phantoms }
+        let overorders = (0..stores)
+            .map(|s| {
+                if days < 60 {
+                    return None;
+                }
+                let n = catalog.products.len();
+                let offset = (splitmix_index(seed ^ 0x6f76_6572, s) % n as u64) as usize;
+                (0..n).map(|k| (offset + k) % n).find(|&p| {
+                    let spec = &catalog.products[p];
+                    let rate = spec.rate * catalog.stores[s].size;
+                    spec.shelf_life.is_none() && spec.scale == 1 && (0.5..3.0).contains(&rate) && phantoms[s] != Some(p)
+                })
+            })
+            .collect();
+        Self { seed, days, catalog, calendar, promos, outages, quiet_store, phantoms, overorders }
     }
 
     /// Whether `store`'s feed delivered day `t`'s data.
@@ -253,6 +273,11 @@ impl World {
 
         let phantom_from =
             if self.phantoms.get(store).copied().flatten() == Some(product) { self.days - PHANTOM_DAYS } else { usize::MAX };
+        let overorder_on = if self.overorders.get(store).copied().flatten() == Some(product) {
+            self.days - OVERORDER_DAYS
+        } else {
+            usize::MAX
+        };
         let mut end = SeriesEnd::default();
         let mut reorder_point = 0;
         for t in 0..self.days {
@@ -274,6 +299,11 @@ impl World {
                 } else {
                     i += 1;
                 }
+            }
+            if t == overorder_on {
+                let q = round_up((window(t, 120) * scale).ceil() as i64, spec.pack);
+                on_hand += q;
+                received += q;
             }
             // Write off what expired yesterday.
             if let Some(life) = spec.shelf_life {

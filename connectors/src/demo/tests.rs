@@ -4,7 +4,7 @@
 //! Most tests share one small chain (3 stores, 60 products, 400 days to 2026-11-27: a December, a
 //! Semana Santa and thirteen months of quincenas), generated once.
 
-use super::simulate::{PHANTOM_DAYS, QUIET_DAYS, Scratch};
+use super::simulate::{OVERORDER_DAYS, PHANTOM_DAYS, QUIET_DAYS, Scratch};
 use super::*;
 use chrono::Datelike;
 use fluxion_domain::calendar::is_last_day_of_month;
@@ -579,4 +579,33 @@ fn one_store_went_quiet_and_some_shelves_hold_phantom_stock() {
             .expect("closing count");
         assert!(count > 0.0, "the books show stock");
     }
+}
+
+#[test]
+fn a_wrong_order_left_months_of_stock_of_a_slow_dry_good() {
+    let fixture = fixture();
+    let end = fixture.chain.config.end;
+    let world = &fixture.chain.world;
+    let daily = fixture.daily_units();
+    let mut found = 0;
+    for (s, over) in world.overorders.iter().enumerate() {
+        let Some(p) = over else { continue };
+        let store = &world.catalog.stores[s].location.code;
+        let spec = &world.catalog.products[*p];
+        assert!(spec.shelf_life.is_none());
+        let sold: f64 = daily
+            .get(&(store.clone(), spec.product.code().clone()))
+            .map_or(0.0, |d| d.iter().filter(|(day, _)| **day > end - Duration::days(OVERORDER_DAYS as i64)).map(|(_, u)| u).sum());
+        let last_count = fixture
+            .stock()
+            .filter(|c| &c.location == store && c.product == *spec.product.code())
+            .max_by_key(|c| c.day)
+            .expect("a count")
+            .on_hand
+            .get();
+        // Far more on hand than three weeks of its sales.
+        assert!(last_count > 3.0 * sold.max(1.0), "{store}: {last_count} on hand, {sold} sold since the delivery");
+        found += 1;
+    }
+    assert_eq!(found, 3);
 }
