@@ -19,6 +19,8 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub import: ImportSettings,
     pub demo: DemoSettings,
+    pub optimizer: fluxion_agents::optimizer::OptimizerSettings,
+    pub alerts: fluxion_agents::alert::AlertSettings,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -94,6 +96,8 @@ impl Settings {
         if self.import.batch_size == 0 {
             anyhow::bail!("import.batch_size must be at least 1");
         }
+        self.optimizer.validate().map_err(anyhow::Error::msg)?;
+        self.alerts.validate().map_err(anyhow::Error::msg)?;
         if self.database.max_connections == 0 {
             anyhow::bail!("database.max_connections must be at least 1");
         }
@@ -130,6 +134,8 @@ impl Settings {
             "telemetry": self.telemetry,
             "import": self.import,
             "demo": self.demo,
+            "optimizer": self.optimizer,
+            "alerts": self.alerts,
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use fluxion_agents::alert::{AlertBook, AlertSettings, scan_tenant};
-use fluxion_agents::optimizer::ReorderSettings;
+use fluxion_agents::optimizer::OptimizerSettings;
 use fluxion_agents::replay::{FluxionPolicy, MinMaxPolicy, ReplayConfig, ReplayWorld, load_world, replay};
 use fluxion_connectors::demo::{DemoConfig, generate};
 use fluxion_domain::{AlertKind, TenantSlug};
@@ -65,7 +65,7 @@ async fn the_fluxion_policy_cuts_stockout_days_at_lower_inventory_than_min_max()
 #[tokio::test]
 async fn tonights_scan_raises_every_kind_of_alert_and_never_twice() {
     let (tenant, _dir) = demo().await;
-    let scan = scan_tenant(&*tenant, &AlertSettings::default(), &ReorderSettings::default()).await.expect("scan");
+    let scan = scan_tenant(&*tenant, &AlertSettings::default(), &OptimizerSettings::default()).await.expect("scan");
     for kind in AlertKind::ALL {
         assert!(scan.alerts.iter().any(|a| a.kind == kind), "no {kind} alert among {} alerts", scan.alerts.len());
     }
@@ -84,6 +84,6 @@ async fn tonights_scan_raises_every_kind_of_alert_and_never_twice() {
     assert_eq!(keys.len(), before, "duplicate keys in one scan");
     let mut book = AlertBook::new();
     assert_eq!(book.admit(scan.today, scan.alerts.clone()).len(), scan.alerts.len());
-    let again = scan_tenant(&*tenant, &AlertSettings::default(), &ReorderSettings::default()).await.expect("scan");
+    let again = scan_tenant(&*tenant, &AlertSettings::default(), &OptimizerSettings::default()).await.expect("scan");
     assert!(book.admit(again.today, again.alerts).is_empty(), "an unchanged situation alerted twice");
 }

@@ -24,7 +24,11 @@ pub fn number(value: f64, decimals: usize) -> String {
 
 /// A whole number when `value` is large or whole, one decimal when it is small: how units read best.
 pub fn units(value: f64) -> String {
-    if value.abs() >= 10.0 || (value - value.round()).abs() < 0.05 { number(value.round(), 0) } else { number(value, 1) }
+    if value.abs() >= 10.0 || (value - value.round()).abs() < 0.05 {
+        number(value.round(), 0)
+    } else {
+        number(value, 1)
+    }
 }
 
 /// `29/11/2026`.

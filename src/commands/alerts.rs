@@ -3,8 +3,7 @@
 
 use crate::cli::AlertsArgs;
 use crate::settings::Settings;
-use fluxion_agents::alert::{AlertSettings, scan_tenant};
-use fluxion_agents::optimizer::ReorderSettings;
+use fluxion_agents::alert::scan_tenant;
 use fluxion_domain::{AlertKind, SuggestedAction, TenantSlug, format};
 
 pub async fn run(settings: &Settings, args: AlertsArgs, json: bool) -> anyhow::Result<()> {
@@ -24,7 +23,7 @@ pub async fn run(settings: &Settings, args: AlertsArgs, json: bool) -> anyhow::R
     let backend = crate::app::open_store(settings).await?;
     let scoped = backend.scope(&slug).await?;
     let clock = std::time::Instant::now();
-    let mut scan = scan_tenant(&*scoped, &AlertSettings::default(), &ReorderSettings::default()).await?;
+    let mut scan = scan_tenant(&*scoped, &settings.alerts, &settings.optimizer).await?;
     let seconds = clock.elapsed().as_secs_f64();
     scan.alerts.retain(|a| kinds.contains(&a.kind));
     if json {

@@ -309,7 +309,12 @@ async fn transfers(stores: usize, products: usize, json: bool) -> anyhow::Result
         println!(
             "transfers: {stores} stores × {products} products, {} programs, {} variables, {threads} threads: {seconds:.3} s to optimality; \
              objective {:.4} (shortage cost without transfers {:.0}), {} moves, {:.0} units",
-            figures.programs, figures.variables, figures.objective, figures.cost_without, figures.moves, figures.units_moved
+            figures.programs,
+            figures.variables,
+            figures.objective,
+            figures.cost_without,
+            figures.moves,
+            figures.units_moved
         );
     }
     Ok(())

@@ -54,10 +54,11 @@ pub async fn run(settings: &Settings, args: SimulateArgs, json: bool) -> anyhow:
         warmup_days: args.warmup,
         opening_cover_days: 10.0,
         seed: args.seed,
-        alerts: Some(fluxion_agents::alert::AlertSettings::default()),
+        alerts: Some(settings.alerts.clone()),
     };
     let refresh = args.refresh_days;
     let transfers = !args.no_transfers;
+    let optimizer = settings.optimizer.clone();
     let reports: Vec<ReplayReport> = tokio::task::spawn_blocking(move || {
         policies
             .iter()
@@ -65,6 +66,7 @@ pub async fn run(settings: &Settings, args: SimulateArgs, json: bool) -> anyhow:
                 let clock = std::time::Instant::now();
                 let mut policy: Box<dyn Policy> = match *name {
                     "fluxion" => Box::new(FluxionPolicy::new(FluxionSettings {
+                        optimizer: optimizer.clone(),
                         refresh_days: refresh,
                         transfers,
                         ..FluxionSettings::default()

@@ -97,6 +97,9 @@ mod tests {
         assert!(!book.is_open("b"));
         assert_eq!(book.admit(day(3), vec![alert("b", Severity::Warning, 3, 30)]).len(), 1);
         // "a" expired on day 3: on day 4 it is news again.
-        assert_eq!(book.admit(day(4), vec![alert("a", Severity::Warning, 4, 9), alert("b", Severity::Warning, 4, 30)]).len(), 1);
+        assert_eq!(
+            book.admit(day(4), vec![alert("a", Severity::Warning, 4, 9), alert("b", Severity::Warning, 4, 30)]).len(),
+            1
+        );
     }
 }

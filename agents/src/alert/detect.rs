@@ -104,7 +104,9 @@ pub fn imminent_stockout(
     let ahead = item.ahead.as_ref()?;
     let first = protection(item.terms, today);
     let horizon = stockout_horizon(item.terms, today);
-    let exposure = PeriodDemand::until_arrival(ahead, first, &item.terms.lead);
+    // The horizon ends the morning a replenishment ordered now would arrive at the expected lead
+    // time; the alert is judged on that horizon, so its probability is taken over the same days.
+    let exposure = PeriodDemand::days(ahead, 0, horizon);
     let incoming = arriving(item.inbound, today, horizon);
     let available = item.on_hand.max(0.0) + incoming;
     // Goods on their way only help from the morning they arrive: the shelf can run dry before each
@@ -144,10 +146,12 @@ pub fn imminent_stockout(
     let daily = ahead.total(0, 7).0 / 7.0;
     let mut reorder_units = order_quantity(position, &l, item.terms, daily, reorder);
     if reorder_units <= 0.0 {
-        reorder_units = (item.terms.moq.max(item.terms.pack) / item.terms.pack.max(1.0)).ceil() * item.terms.pack.max(1.0);
+        reorder_units =
+            (item.terms.moq.max(item.terms.pack) / item.terms.pack.max(1.0)).ceil() * item.terms.pack.max(1.0);
     }
     let mut a = item.alert(AlertKind::ImminentStockout, today);
-    a.severity = if p >= settings.critical_probability || runs_out <= 2 { Severity::Critical } else { Severity::Warning };
+    a.severity =
+        if p >= settings.critical_probability || runs_out <= 2 { Severity::Critical } else { Severity::Warning };
     a.impact_usd = exposure.expected_shortage(available) * item.margin();
     a.impact = ImpactKind::LostMargin;
     a.action = SuggestedAction::Reorder { units: reorder_units };
@@ -156,7 +160,11 @@ pub fn imminent_stockout(
     a.expires_on = today + Days::new(horizon as u64);
     let arriving_text = if incoming > 0.0 { format!(" y llegan {}", units(incoming)) } else { String::new() };
     let lead = item.terms.lead.mean_days();
-    let when = if item.on_hand <= 0.0 { "ya se agotó".to_owned() } else { format!("se agota el {}", short_date(runs_out_on)) };
+    let when = if item.on_hand <= 0.0 {
+        "ya se agotó".to_owned()
+    } else {
+        format!("se agota el {}", short_date(runs_out_on))
+    };
     a.reason_es = format!(
         "Quedan {} unidades de {} en {}{}; se venden ~{} al día y el proveedor tarda {} días: {} \
          (probabilidad de quiebre {} %). Pedir {}.",
@@ -211,7 +219,11 @@ pub fn overstock(
     } else {
         SuggestedAction::HoldOrders
     };
-    let cover_text = if cover.is_finite() { format!("alcanzan para {} días", number(cover, 0)) } else { "no se están vendiendo".into() };
+    let cover_text = if cover.is_finite() {
+        format!("alcanzan para {} días", number(cover, 0))
+    } else {
+        "no se están vendiendo".into()
+    };
     a.reason_es = format!(
         "Hay {} unidades de {} en {}: a ~{} al día {}, y la política pide unos {}. US$ {} inmovilizados en {} unidades de más.",
         units(stock),
@@ -388,8 +400,16 @@ pub fn expiring_lots(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSett
         a.impact = ImpactKind::ValueExpiring;
         a.impact_usd = value;
         let share = at_risk / qty;
-        a.action =
-            SuggestedAction::MarkDown { units: at_risk, discount_pct: if share > 0.5 { 40 } else if share > 0.2 { 30 } else { 20 } };
+        a.action = SuggestedAction::MarkDown {
+            units: at_risk,
+            discount_pct: if share > 0.5 {
+                40
+            } else if share > 0.2 {
+                30
+            } else {
+                20
+            },
+        };
         a.expires_on = expires;
         a.reason_es = format!(
             "Un lote de {} unidades de {} en {} vence el {}; al ritmo de venta (~{} al día) quedarían {} sin vender \

@@ -22,11 +22,11 @@ mod detect;
 mod scan;
 
 pub use book::AlertBook;
-pub use scan::{Scan, scan_tenant};
 pub use detect::{
     DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, protection,
     sales_anomaly, stale_data, stockout_horizon, transfer_opportunity,
 };
+pub use scan::{Scan, scan_tenant};
 
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +55,26 @@ pub struct AlertSettings {
     pub stale_factor: f64,
     /// … and never before this many quiet days.
     pub stale_min_days: u32,
+}
+
+impl AlertSettings {
+    /// Refuses settings that make no sense, naming the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        let prob = |v: f64| v > 0.0 && v < 1.0;
+        if !(prob(self.stockout_probability) && prob(self.critical_probability)) {
+            return Err("alerts.stockout_probability and critical_probability must be between 0 and 1".into());
+        }
+        if !(prob(self.anomaly_probability) && prob(self.phantom_probability)) {
+            return Err("alerts.anomaly_probability and phantom_probability must be between 0 and 1".into());
+        }
+        if !(self.overstock_factor >= 1.0 && self.overstock_min_cover_days >= 0.0 && self.stale_factor >= 1.0) {
+            return Err("alerts.overstock_factor and stale_factor must be at least 1".into());
+        }
+        if !(self.min_impact_usd >= 0.0 && self.phantom_min_expected >= 0.0) {
+            return Err("alerts.min_impact_usd and phantom_min_expected must be zero or more".into());
+        }
+        Ok(())
+    }
 }
 
 impl Default for AlertSettings {

@@ -1,13 +1,13 @@
 //! A whole tenant's alert scan: tonight's stock, lots and inbound goods against fresh forecasts.
 
+use super::AlertSettings;
 use super::detect::{
     DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
     stale_data, transfer_opportunity,
 };
-use super::AlertSettings;
 use crate::forecast::{AutoConfig, forecast_batch};
-use crate::optimizer::transfer::{ShortageRule, Supply, store_position};
-use crate::optimizer::{DemandAhead, ProductTransfers, ReorderSettings, plan_transfers};
+use crate::optimizer::transfer::{Supply, store_position};
+use crate::optimizer::{DemandAhead, OptimizerSettings, ProductTransfers, plan_transfers};
 use crate::replay::{ReplayWorld, load_world};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::{Alert, LocationCode, ProductCode};
@@ -92,7 +92,7 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
 pub async fn scan_tenant(
     store: &dyn TenantStore,
     settings: &AlertSettings,
-    reorder: &ReorderSettings,
+    optimizer: &OptimizerSettings,
 ) -> Result<Scan, StoreError> {
     let world = load_world(store).await?;
     if world.items.is_empty() {
@@ -100,7 +100,7 @@ pub async fn scan_tenant(
     }
     let today = world.end();
     let books = read_books(store, &world, today).await?;
-    Ok(scan_world(&world, &books, today, settings, reorder))
+    Ok(scan_world(&world, &books, today, settings, optimizer))
 }
 
 /// Per store: the last day with data, the usual gap between data days and the revenue per day.
@@ -133,8 +133,16 @@ fn feeds(world: &ReplayWorld) -> Vec<(usize, f64, f64)> {
         .collect()
 }
 
-fn scan_world(world: &ReplayWorld, books: &Books, today: NaiveDate, settings: &AlertSettings, reorder: &ReorderSettings) -> Scan {
+fn scan_world(
+    world: &ReplayWorld,
+    books: &Books,
+    today: NaiveDate,
+    settings: &AlertSettings,
+    optimizer: &OptimizerSettings,
+) -> Scan {
     let cfg = AutoConfig::default();
+    let reorder = &optimizer.reorder();
+    let rule = optimizer.shortage_rule();
     let feeds = feeds(world);
     // Forecasts from tonight, and from two weeks ago for the days since.
     let now: Vec<_> = world.items.iter().map(|it| it.series_until(world, world.days)).collect();
@@ -191,13 +199,9 @@ fn scan_world(world: &ReplayWorld, books: &Books, today: NaiveDate, settings: &A
         alerts.extend(sales_anomaly(&view, today, settings));
         alerts.extend(phantom_stock(&view, today, settings));
         alerts.extend(expiring_lots(&view, today, settings));
-        let inbound: Vec<(usize, f64)> = view
-            .inbound
-            .iter()
-            .map(|(d, u)| (usize::try_from((*d - today).num_days()).unwrap_or(0), *u))
-            .collect();
+        let inbound: Vec<(usize, f64)> =
+            view.inbound.iter().map(|(d, u)| (usize::try_from((*d - today).num_days()).unwrap_or(0), *u)).collect();
         let Some(ahead) = view.ahead.as_ref() else { continue };
-        let rule = ShortageRule { reorder: reorder.clone(), shortage_probability: 0.5 };
         let supply = Supply { on_hand, inbound: &inbound };
         let position = store_position(item.store, ahead, &item.terms, today, &supply, &rule);
         if position.shortage > 0.0 || position.surplus >= 1.0 {
@@ -212,7 +216,8 @@ fn scan_world(world: &ReplayWorld, books: &Books, today: NaiveDate, settings: &A
         .collect();
     for p in &problems {
         let unit_cost = world.items.iter().find(|it| it.product == p.product).map_or(0.0, |it| it.terms.unit_cost);
-        let lane = move |_: usize, _: usize| Some(0.02 + 0.03 * unit_cost);
+        let per_unit = optimizer.transfer_cost(unit_cost);
+        let lane = move |_: usize, _: usize| Some(per_unit);
         let Ok(plan) = plan_transfers(std::slice::from_ref(p), &lane) else { continue };
         for m in plan.moves {
             alerts.push(transfer_opportunity(

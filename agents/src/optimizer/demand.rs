@@ -211,9 +211,7 @@ impl PeriodDemand {
                 }
                 (p.len().saturating_sub(1)) as f64
             }
-            PeriodDemand::Normal { mean, sd } => {
-                (distrs::Normal::ppf(q, *mean, sd.max(1e-9)) - 0.5).ceil().max(0.0)
-            }
+            PeriodDemand::Normal { mean, sd } => (distrs::Normal::ppf(q, *mean, sd.max(1e-9)) - 0.5).ceil().max(0.0),
         }
     }
 
@@ -221,9 +219,7 @@ impl PeriodDemand {
     pub fn expected_shortage(&self, stock: f64) -> f64 {
         let stock = stock.max(0.0);
         match self {
-            PeriodDemand::Mass(p) => {
-                p.iter().enumerate().map(|(k, q)| (k as f64 - stock).max(0.0) * q).sum()
-            }
+            PeriodDemand::Mass(p) => p.iter().enumerate().map(|(k, q)| (k as f64 - stock).max(0.0) * q).sum(),
             PeriodDemand::Normal { mean, sd } => {
                 if *sd <= 0.0 {
                     return (mean - stock).max(0.0);
@@ -257,8 +253,7 @@ fn add_nb(pmf: &mut Vec<f64>, weight: f64, mean: f64, size: f64) {
         let lo = (mean - 12.0 * sd).floor().max(0.0) as usize;
         let hi = (mean + 12.0 * sd).ceil() as usize;
         // A discretised normal is accurate when the first term underflows (mean in the hundreds).
-        let mut mass: Vec<f64> =
-            (lo..=hi).map(|k| distrs::Normal::pdf(k as f64, mean, sd)).collect();
+        let mut mass: Vec<f64> = (lo..=hi).map(|k| distrs::Normal::pdf(k as f64, mean, sd)).collect();
         let total: f64 = mass.iter().sum();
         if pmf.len() <= hi {
             pmf.resize(hi + 1, 0.0);

@@ -68,8 +68,12 @@ pub fn store_position(
     let horizon = first + terms.lead.mean_days().round() as usize;
     let arriving: f64 = inbound.iter().filter(|(d, _)| *d <= horizon).map(|(_, u)| u).sum();
     let available = on_hand.max(0.0) + arriving;
-    let mut position =
-        StorePosition { store, surplus: 0.0, shortage: 0.0, shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0) };
+    let mut position = StorePosition {
+        store,
+        surplus: 0.0,
+        shortage: 0.0,
+        shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0),
+    };
     if exposure.stockout_probability(available) > shortage_probability {
         let service = service_level(terms, first.max(1), reorder);
         position.shortage = (exposure.quantile(service) - available).max(0.0).ceil();

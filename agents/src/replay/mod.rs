@@ -167,7 +167,12 @@ pub fn would_run_out(world: &ReplayWorld, i: usize, state: &ItemState, t: usize,
     let item = &world.items[i];
     let mut stock = state.on_hand.max(0.0);
     for day in t + 1..=(t + horizon).min(world.days.saturating_sub(1)) {
-        stock += state.inbound.iter().filter(|b| b.arrives == day || (b.arrives <= t && day == t + 1)).map(|b| b.units).sum::<f64>();
+        stock += state
+            .inbound
+            .iter()
+            .filter(|b| b.arrives == day || (b.arrives <= t && day == t + 1))
+            .map(|b| b.units)
+            .sum::<f64>();
         let demand = if item.active_on(day) { item.demand[day] } else { 0.0 };
         if demand > stock + 1e-9 {
             return true;
@@ -179,7 +184,8 @@ pub fn would_run_out(world: &ReplayWorld, i: usize, state: &ItemState, t: usize,
 
 /// The lead time of an order placed by `store` with `supplier` on day `t`: the same under every policy.
 pub fn draw_lead_days(seed: u64, store: usize, supplier: usize, t: usize, terms: &ItemTerms) -> usize {
-    let key = seed ^ (store as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    let key = seed
+        ^ (store as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ (supplier as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
         ^ (t as u64).wrapping_mul(0x1656_67B1_9E37_79F9);
     let mut rng = ChaCha8Rng::seed_from_u64(key);
@@ -218,7 +224,12 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             }
         })
         .collect();
-    let mut report = ReplayReport { policy: policy.name().into(), from: Some(config.from), items: items.len(), ..Default::default() };
+    let mut report = ReplayReport {
+        policy: policy.name().into(),
+        from: Some(config.from),
+        items: items.len(),
+        ..Default::default()
+    };
     let (mut demanded, mut sold_total, mut inventory_sum) = (0.0, 0.0, 0.0);
     let mut book = AlertBook::new();
     for t in start..end {

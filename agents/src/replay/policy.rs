@@ -3,9 +3,9 @@
 
 use super::{Decisions, Evening, ItemState, Policy};
 use crate::forecast::{AutoConfig, forecast_batch};
-use crate::optimizer::transfer::{ShortageRule, Supply, store_position};
+use crate::optimizer::transfer::{Supply, store_position};
 use crate::optimizer::{
-    DemandAhead, ItemTerms, ProductTransfers, ReorderSettings, StorePosition, levels, order_quantity, plan_transfers,
+    DemandAhead, ItemTerms, OptimizerSettings, ProductTransfers, StorePosition, levels, order_quantity, plan_transfers,
     review_days,
 };
 use std::collections::BTreeMap;
@@ -80,8 +80,8 @@ impl Policy for MinMaxPolicy {
 /// Settings of Fluxion's policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FluxionSettings {
-    /// Reorder levels.
-    pub reorder: ReorderSettings,
+    /// Service levels, ordering and transfer costs.
+    pub optimizer: OptimizerSettings,
     /// Days between forecast refreshes.
     pub refresh_days: usize,
     /// Days forecast at each refresh.
@@ -90,25 +90,16 @@ pub struct FluxionSettings {
     pub forecast: AutoConfig,
     /// Whether to move stock between stores.
     pub transfers: bool,
-    /// Cost of moving one unit between two stores: a fixed part, USD.
-    pub transfer_cost_fixed: f64,
-    /// … plus this share of the unit's cost.
-    pub transfer_cost_share: f64,
-    /// A store is short (and may receive) when the chance of running out before its next delivery is above this.
-    pub shortage_probability: f64,
 }
 
 impl Default for FluxionSettings {
     fn default() -> Self {
         Self {
-            reorder: ReorderSettings::default(),
+            optimizer: OptimizerSettings::default(),
             refresh_days: 7,
             horizon_days: 42,
             forecast: AutoConfig::default(),
             transfers: true,
-            transfer_cost_fixed: 0.02,
-            transfer_cost_share: 0.03,
-            shortage_probability: 0.5,
         }
     }
 }
@@ -142,7 +133,8 @@ impl FluxionPolicy {
 
     fn refresh(&mut self, evening: &Evening<'_>) {
         let histories: Vec<_> = evening.items.iter().map(|s| s.history.clone()).collect();
-        let batch = forecast_batch(&histories, self.settings.horizon_days, &evening.world.calendar, &self.settings.forecast);
+        let batch =
+            forecast_batch(&histories, self.settings.horizon_days, &evening.world.calendar, &self.settings.forecast);
         self.ahead = batch
             .forecasts
             .into_iter()
@@ -168,6 +160,7 @@ impl FluxionPolicy {
 
     fn transfers(&self, evening: &Evening<'_>, decisions: &mut Decisions) {
         let world = evening.world;
+        let rule = self.settings.optimizer.shortage_rule();
         // Per product: (store index, item index, position).
         let mut by_product: BTreeMap<usize, Vec<(usize, StorePosition)>> = BTreeMap::new();
         for (i, (item, state)) in world.items.iter().zip(evening.items).enumerate() {
@@ -177,10 +170,6 @@ impl FluxionPolicy {
             let Some(ahead) = self.ahead_of(i, evening.t) else { continue };
             let inbound: Vec<(usize, f64)> =
                 state.inbound.iter().map(|b| (b.arrives.saturating_sub(evening.t), b.units)).collect();
-            let rule = ShortageRule {
-                reorder: self.settings.reorder.clone(),
-                shortage_probability: self.settings.shortage_probability,
-            };
             let supply = Supply { on_hand: state.on_hand, inbound: &inbound };
             let position = store_position(item.store, &ahead, &item.terms, evening.date, &supply, &rule);
             if position.shortage > 0.0 || position.surplus >= 1.0 {
@@ -195,13 +184,11 @@ impl FluxionPolicy {
         if problems.is_empty() {
             return;
         }
-        let cost_of = |product: usize| {
-            world.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost)
-        };
-        let (fixed, share) = (self.settings.transfer_cost_fixed, self.settings.transfer_cost_share);
+        let cost_of =
+            |product: usize| world.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost);
         for p in &problems {
-            let unit_cost = cost_of(p.product);
-            let lane = move |_: usize, _: usize| Some(fixed + share * unit_cost);
+            let per_unit = self.settings.optimizer.transfer_cost(cost_of(p.product));
+            let lane = move |_: usize, _: usize| Some(per_unit);
             let Ok(plan) = plan_transfers(std::slice::from_ref(p), &lane) else { continue };
             let items = &by_product[&p.product];
             for m in plan.moves {
@@ -224,6 +211,7 @@ impl Policy for FluxionPolicy {
         if self.refreshed.is_none_or(|r| evening.t >= r + self.settings.refresh_days.max(1)) {
             self.refresh(evening);
         }
+        let reorder = self.settings.optimizer.reorder();
         let mut d = Decisions::default();
         for (i, (item, state)) in evening.world.items.iter().zip(evening.items).enumerate() {
             if !item.active_on(evening.t) || !item.terms.order_days.accepts(evening.date) {
@@ -231,9 +219,9 @@ impl Policy for FluxionPolicy {
             }
             let q = match self.ahead_of(i, evening.t) {
                 Some(ahead) => {
-                    let l = levels(&ahead, &item.terms, evening.date, &self.settings.reorder);
+                    let l = levels(&ahead, &item.terms, evening.date, &reorder);
                     let daily = ahead.total(0, 7).0 / 7.0;
-                    order_quantity(state.position(), &l, &item.terms, daily, &self.settings.reorder)
+                    order_quantity(state.position(), &l, &item.terms, daily, &reorder)
                 }
                 None => fallback_order(item, state),
             };

@@ -148,10 +148,10 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
     let store_index: HashMap<&str, usize> = store_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     let product_codes: Vec<ProductCode> = products.iter().map(|p| p.code().clone()).collect();
     let product_names: Vec<String> = products.iter().map(|p| p.name().to_owned()).collect();
-    let product_index: HashMap<&str, usize> =
-        product_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let product_index: HashMap<&str, usize> = product_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     let supplier_codes: Vec<String> = suppliers.iter().map(|s| s.code.to_string()).collect();
-    let start = series.iter().map(|s| s.start).min().unwrap_or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default());
+    let start =
+        series.iter().map(|s| s.start).min().unwrap_or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default());
     let end = series.iter().filter_map(DemandSeries::end).max().unwrap_or(start);
     let days = usize::try_from((end - start).num_days()).unwrap_or(0) + 1;
     let mut items = Vec::new();
@@ -162,11 +162,9 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
         let product = &products[pi];
         let supplier = product.supplier().and_then(|code| suppliers.iter().position(|x| &x.code == code));
         let (lead, moq, order_days) = match supplier {
-            Some(k) => (
-                LeadTimeDays::from_lead_time(suppliers[k].lead_time),
-                suppliers[k].moq.get(),
-                suppliers[k].order_days,
-            ),
+            Some(k) => {
+                (LeadTimeDays::from_lead_time(suppliers[k].lead_time), suppliers[k].moq.get(), suppliers[k].order_days)
+            }
             None => (LeadTimeDays::normal(3.0, 1.0), 0.0, OrderDays::EVERY_DAY),
         };
         let first = usize::try_from((s.start - start).num_days()).unwrap_or(0);

@@ -271,8 +271,11 @@ impl World {
             lots.push_back((0, on_hand));
         }
 
-        let phantom_from =
-            if self.phantoms.get(store).copied().flatten() == Some(product) { self.days - PHANTOM_DAYS } else { usize::MAX };
+        let phantom_from = if self.phantoms.get(store).copied().flatten() == Some(product) {
+            self.days - PHANTOM_DAYS
+        } else {
+            usize::MAX
+        };
         let overorder_on = if self.overorders.get(store).copied().flatten() == Some(product) {
             self.days - OVERORDER_DAYS
         } else {

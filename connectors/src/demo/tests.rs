@@ -593,9 +593,9 @@ fn a_wrong_order_left_months_of_stock_of_a_slow_dry_good() {
         let store = &world.catalog.stores[s].location.code;
         let spec = &world.catalog.products[*p];
         assert!(spec.shelf_life.is_none());
-        let sold: f64 = daily
-            .get(&(store.clone(), spec.product.code().clone()))
-            .map_or(0.0, |d| d.iter().filter(|(day, _)| **day > end - Duration::days(OVERORDER_DAYS as i64)).map(|(_, u)| u).sum());
+        let sold: f64 = daily.get(&(store.clone(), spec.product.code().clone())).map_or(0.0, |d| {
+            d.iter().filter(|(day, _)| **day > end - Duration::days(OVERORDER_DAYS as i64)).map(|(_, u)| u).sum()
+        });
         let last_count = fixture
             .stock()
             .filter(|c| &c.location == store && c.product == *spec.product.code())

@@ -91,7 +91,13 @@ fn overstock_counts_the_capital_tied_up() {
 #[test]
 fn a_spike_far_outside_the_band_is_an_anomaly_and_normal_days_are_not() {
     let mut f = Fixture::new(10.0);
-    let d = |k: u64, sold: f64| DayCheck { date: today() - Days::new(k), sold, expected: 10.0, size: f64::INFINITY, censored: false };
+    let d = |k: u64, sold: f64| DayCheck {
+        date: today() - Days::new(k),
+        sold,
+        expected: 10.0,
+        size: f64::INFINITY,
+        censored: false,
+    };
     f.recent = vec![d(2, 9.0), d(1, 12.0), d(0, 11.0)];
     assert!(sales_anomaly(&f.view(50.0), today(), &AlertSettings::default()).is_none());
     f.recent = vec![d(2, 9.0), d(1, 45.0), d(0, 11.0)];
@@ -107,7 +113,13 @@ fn a_spike_far_outside_the_band_is_an_anomaly_and_normal_days_are_not() {
 #[test]
 fn zero_sales_with_stock_on_the_books_is_phantom_stock() {
     let mut f = Fixture::new(4.0);
-    let d = |k: u64, sold: f64| DayCheck { date: today() - Days::new(k), sold, expected: 4.0, size: f64::INFINITY, censored: false };
+    let d = |k: u64, sold: f64| DayCheck {
+        date: today() - Days::new(k),
+        sold,
+        expected: 4.0,
+        size: f64::INFINITY,
+        censored: false,
+    };
     f.recent = vec![d(5, 3.0), d(4, 0.0), d(3, 0.0), d(2, 0.0), d(1, 0.0), d(0, 0.0)];
     let a = phantom_stock(&f.view(35.0), today(), &AlertSettings::default()).expect("phantom");
     assert_eq!(a.action, SuggestedAction::CheckShelf);
@@ -136,7 +148,13 @@ fn lots_that_will_not_sell_in_time_are_flagged_with_the_units_at_risk() {
 #[test]
 fn a_quiet_feed_is_stale_after_three_usual_gaps() {
     let store = LocationCode::parse("MCB-01").expect("code");
-    let feed = FeedView { store: &store, store_name: "Maracaibo", last_data: today() - Days::new(3), usual_gap_days: 1.0, daily_revenue: 900.0 };
+    let feed = FeedView {
+        store: &store,
+        store_name: "Maracaibo",
+        last_data: today() - Days::new(3),
+        usual_gap_days: 1.0,
+        daily_revenue: 900.0,
+    };
     let a = stale_data(&feed, today(), &AlertSettings::default()).expect("stale");
     assert!((a.impact_usd - 2700.0).abs() < 1e-9);
     assert!(a.reason_es.contains("No llegan datos de Maracaibo"));
