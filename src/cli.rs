@@ -38,6 +38,8 @@ pub enum Command {
     Forecast(ForecastArgs),
     /// Tonight's alerts of a tenant, with money impact, action and reason.
     Alerts(AlertsArgs),
+    /// Orders to place and transfers to make, explained, with the margin they protect.
+    Recommend(RecommendArgs),
     /// Replay a tenant's history day by day under a replenishment policy and measure it.
     Simulate(SimulateArgs),
     /// Print the effective settings, secrets redacted.
@@ -220,6 +222,19 @@ pub struct AlertsArgs {
     pub kind: Option<String>,
     /// Alerts shown per kind (text output).
     #[arg(long, default_value_t = 5)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// The tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// Cash available for orders this week, USD: only the orders that protect the most margin within it.
+    #[arg(long)]
+    pub budget: Option<f64>,
+    /// Recommendations shown (text output).
+    #[arg(long, default_value_t = 10)]
     pub limit: usize,
 }
 

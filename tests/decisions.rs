@@ -33,6 +33,24 @@ fn alerts_and_the_replay_speak_json_and_spanish() {
     let shown = text(&out.stdout);
     assert!(shown.contains("Datos desactualizados") && shown.contains("No llegan datos de"), "{shown}");
 
+    // Recommended orders explain themselves; a budget is never exceeded.
+    let out = run(fluxion(dir.path()).args(["--json", "recommend", "--tenant", "demo", "--budget", "500"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let recs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let orders = recs["orders"].as_array().unwrap();
+    assert!(!orders.is_empty());
+    for o in orders {
+        assert!(o["explanation_es"].as_str().unwrap().starts_with("Pedir "), "{o}");
+        assert!(o["benefit_usd"].as_f64().unwrap() >= 0.0 && o["units"].as_f64().unwrap() > 0.0, "{o}");
+    }
+    let plan = &recs["budget"];
+    assert!(plan["spent_usd"].as_f64().unwrap() <= 500.0, "{plan}");
+    let chosen: Vec<usize> = plan["chosen"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let spent: f64 = chosen.iter().map(|&i| orders[i]["value_usd"].as_f64().unwrap()).sum();
+    assert!(spent <= 500.0 + 1e-6);
+    let out = run(fluxion(dir.path()).args(["recommend", "--tenant", "demo", "--budget", "-5"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
     let out = run(fluxion(dir.path())
         .args(["--json", "simulate", "--tenant", "demo", "--policy", "fluxion", "--days", "60", "--warmup", "14"]));
     assert!(out.status.success(), "{}", text(&out.stderr));

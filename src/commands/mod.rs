@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod forecast;
 mod import;
+mod recommend;
 mod serve;
 mod simulate;
 mod tenants;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenants(cmd) => tenants::run(&settings, cmd, cli.json).await,
         Command::Forecast(args) => forecast::run(&settings, args, cli.json).await,
         Command::Alerts(args) => alerts::run(&settings, args, cli.json).await,
+        Command::Recommend(args) => recommend::run(&settings, args, cli.json).await,
         Command::Simulate(args) => simulate::run(&settings, args, cli.json).await,
         Command::Config => config::run(&settings, cli.json),
         Command::Bench(cmd) => bench::run(&settings, cmd, cli.json).await,

@@ -102,7 +102,6 @@ pub fn imminent_stockout(
     reorder: &ReorderSettings,
 ) -> Option<Alert> {
     let ahead = item.ahead.as_ref()?;
-    let first = protection(item.terms, today);
     let horizon = stockout_horizon(item.terms, today);
     // The horizon ends the morning a replenishment ordered now would arrive at the expected lead
     // time; the alert is judged on that horizon, so its probability is taken over the same days.

@@ -7,10 +7,12 @@ use super::detect::{
 };
 use crate::forecast::{AutoConfig, forecast_batch};
 use crate::optimizer::transfer::{Supply, store_position};
-use crate::optimizer::{DemandAhead, OptimizerSettings, ProductTransfers, plan_transfers};
+use crate::optimizer::{
+    DemandAhead, OptimizerSettings, OrderContext, ProductTransfers, plan_transfers, recommend_order,
+};
 use crate::replay::{ReplayWorld, load_world};
 use chrono::{Days, NaiveDate};
-use fluxion_domain::{Alert, LocationCode, ProductCode};
+use fluxion_domain::{Alert, LocationCode, ProductCode, Recommendation, RecommendedAction};
 use fluxion_memory::{StoreError, TenantStore};
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,6 +30,10 @@ pub struct Scan {
     pub items: usize,
     /// Alerts, most severe and most costly first.
     pub alerts: Vec<Alert>,
+    /// Orders to place (on each supplier's next order day), largest benefit first.
+    pub orders: Vec<Recommendation>,
+    /// Transfers to make tonight, largest benefit first.
+    pub transfers: Vec<Recommendation>,
 }
 
 /// What the tenant's books say tonight, per store × product.
@@ -96,7 +102,13 @@ pub async fn scan_tenant(
 ) -> Result<Scan, StoreError> {
     let world = load_world(store).await?;
     if world.items.is_empty() {
-        return Ok(Scan { today: world.end(), items: 0, alerts: Vec::new() });
+        return Ok(Scan {
+            today: world.end(),
+            items: 0,
+            alerts: Vec::new(),
+            orders: Vec::new(),
+            transfers: Vec::new(),
+        });
     }
     let today = world.end();
     let books = read_books(store, &world, today).await?;
@@ -152,6 +164,8 @@ fn scan_world(
     let back = forecast_batch(&then, RECENT_DAYS, &world.calendar, &cfg);
 
     let mut alerts = Vec::new();
+    let mut orders = Vec::new();
+    let mut transfers = Vec::new();
     let mut by_product: BTreeMap<usize, Vec<(usize, crate::optimizer::StorePosition)>> = BTreeMap::new();
     let empty: Vec<(NaiveDate, f64)> = Vec::new();
     for (i, item) in world.items.iter().enumerate() {
@@ -199,6 +213,12 @@ fn scan_world(
         alerts.extend(sales_anomaly(&view, today, settings));
         alerts.extend(phantom_stock(&view, today, settings));
         alerts.extend(expiring_lots(&view, today, settings));
+        let supplier = world.suppliers.get(item.supplier);
+        let on_way: f64 = view.inbound.iter().map(|(_, u)| u).sum();
+        if let Some(ahead) = view.ahead.as_ref() {
+            let ctx = OrderContext { store, product, supplier, terms: &item.terms, on_hand, inbound: on_way, ahead };
+            orders.extend(recommend_order(&ctx, today, reorder));
+        }
         let inbound: Vec<(usize, f64)> =
             view.inbound.iter().map(|(d, u)| (usize::try_from((*d - today).num_days()).unwrap_or(0), *u)).collect();
         let Some(ahead) = view.ahead.as_ref() else { continue };
@@ -220,6 +240,26 @@ fn scan_world(
         let lane = move |_: usize, _: usize| Some(per_unit);
         let Ok(plan) = plan_transfers(std::slice::from_ref(p), &lane) else { continue };
         for m in plan.moves {
+            transfers.push(Recommendation {
+                action: RecommendedAction::Transfer { from: world.stores[m.from].clone() },
+                store: world.stores[m.to].clone(),
+                product: world.products[p.product].clone(),
+                units: m.units,
+                value_usd: m.units * unit_cost,
+                benefit_usd: m.benefit,
+                on: today,
+                explanation_es: format!(
+                    "Transferir {} de {} a {}: {} se quedará corto antes de su próxima entrega y {} tiene de más; \
+                     evita perder US$ {} de margen con un traslado de US$ {}.",
+                    fluxion_domain::format::units(m.units),
+                    world.store_names[m.from],
+                    world.store_names[m.to],
+                    world.store_names[m.to],
+                    world.store_names[m.from],
+                    fluxion_domain::format::number(m.benefit + m.cost, 2),
+                    fluxion_domain::format::number(m.cost, 2),
+                ),
+            });
             alerts.push(transfer_opportunity(
                 &m,
                 &world.products[p.product],
@@ -241,5 +281,7 @@ fn scan_world(
         alerts.extend(stale_data(&feed, today, settings));
     }
     alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.impact_usd.total_cmp(&a.impact_usd)));
-    Scan { today, items: world.items.len(), alerts }
+    orders.sort_by(|a, b| b.benefit_usd.total_cmp(&a.benefit_usd));
+    transfers.sort_by(|a, b| b.benefit_usd.total_cmp(&a.benefit_usd));
+    Scan { today, items: world.items.len(), alerts, orders, transfers }
 }

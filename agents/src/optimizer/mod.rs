@@ -6,11 +6,13 @@
 //!   negative binomials kept as a mass function): quantiles, stockout probabilities, expected shortage.
 //! - `reorder`: the (R, s, S) policy of one SKU × store — service level from its economics, reorder
 //!   point and order-up-to level, quantities with MOQ, packs, EOQ and shelf life.
+//! - `recommend`: the order to place on the supplier's next order day, explained, with its benefit.
 //! - `transfer`: moves between stores as one small linear program per product (good_lp, microlp).
 //! - `budget`: which orders to place when the cash does not reach (a 0-1 knapsack, MIP).
 
 pub mod budget;
 pub mod demand;
+pub mod recommend;
 pub mod reorder;
 pub mod transfer;
 
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use budget::{BudgetPlan, Candidate, plan_purchases};
 pub use demand::{DemandAhead, LeadTimeDays, PeriodDemand};
+pub use recommend::{OrderContext, recommend_order};
 pub use reorder::{ItemTerms, Levels, ReorderSettings, levels, order_quantity, review_days, service_level};
 pub use transfer::{Move, ProductTransfers, ShortageRule, StorePosition, Supply, TransferPlan, plan_transfers};
 

@@ -5,7 +5,7 @@ use crate::forecast::tenant::load_tenant;
 use crate::optimizer::{ItemTerms, LeadTimeDays};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::forecast::{DemandSeries, Frequency};
-use fluxion_domain::{LocationCode, LocationKind, OrderDays, ProductCode};
+use fluxion_domain::{LocationCode, LocationKind, OrderDays, ProductCode, SupplierCode};
 use fluxion_memory::{DemandQuery, StoreError, TenantStore};
 use std::collections::HashMap;
 
@@ -80,7 +80,7 @@ pub struct ReplayWorld {
     /// Product names (for reasons).
     pub product_names: Vec<String>,
     /// Supplier codes.
-    pub suppliers: Vec<String>,
+    pub suppliers: Vec<SupplierCode>,
     /// Every item.
     pub items: Vec<ReplayItem>,
     /// The tenant's calendar (paydays, holidays, events).
@@ -149,7 +149,7 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
     let product_codes: Vec<ProductCode> = products.iter().map(|p| p.code().clone()).collect();
     let product_names: Vec<String> = products.iter().map(|p| p.name().to_owned()).collect();
     let product_index: HashMap<&str, usize> = product_codes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-    let supplier_codes: Vec<String> = suppliers.iter().map(|s| s.code.to_string()).collect();
+    let supplier_codes: Vec<SupplierCode> = suppliers.iter().map(|s| s.code.clone()).collect();
     let start =
         series.iter().map(|s| s.start).min().unwrap_or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default());
     let end = series.iter().filter_map(DemandSeries::end).max().unwrap_or(start);
