@@ -69,6 +69,9 @@ pub struct DemandSeries {
     pub values: Vec<f64>,
     /// Periods whose value is not demand (out of stock, store closed): the same length as `values`.
     pub censored: Vec<bool>,
+    /// Promotions of this product at this store, `(first, last)` inclusive, past and planned.
+    #[serde(default)]
+    pub promotions: Vec<(NaiveDate, NaiveDate)>,
 }
 
 impl DemandSeries {
@@ -91,6 +94,7 @@ impl DemandSeries {
             frequency,
             values,
             censored,
+            promotions: Vec::new(),
         }
     }
 
@@ -109,7 +113,12 @@ impl DemandSeries {
         self.len().checked_sub(1).and_then(|i| self.frequency.date_at(self.start, i))
     }
 
-    /// The first `n` periods (all of them when `n` is larger).
+    /// Whether `day` falls in one of its promotions.
+    pub fn on_promotion(&self, day: NaiveDate) -> bool {
+        self.promotions.iter().any(|(a, b)| (*a..=*b).contains(&day))
+    }
+
+    /// The first `n` periods (all of them when `n` is larger); promotions, planned ones included, stay.
     pub fn truncated(&self, n: usize) -> DemandSeries {
         let n = n.min(self.len());
         DemandSeries {

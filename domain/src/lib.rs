@@ -12,6 +12,7 @@
 //! - [`tenant`], [`location`], [`product`], [`supplier`]: the catalog.
 //! - [`sales`], [`demand`], [`stock`], [`lot`], [`order`]: the facts.
 //! - [`alert`]: alerts with their money impact, action, Spanish reason, deduplication key and expiry.
+//! - [`promotion`]: price cuts of one product at one store, known in advance.
 //! - [`recommendation`]: orders and transfers to make, explained, with the margin they protect.
 //! - [`forecast`]: demand series and the forecasts built on them (quantiles, model, effects).
 //! - [`format`]: numbers and dates as people in Venezuela read them (`1.234,5`).
@@ -29,6 +30,7 @@ pub mod lot;
 pub mod money;
 pub mod order;
 pub mod product;
+pub mod promotion;
 pub mod quantity;
 pub mod recommendation;
 pub mod sales;
@@ -46,6 +48,7 @@ pub use lot::Lot;
 pub use money::{Currency, ExchangeRate, Money};
 pub use order::{OrderLine, PurchaseOrder, Transfer};
 pub use product::{Product, Unit};
+pub use promotion::Promotion;
 pub use quantity::{Quantity, StockQuantity};
 pub use recommendation::{Recommendation, RecommendedAction};
 pub use sales::{LineKey, SalesLine};

@@ -361,3 +361,49 @@ conformance!(forecasts_are_stored_replaced_and_filtered, |store: Arc<dyn Store>|
     // The other tenant, with the same codes, sees none of them.
     assert!(u.forecasts(None, None).await.unwrap().is_empty());
 });
+
+conformance!(promotions_round_trip_upsert_and_stay_in_their_tenant, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    store.create_tenant(&slug("u"), "U").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let u = store.scope(&slug("u")).await.unwrap();
+    t.apply(&catalog()).await.unwrap();
+    u.apply(&catalog()).await.unwrap();
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let promo = |store: &str, product: &str, first: &str, last: &str, pct: u8| {
+        Promotion::new(
+            LocationCode::parse(store).unwrap(),
+            ProductCode::parse(product).unwrap(),
+            day(first),
+            day(last),
+            pct,
+        )
+        .unwrap()
+    };
+    let changes = ChangeSet {
+        promotions: vec![
+            promo("CCS-01", "HAR-001", "2026-03-02", "2026-03-08", 20),
+            promo("MCBO-01", "ARR-001", "2026-03-05", "2026-03-06", 15),
+        ],
+        ..ChangeSet::default()
+    };
+    t.apply(&changes).await.unwrap();
+    let read = t.promotions().await.unwrap();
+    assert_eq!(read, changes.promotions);
+    // The same promotion again, now longer and deeper: replaced, not doubled.
+    let longer = ChangeSet {
+        promotions: vec![promo("CCS-01", "HAR-001", "2026-03-02", "2026-03-10", 30)],
+        ..ChangeSet::default()
+    };
+    t.apply(&longer).await.unwrap();
+    let read = t.promotions().await.unwrap();
+    assert_eq!(read.len(), 2);
+    assert_eq!((read[0].last(), read[0].discount_pct()), (day("2026-03-10"), 30));
+    // An unknown product fails the change set; the other tenant sees nothing.
+    let bad = ChangeSet {
+        promotions: vec![promo("CCS-01", "NO-EXISTE", "2026-04-01", "2026-04-02", 10)],
+        ..ChangeSet::default()
+    };
+    assert!(t.apply(&bad).await.is_err());
+    assert!(u.promotions().await.unwrap().is_empty());
+});

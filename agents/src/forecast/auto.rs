@@ -157,6 +157,8 @@ pub struct StoreProfile {
     pub resume_ratio: f64,
     /// The trend of the store's total, if it has enough history.
     pub trend: Option<StoreTrend>,
+    /// The pooled lift of its items' promotions (1 when none were seen).
+    pub promo_lift: f64,
 }
 
 /// The recent trend of a store's total, as a ratio to apply to its items' flat levels: the
@@ -355,7 +357,17 @@ impl StoreProfile {
             .collect();
         let trend = StoreTrend::fit(&total, &like, &factors, frequency, cfg);
         let resume_ratio = resume_ratio(&same, &closed, cfg);
-        Some(StoreProfile { weekday, lifts, closed, start, total, resume_ratio, trend })
+        let mut promo = EffectSums::default();
+        for s in same.iter().filter(|s| !s.promotions.is_empty()) {
+            if let Some((first, y)) = clean_history(s, Some(&closed), cfg) {
+                let own = promo_sums(&y, first, &[1.0; 7], s, cfg.profile_window.max(3 * 364));
+                promo.actual += own.actual;
+                promo.baseline += own.baseline;
+                promo.days += own.days;
+            }
+        }
+        let promo_lift = shrink(&promo, 1.0, cfg.effect_strength).clamp(0.5, 5.0);
+        Some(StoreProfile { weekday, lifts, closed, start, total, resume_ratio, trend, promo_lift })
     }
 
     /// The store total on `day`, if known.
@@ -523,6 +535,49 @@ fn effect_sums(y: &[f64], start: NaiveDate, weekday: &[f64; 7], calendar: &Calen
             s.baseline += base;
             s.days += 1;
         }
+    }
+    sums
+}
+
+/// Sums of a series' sales on its promotion days against its local level (the mean of the
+/// weekday-adjusted non-promotion days within two weeks), over the last `window` days.
+fn promo_sums(y: &[f64], start: NaiveDate, weekday: &[f64; 7], series: &DemandSeries, window: usize) -> EffectSums {
+    let mut sums = EffectSums::default();
+    if series.promotions.is_empty() || y.is_empty() {
+        return sums;
+    }
+    let first_wd = weekday_index(start);
+    let on: Vec<bool> = (0..y.len()).map(|i| series.on_promotion(start + chrono::Days::new(i as u64))).collect();
+    if !on.iter().any(|p| *p) {
+        return sums;
+    }
+    let adjusted: Vec<f64> = y
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let w = weekday[(first_wd + i) % 7];
+            if v.is_finite() && w > 0.0 && !on[i] { v / w } else { f64::NAN }
+        })
+        .collect();
+    let mut ps = vec![0.0; adjusted.len() + 1];
+    let mut pc = vec![0u32; adjusted.len() + 1];
+    for (i, v) in adjusted.iter().enumerate() {
+        ps[i + 1] = ps[i] + if v.is_finite() { *v } else { 0.0 };
+        pc[i + 1] = pc[i] + u32::from(v.is_finite());
+    }
+    for i in y.len().saturating_sub(window)..y.len() {
+        if !on[i] || !y[i].is_finite() {
+            continue;
+        }
+        let lo = i.saturating_sub(14);
+        let hi = (i + 15).min(y.len());
+        let n = pc[hi] - pc[lo];
+        if n < 7 {
+            continue;
+        }
+        sums.actual += y[i];
+        sums.baseline += (ps[hi] - ps[lo]) / f64::from(n) * weekday[(first_wd + i) % 7];
+        sums.days += 1;
     }
     sums
 }
@@ -713,10 +768,20 @@ pub(crate) fn forecast_one(
             if (l - 1.0).abs() < cfg.min_effect { 1.0 } else { l.clamp(0.2, 5.0) }
         })
         .collect();
+    // Promotions of this item: its own lift, shrunk towards the store's pooled one.
+    let promo_lift = if series.promotions.is_empty() {
+        1.0
+    } else {
+        let own = promo_sums(&y, start, &weekday, series, cfg.profile_window.max(3 * 364));
+        shrink(&own, store.map_or(1.0, |s| s.promo_lift), cfg.effect_strength).clamp(0.5, 5.0)
+    };
     let factor = |i: usize, day: NaiveDate| -> f64 {
         let mut f = weekday[(first_wd + i) % 7];
         for feat in calendar.features(day) {
             f *= lifts.get(usize::from(*feat)).copied().unwrap_or(1.0);
+        }
+        if promo_lift != 1.0 && series.on_promotion(day) {
+            f *= promo_lift;
         }
         f
     };
@@ -791,6 +856,9 @@ pub(crate) fn forecast_one(
         let december = points.iter().any(|p| p.date.month() == 12);
         let label = if december { "la temporada de diciembre" } else { "la temporada (años anteriores)" };
         effects.push(Effect { key: "season".to_owned(), label_es: label.to_owned(), lift: seasonal });
+    }
+    if promo_lift != 1.0 && points.iter().any(|p| series.on_promotion(p.date)) {
+        effects.push(Effect { key: "promotion".to_owned(), label_es: "la promoción".to_owned(), lift: promo_lift });
     }
     if let Some(t) = store.and_then(|s| s.trend) {
         let mid = 1.0 + cfg.trend_weight * (t.ratio(h.div_ceil(2)) - 1.0);

@@ -178,6 +178,46 @@ mod tests {
         assert_eq!(out.forecasts[12].as_ref().map(|f| f.model.as_str()), Some("fluxion[new: category]"));
     }
 
+    /// Items whose past promotions doubled their sales: a planned promotion doubles the forecast
+    /// of its days, ordinary days stay at the level, and the past spikes do not inflate it.
+    #[test]
+    fn planned_promotions_lift_their_days_and_past_ones_do_not_inflate_the_level() {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
+        let day = |d: u64| start + chrono::Days::new(d);
+        let batch: Vec<DemandSeries> = (0..8)
+            .map(|i| {
+                // A promotion of five days every 60 days, at a different phase per item.
+                let promos: Vec<(NaiveDate, NaiveDate)> =
+                    (0..5).map(|k| (day(20 + 60 * k + 7 * i as u64), day(24 + 60 * k + 7 * i as u64))).collect();
+                let values = (0..364u64)
+                    .map(|d| {
+                        let on = promos.iter().any(|(a, b)| (*a..=*b).contains(&day(d)));
+                        let base = 10.0 + ((d * 7 + i as u64) % 3) as f64;
+                        if on { 2.0 * base } else { base }
+                    })
+                    .collect();
+                let mut s = series(i, "harinas", start, values);
+                s.promotions = promos;
+                // The next promotion is planned for days 3 to 5 of the forecast.
+                s.promotions.push((day(366), day(368)));
+                s
+            })
+            .collect();
+        let out = forecast_batch(&batch, 10, &Calendar::default(), &AutoConfig::default());
+        for f in out.forecasts.iter().flatten() {
+            let ordinary: f64 = [0, 1, 6, 7, 8, 9].iter().map(|k| f.points[*k].mean).sum::<f64>() / 6.0;
+            let promo: f64 = f.points[2..5].iter().map(|p| p.mean).sum::<f64>() / 3.0;
+            assert!((ordinary - 11.0).abs() < 1.5, "{}: ordinary days at {ordinary:.2}", f.series);
+            assert!(
+                promo / ordinary > 1.7 && promo / ordinary < 2.3,
+                "{}: promotion lift {:.2}",
+                f.series,
+                promo / ordinary
+            );
+            assert!(f.effects.iter().any(|e| e.key == "promotion" && e.label_es == "la promoción"));
+        }
+    }
+
     /// A flat store whose only movement is the quincena: wherever the history ends — on a payday,
     /// the day after, or mid-fortnight — ordinary days are forecast at the true level, never
     /// mistaken for a step in the store's sales.

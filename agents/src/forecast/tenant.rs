@@ -68,8 +68,16 @@ pub async fn load_tenant(
         .filter(|p| !p.category().is_empty())
         .map(|p| (p.code().to_string(), p.category().to_owned()))
         .collect();
+    let mut promotions: std::collections::HashMap<(String, String), Vec<(NaiveDate, NaiveDate)>> =
+        std::collections::HashMap::new();
+    for p in store.promotions().await? {
+        promotions.entry((p.store().to_string(), p.product().to_string())).or_default().push((p.first(), p.last()));
+    }
     for s in &mut series {
         s.category = categories.get(&s.product).cloned();
+        if let Some(p) = promotions.remove(&(s.store.clone(), s.product.clone())) {
+            s.promotions = p;
+        }
     }
     let from = series.iter().map(|s| s.start).min();
     let to = series.iter().filter_map(DemandSeries::end).max();

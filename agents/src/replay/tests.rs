@@ -22,6 +22,7 @@ fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWorld {
                 shelf_life_days: shelf_life,
             },
             category: None,
+            promotions: Vec::new(),
             first: 0,
             recorded: d.clone(),
             censored: vec![false; days],

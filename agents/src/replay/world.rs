@@ -22,6 +22,8 @@ pub struct ReplayItem {
     pub terms: ItemTerms,
     /// The product's category, for forecasts of new items.
     pub category: Option<String>,
+    /// Its promotions (planned ones are known in advance).
+    pub promotions: Vec<(NaiveDate, NaiveDate)>,
     /// First day index of its history (before it the item did not exist).
     pub first: usize,
     /// Units sold each day as recorded (whole axis; zero before `first`).
@@ -51,6 +53,7 @@ impl ReplayItem {
         );
         s.censored = self.censored[self.first..end].to_vec();
         s.category = self.category.clone();
+        s.promotions = self.promotions.clone();
         s
     }
 
@@ -107,10 +110,13 @@ impl ReplayWorld {
 
 /// Real demand from recorded sales: a day recorded out of stock sold only what was on the shelf, so
 /// its demand is the average of the same weekday in the four weeks around it (when those were
-/// not out of stock), and never less than what it sold.
+/// not out of stock), and never less than what it sold. Goods sold in whole units get whole units:
+/// the fractions are carried from one imputed day to the next, so the total is kept.
 pub fn impute_demand(recorded: &[f64], censored: &[bool]) -> Vec<f64> {
     let n = recorded.len();
-    (0..n)
+    let whole = recorded.iter().all(|v| v.fract() == 0.0);
+    let mut carry = 0.0;
+    let estimates: Vec<f64> = (0..n)
         .map(|t| {
             if !censored.get(t).copied().unwrap_or(false) {
                 return recorded[t];
@@ -132,6 +138,22 @@ pub fn impute_demand(recorded: &[f64], censored: &[bool]) -> Vec<f64> {
                 same_weekday.iter().sum::<f64>() / same_weekday.len() as f64
             };
             estimate.max(recorded[t])
+        })
+        .collect();
+    if !whole {
+        return estimates;
+    }
+    estimates
+        .into_iter()
+        .enumerate()
+        .map(|(t, e)| {
+            if !censored.get(t).copied().unwrap_or(false) {
+                return e;
+            }
+            let with_carry = e + carry;
+            let units = with_carry.floor().max(recorded[t]);
+            carry = with_carry - units;
+            units
         })
         .collect()
 }
@@ -191,6 +213,7 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
                 shelf_life_days: product.shelf_life_days(),
             },
             category: s.category.clone(),
+            promotions: s.promotions.clone(),
             first,
             recorded,
             censored,
@@ -229,5 +252,19 @@ mod tests {
         assert!((d[19] - 20.0).abs() < 1e-9, "{}", d[19]);
         assert!((d[20] - 5.0).abs() < 1e-9);
         assert_eq!(d[3], 5.0);
+        // A slow mover's imputed days are whole units that keep the total: about 0.25 a day → one unit in four.
+        let recorded: Vec<f64> = (0..200).map(|t| if t % 28 == 3 { 1.0 } else { 0.0 }).collect();
+        let mut censored = vec![false; 200];
+        for k in 10..18 {
+            censored[3 + 7 * k] = true;
+        }
+        let whole = impute_demand(&recorded, &censored);
+        assert!(whole.iter().all(|v| v.fract() == 0.0));
+        // The same history in fractional units keeps the raw averages.
+        let scaled: Vec<f64> = recorded.iter().map(|v| v * 1.5).collect();
+        let raw: f64 =
+            impute_demand(&scaled, &censored).iter().zip(&censored).filter(|(_, c)| **c).map(|(v, _)| v / 1.5).sum();
+        let imputed: f64 = whole.iter().zip(&censored).filter(|(_, c)| **c).map(|(v, _)| v).sum();
+        assert!(raw > 1.0 && (imputed - raw).abs() < 1.0, "{imputed} vs {raw}");
     }
 }

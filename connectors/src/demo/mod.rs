@@ -35,8 +35,8 @@ mod tests;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use fluxion_domain::{
-    Currency, ExchangeRate, LineKey, Location, Lot, LotCode, Money, OrderLine, OrderNumber, PurchaseOrder, Quantity,
-    SalesLine, StockQuantity, StockSnapshot, Transfer,
+    Currency, ExchangeRate, LineKey, Location, Lot, LotCode, Money, OrderLine, OrderNumber, Promotion, PurchaseOrder,
+    Quantity, SalesLine, StockQuantity, StockSnapshot, Transfer,
 };
 use fluxion_memory::ChangeSet;
 use rand::{Rng, SeedableRng};
@@ -433,11 +433,27 @@ fn catalog_batch(world: &World) -> ChangeSet {
         events.extend(promo.events(catalog, &world.calendar));
     }
     events.sort_by(|a, b| (a.day, &a.name).cmp(&(b.day, &b.name)));
+    let dates = &world.calendar.dates;
+    let promotions = world
+        .promos
+        .iter()
+        .filter_map(|p| {
+            Promotion::new(
+                catalog.stores[p.store].location.code.clone(),
+                catalog.products[p.product].product.code().clone(),
+                dates[p.first],
+                dates[p.last.min(dates.len() - 1)],
+                u8::try_from(p.discount_pct).unwrap_or(95).min(95),
+            )
+            .ok()
+        })
+        .collect();
     ChangeSet {
         locations,
         suppliers: catalog.suppliers.iter().map(|s| s.supplier.clone()).collect(),
         products: catalog.products.iter().map(|p| p.product.clone()).collect(),
         events,
+        promotions,
         ..ChangeSet::default()
     }
 }

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use fluxion_domain::forecast::Forecast;
 use fluxion_domain::{
-    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, PurchaseOrder, SalesLine,
+    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder, SalesLine,
     StockSnapshot, Supplier, Tenant, TenantSlug, Transfer,
 };
 use serde::{Deserialize, Serialize};
@@ -116,6 +116,8 @@ pub struct ChangeSet {
     pub transfers: Vec<Transfer>,
     /// Calendar events (upsert by day and name).
     pub events: Vec<CalendarEvent>,
+    /// Promotions (upsert by store, product and first day).
+    pub promotions: Vec<Promotion>,
 }
 
 impl ChangeSet {
@@ -135,6 +137,7 @@ impl ChangeSet {
             + self.purchase_orders.len()
             + self.transfers.len()
             + self.events.len()
+            + self.promotions.len()
     }
 }
 
@@ -145,7 +148,7 @@ pub struct ChangeSummary {
     pub sales_new: u64,
     /// Sales lines already stored (same key and day), left as they were.
     pub sales_duplicate: u64,
-    /// Catalog, stock, lot, order and event rows upserted.
+    /// Catalog, stock, lot, order, event and promotion rows upserted.
     pub upserted: u64,
 }
 
@@ -321,6 +324,9 @@ pub trait TenantStore: Send + Sync + fmt::Debug {
 
     /// Calendar events between two days (inclusive).
     async fn events(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarEvent>, StoreError>;
+
+    /// Every promotion, by store, product and first day.
+    async fn promotions(&self) -> Result<Vec<Promotion>, StoreError>;
 
     /// Row counts of every table.
     async fn counts(&self) -> Result<TableCounts, StoreError>;

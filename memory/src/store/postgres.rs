@@ -16,8 +16,8 @@
 
 use super::rows::{
     DemandIdRow, EventRow, ForecastRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, OrderRows, ProductRow,
-    SalesRow, StockRow, SupplierRow, demand_from_id_rows, forecast_body, products_from_rows, purchase_orders_from_rows,
-    transfers_from_rows,
+    PromotionRow, SalesRow, StockRow, SupplierRow, demand_from_id_rows, forecast_body, products_from_rows,
+    purchase_orders_from_rows, transfers_from_rows,
 };
 use super::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, StoredForecast, TableCounts,
@@ -26,7 +26,7 @@ use super::{
 use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
-    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, PurchaseOrder, SalesLine,
+    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder, SalesLine,
     StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Transfer,
 };
 use sqlx::migrate::Migrator;
@@ -770,6 +770,21 @@ async fn write_facts(tx: &mut Tx, maps: &IdMaps, changes: &ChangeSet) -> Result<
         .await?;
         n += 1;
     }
+    for promo in &changes.promotions {
+        sqlx::query(
+            "INSERT INTO promotions (store_id, product_id, first_day, last_day, discount_pct) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (store_id, product_id, first_day) DO UPDATE SET last_day = excluded.last_day,
+               discount_pct = excluded.discount_pct",
+        )
+        .bind(maps.location(promo.store())?)
+        .bind(maps.product(promo.product())?)
+        .bind(promo.first())
+        .bind(promo.last())
+        .bind(i16::from(promo.discount_pct()))
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
     Ok(n)
 }
 
@@ -880,6 +895,17 @@ impl TenantStore for PgTenant {
             ))
             .await?;
         rows.into_iter().map(StockSnapshot::try_from).collect()
+    }
+
+    async fn promotions(&self) -> Result<Vec<Promotion>, StoreError> {
+        let rows: Vec<PromotionRow> = self
+            .read(sqlx::query_as(
+                "SELECT l.code AS store, p.code AS product, t.first_day, t.last_day, CAST(t.discount_pct AS BIGINT) AS discount_pct
+             FROM promotions t JOIN locations l ON l.id = t.store_id JOIN products p ON p.id = t.product_id
+             ORDER BY l.code, p.code, t.first_day",
+            ))
+            .await?;
+        rows.into_iter().map(Promotion::try_from).collect()
     }
 
     async fn lots(&self) -> Result<Vec<Lot>, StoreError> {

@@ -7,8 +7,8 @@ use super::{IngestRun, IngestStatus, StoreError};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use fluxion_domain::{
     Barcode, CalendarEvent, Currency, DailyDemand, ExchangeRate, LeadTime, LineKey, Location, LocationCode, Lot,
-    LotCode, Money, OrderDays, OrderLine, OrderNumber, Product, ProductCode, PurchaseOrder, Quantity, SalesLine,
-    StockQuantity, StockSnapshot, Supplier, SupplierCode, Transfer, product::ProductFields,
+    LotCode, Money, OrderDays, OrderLine, OrderNumber, Product, ProductCode, Promotion, PurchaseOrder, Quantity,
+    SalesLine, StockQuantity, StockSnapshot, Supplier, SupplierCode, Transfer, product::ProductFields,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -408,4 +408,30 @@ impl TryFrom<ForecastRow> for super::StoredForecast {
 /// The JSON body of a stored forecast.
 pub(crate) fn forecast_body(f: &super::StoredForecast) -> Result<String, StoreError> {
     serde_json::to_string(&f.forecast).map_err(|e| StoreError::Corrupt(format!("forecast body: {e}")))
+}
+
+/// A promotion with its store and product codes.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PromotionRow {
+    pub store: String,
+    pub product: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub discount_pct: i64,
+}
+
+impl TryFrom<PromotionRow> for Promotion {
+    type Error = StoreError;
+    fn try_from(r: PromotionRow) -> Result<Self, StoreError> {
+        let pct = u8::try_from(r.discount_pct).map_err(|_| {
+            fluxion_domain::ParseError::new("promotion discount", r.discount_pct.to_string(), "out of range")
+        })?;
+        Ok(Promotion::new(
+            LocationCode::parse(&r.store)?,
+            ProductCode::parse(&r.product)?,
+            r.first_day,
+            r.last_day,
+            pct,
+        )?)
+    }
 }
