@@ -356,7 +356,19 @@ impl PgTenant {
     /// A transaction scoped to this tenant: its schema first on the path and its id for row-level security,
     /// both transaction-local.
     async fn begin(&self) -> Result<Tx, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // A connection whose previous transaction was cancelled mid-statement (a dropped `apply`
+        // future, mid-COPY) can answer its next BEGIN with the stale state of the old one; waiting
+        // for that BEGIN drains it, so a second attempt starts clean.
+        let mut attempt = 1;
+        let mut tx = loop {
+            match self.pool.begin().await {
+                Err(sqlx::Error::BeginFailed) if attempt < 3 => {
+                    tracing::debug!(attempt, "BEGIN found a connection left by a cancelled transaction; retrying");
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        };
         sqlx::query("SELECT set_config('search_path', $1, true), set_config('app.tenant_id', $2, true)")
             .bind(&self.schema)
             .bind(self.tenant.id.to_string())
