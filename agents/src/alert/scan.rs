@@ -6,10 +6,8 @@ use super::detect::{
     stale_data, transfer_opportunity,
 };
 use crate::forecast::{AutoConfig, forecast_batch};
-use crate::optimizer::transfer::{Supply, store_position};
-use crate::optimizer::{
-    DemandAhead, OptimizerSettings, OrderContext, ProductTransfers, plan_transfers, recommend_order,
-};
+use crate::optimizer::transfer::{Supply, plan_moves, store_position};
+use crate::optimizer::{DemandAhead, OptimizerSettings, OrderContext, recommend_order};
 use crate::replay::{ReplayWorld, load_world};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::{Alert, LocationCode, ProductCode, Recommendation, RecommendedAction};
@@ -229,46 +227,39 @@ fn scan_world(
         }
     }
     // Transfers: products with a store short and another long.
-    let problems: Vec<ProductTransfers> = by_product
-        .iter()
-        .filter(|(_, v)| v.iter().any(|p| p.1.shortage > 0.0) && v.iter().any(|p| p.1.surplus >= 1.0))
-        .map(|(&product, v)| ProductTransfers { product, stores: v.iter().map(|p| p.1.clone()).collect() })
-        .collect();
-    for p in &problems {
-        let unit_cost = world.items.iter().find(|it| it.product == p.product).map_or(0.0, |it| it.terms.unit_cost);
-        let per_unit = optimizer.transfer_cost(unit_cost);
-        let lane = move |_: usize, _: usize| Some(per_unit);
-        let Ok(plan) = plan_transfers(std::slice::from_ref(p), &lane) else { continue };
-        for m in plan.moves {
-            transfers.push(Recommendation {
-                action: RecommendedAction::Transfer { from: world.stores[m.from].clone() },
-                store: world.stores[m.to].clone(),
-                product: world.products[p.product].clone(),
-                units: m.units,
-                value_usd: m.units * unit_cost,
-                benefit_usd: m.benefit,
-                on: today,
-                explanation_es: format!(
-                    "Transferir {} de {} a {}: {} se quedará corto antes de su próxima entrega y {} tiene de más; \
-                     evita perder US$ {} de margen con un traslado de US$ {}.",
-                    fluxion_domain::format::units(m.units),
-                    world.store_names[m.from],
-                    world.store_names[m.to],
-                    world.store_names[m.to],
-                    world.store_names[m.from],
-                    fluxion_domain::format::number(m.benefit + m.cost, 2),
-                    fluxion_domain::format::number(m.cost, 2),
-                ),
-            });
-            alerts.push(transfer_opportunity(
-                &m,
-                &world.products[p.product],
-                &world.product_names[p.product],
-                (&world.stores[m.from], &world.store_names[m.from]),
-                (&world.stores[m.to], &world.store_names[m.to]),
-                today,
-            ));
-        }
+    let cost_of =
+        |product: usize| world.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost);
+    for (from_item, _, m) in plan_moves(&by_product, |p| optimizer.transfer_cost(cost_of(p))) {
+        let product = world.items[from_item].product;
+        let unit_cost = cost_of(product);
+        transfers.push(Recommendation {
+            action: RecommendedAction::Transfer { from: world.stores[m.from].clone() },
+            store: world.stores[m.to].clone(),
+            product: world.products[product].clone(),
+            units: m.units,
+            value_usd: m.units * unit_cost,
+            benefit_usd: m.benefit,
+            on: today,
+            explanation_es: format!(
+                "Transferir {} de {} a {}: {} se quedará corto antes de su próxima entrega y {} tiene de más; \
+                 evita perder US$ {} de margen con un traslado de US$ {}.",
+                fluxion_domain::format::units(m.units),
+                world.store_names[m.from],
+                world.store_names[m.to],
+                world.store_names[m.to],
+                world.store_names[m.from],
+                fluxion_domain::format::number(m.benefit + m.cost, 2),
+                fluxion_domain::format::number(m.cost, 2),
+            ),
+        });
+        alerts.push(transfer_opportunity(
+            &m,
+            &world.products[product],
+            &world.product_names[product],
+            (&world.stores[m.from], &world.store_names[m.from]),
+            (&world.stores[m.to], &world.store_names[m.to]),
+            today,
+        ));
     }
     for (s, (last, usual, revenue)) in feeds.iter().enumerate() {
         let feed = FeedView {

@@ -172,6 +172,33 @@ pub fn plan_transfers(
     Ok(plan)
 }
 
+/// The moves of every product that has a store short and another long. `positions` maps a product
+/// to its `(caller's item id, position)` pairs; `unit_cost_of(product)` prices a unit's move between
+/// any two stores. Returns `(from item, to item, move)`, products in order.
+pub fn plan_moves(
+    positions: &std::collections::BTreeMap<usize, Vec<(usize, StorePosition)>>,
+    unit_cost_of: impl Fn(usize) -> f64,
+) -> Vec<(usize, usize, Move)> {
+    let mut out = Vec::new();
+    for (&product, items) in positions {
+        if !(items.iter().any(|p| p.1.shortage > 0.0) && items.iter().any(|p| p.1.surplus >= 1.0)) {
+            continue;
+        }
+        let problem = ProductTransfers { product, stores: items.iter().map(|p| p.1.clone()).collect() };
+        let per_unit = unit_cost_of(product);
+        let lane = move |_: usize, _: usize| Some(per_unit);
+        let Ok(plan) = solve_product(&problem, &lane) else { continue };
+        for m in plan.moves {
+            let from = items.iter().find(|x| x.1.store == m.from).map(|x| x.0);
+            let to = items.iter().find(|x| x.1.store == m.to).map(|x| x.0);
+            if let (Some(a), Some(b)) = (from, to) {
+                out.push((a, b, m));
+            }
+        }
+    }
+    out
+}
+
 /// One product's program.
 pub fn solve_product(
     problem: &ProductTransfers,

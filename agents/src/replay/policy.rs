@@ -3,11 +3,8 @@
 
 use super::{Decisions, Evening, ItemState, Policy};
 use crate::forecast::{AutoConfig, forecast_batch};
-use crate::optimizer::transfer::{Supply, store_position};
-use crate::optimizer::{
-    DemandAhead, ItemTerms, OptimizerSettings, ProductTransfers, StorePosition, levels, order_quantity, plan_transfers,
-    review_days,
-};
+use crate::optimizer::transfer::{Supply, plan_moves, store_position};
+use crate::optimizer::{DemandAhead, ItemTerms, OptimizerSettings, StorePosition, levels, order_quantity, review_days};
 use std::collections::BTreeMap;
 
 /// Round `q` up to whole packs, at least the MOQ.
@@ -176,28 +173,10 @@ impl FluxionPolicy {
                 by_product.entry(item.product).or_default().push((i, position));
             }
         }
-        let problems: Vec<ProductTransfers> = by_product
-            .iter()
-            .filter(|(_, v)| v.iter().any(|p| p.1.shortage > 0.0) && v.iter().any(|p| p.1.surplus >= 1.0))
-            .map(|(&product, v)| ProductTransfers { product, stores: v.iter().map(|p| p.1.clone()).collect() })
-            .collect();
-        if problems.is_empty() {
-            return;
-        }
         let cost_of =
             |product: usize| world.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost);
-        for p in &problems {
-            let per_unit = self.settings.optimizer.transfer_cost(cost_of(p.product));
-            let lane = move |_: usize, _: usize| Some(per_unit);
-            let Ok(plan) = plan_transfers(std::slice::from_ref(p), &lane) else { continue };
-            let items = &by_product[&p.product];
-            for m in plan.moves {
-                let from = items.iter().find(|x| x.1.store == m.from).map(|x| x.0);
-                let to = items.iter().find(|x| x.1.store == m.to).map(|x| x.0);
-                if let (Some(a), Some(b)) = (from, to) {
-                    decisions.transfers.push((a, b, m.units));
-                }
-            }
+        for (a, b, m) in plan_moves(&by_product, |p| self.settings.optimizer.transfer_cost(cost_of(p))) {
+            decisions.transfers.push((a, b, m.units));
         }
     }
 }
