@@ -495,48 +495,53 @@ fn effect_sums(y: &[f64], start: NaiveDate, weekday: &[f64; 7], calendar: &Calen
     if calendar.is_empty() || y.is_empty() {
         return sums;
     }
-    let first_wd = weekday_index(start);
-    let adjusted: Vec<f64> = y
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let w = weekday[(first_wd + i) % 7];
-            if v.is_finite() && w > 0.0 { v / w } else { f64::NAN }
-        })
-        .collect();
-    // Prefix sums of the finite adjusted values and their counts.
-    let mut ps = vec![0.0; adjusted.len() + 1];
-    let mut pc = vec![0u32; adjusted.len() + 1];
-    for (i, v) in adjusted.iter().enumerate() {
-        ps[i + 1] = ps[i] + if v.is_finite() { *v } else { 0.0 };
-        pc[i + 1] = pc[i] + u32::from(v.is_finite());
-    }
-    let from = y.len().saturating_sub(window);
-    for i in from..y.len() {
-        if !y[i].is_finite() {
+    let local = LocalLevel::new(y, start, weekday, |_| false);
+    for (i, v) in y.iter().enumerate().skip(y.len().saturating_sub(window)) {
+        let features = calendar.features(start + chrono::Days::new(i as u64));
+        if features.is_empty() || !v.is_finite() {
             continue;
         }
-        let day = start + chrono::Days::new(i as u64);
-        let features = calendar.features(day);
-        if features.is_empty() {
-            continue;
-        }
-        let lo = i.saturating_sub(14);
-        let hi = (i + 15).min(y.len());
-        let n = pc[hi] - pc[lo];
-        if n < 7 {
-            continue;
-        }
-        let level = (ps[hi] - ps[lo]) / f64::from(n);
-        let base = level * weekday[(first_wd + i) % 7];
+        let Some(base) = local.base(i) else { continue };
         for f in features {
             let s = &mut sums[usize::from(*f)];
-            s.actual += y[i];
+            s.actual += v;
             s.baseline += base;
             s.days += 1;
         }
     }
     sums
+}
+
+/// The expected sales of each day from its neighbourhood: the mean of the weekday-adjusted
+/// values within two weeks (at least seven of them, `excluded` days left out), times the day's
+/// weekday factor.
+struct LocalLevel<'a> {
+    sums: Vec<f64>,
+    counts: Vec<u32>,
+    weekday: &'a [f64; 7],
+    first_wd: usize,
+}
+
+impl<'a> LocalLevel<'a> {
+    fn new(y: &[f64], start: NaiveDate, weekday: &'a [f64; 7], excluded: impl Fn(usize) -> bool) -> Self {
+        let first_wd = weekday_index(start);
+        let mut sums = vec![0.0; y.len() + 1];
+        let mut counts = vec![0u32; y.len() + 1];
+        for (i, v) in y.iter().enumerate() {
+            let w = weekday[(first_wd + i) % 7];
+            let usable = v.is_finite() && w > 0.0 && !excluded(i);
+            sums[i + 1] = sums[i] + if usable { v / w } else { 0.0 };
+            counts[i + 1] = counts[i] + u32::from(usable);
+        }
+        Self { sums, counts, weekday, first_wd }
+    }
+
+    fn base(&self, i: usize) -> Option<f64> {
+        let len = self.counts.len() - 1;
+        let (lo, hi) = (i.saturating_sub(14), (i + 15).min(len));
+        let n = self.counts[hi] - self.counts[lo];
+        (n >= 7).then(|| (self.sums[hi] - self.sums[lo]) / f64::from(n) * self.weekday[(self.first_wd + i) % 7])
+    }
 }
 
 /// Sums of a series' sales on its promotion days against its local level (the mean of the
@@ -546,37 +551,18 @@ fn promo_sums(y: &[f64], start: NaiveDate, weekday: &[f64; 7], series: &DemandSe
     if series.promotions.is_empty() || y.is_empty() {
         return sums;
     }
-    let first_wd = weekday_index(start);
     let on: Vec<bool> = (0..y.len()).map(|i| series.on_promotion(start + chrono::Days::new(i as u64))).collect();
     if !on.iter().any(|p| *p) {
         return sums;
     }
-    let adjusted: Vec<f64> = y
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let w = weekday[(first_wd + i) % 7];
-            if v.is_finite() && w > 0.0 && !on[i] { v / w } else { f64::NAN }
-        })
-        .collect();
-    let mut ps = vec![0.0; adjusted.len() + 1];
-    let mut pc = vec![0u32; adjusted.len() + 1];
-    for (i, v) in adjusted.iter().enumerate() {
-        ps[i + 1] = ps[i] + if v.is_finite() { *v } else { 0.0 };
-        pc[i + 1] = pc[i] + u32::from(v.is_finite());
-    }
-    for i in y.len().saturating_sub(window)..y.len() {
-        if !on[i] || !y[i].is_finite() {
+    let local = LocalLevel::new(y, start, weekday, |i| on[i]);
+    for (i, v) in y.iter().enumerate().skip(y.len().saturating_sub(window)) {
+        if !on[i] || !v.is_finite() {
             continue;
         }
-        let lo = i.saturating_sub(14);
-        let hi = (i + 15).min(y.len());
-        let n = pc[hi] - pc[lo];
-        if n < 7 {
-            continue;
-        }
-        sums.actual += y[i];
-        sums.baseline += (ps[hi] - ps[lo]) / f64::from(n) * weekday[(first_wd + i) % 7];
+        let Some(base) = local.base(i) else { continue };
+        sums.actual += v;
+        sums.baseline += base;
         sums.days += 1;
     }
     sums
