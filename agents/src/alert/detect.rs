@@ -2,7 +2,7 @@
 
 use super::AlertSettings;
 use crate::optimizer::{
-    DemandAhead, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, levels, order_quantity, review_days,
+    DemandAhead, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, days_to_order, levels, order_quantity,
 };
 use chrono::{Days, NaiveDate};
 use fluxion_domain::format::{number, short_date, units};
@@ -76,12 +76,6 @@ impl ItemView<'_> {
     }
 }
 
-/// Days until the next possible replenishment: an order placed tonight (if the supplier takes
-/// orders today, else on its next order day) and its lead time.
-pub fn protection(terms: &ItemTerms, today: NaiveDate) -> usize {
-    if terms.order_days.accepts(today) { 0 } else { review_days(terms.order_days, today) }
-}
-
 /// Units that arrive within `days` days after `today`.
 fn arriving(inbound: &[(NaiveDate, f64)], today: NaiveDate, days: usize) -> f64 {
     let until = today + Days::new(days as u64);
@@ -91,7 +85,7 @@ fn arriving(inbound: &[(NaiveDate, f64)], today: NaiveDate, days: usize) -> f64 
 /// The horizon (days) an imminent-stockout alert looks ahead: the days before the next possible
 /// replenishment arrives (it arrives in the morning of the day after the horizon).
 pub fn stockout_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
-    (protection(terms, today) + terms.lead.mean_days().round().max(1.0) as usize).saturating_sub(1)
+    (days_to_order(terms.order_days, today) + terms.lead.mean_days().round().max(1.0) as usize).saturating_sub(1)
 }
 
 /// Imminent stockout: P(demand until the next possible replenishment > on hand + arriving in time).
@@ -145,8 +139,7 @@ pub fn imminent_stockout(
     let daily = ahead.total(0, 7).0 / 7.0;
     let mut reorder_units = order_quantity(position, &l, item.terms, daily, reorder);
     if reorder_units <= 0.0 {
-        reorder_units =
-            (item.terms.moq.max(item.terms.pack) / item.terms.pack.max(1.0)).ceil() * item.terms.pack.max(1.0);
+        reorder_units = item.terms.packed(item.terms.pack);
     }
     let mut a = item.alert(AlertKind::ImminentStockout, today);
     a.severity =

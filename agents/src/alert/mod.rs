@@ -23,8 +23,8 @@ mod scan;
 
 pub use book::AlertBook;
 pub use detect::{
-    DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, protection,
-    sales_anomaly, stale_data, stockout_horizon, transfer_opportunity,
+    DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
+    stale_data, stockout_horizon, transfer_opportunity,
 };
 pub use scan::{Scan, scan_tenant};
 

@@ -227,11 +227,9 @@ fn scan_world(
         }
     }
     // Transfers: products with a store short and another long.
-    let cost_of =
-        |product: usize| world.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost);
-    for (from_item, _, m) in plan_moves(&by_product, |p| optimizer.transfer_cost(cost_of(p))) {
+    for (from_item, _, m) in plan_moves(&by_product, |p| optimizer.transfer_cost(world.unit_cost(p))) {
         let product = world.items[from_item].product;
-        let unit_cost = cost_of(product);
+        let unit_cost = world.unit_cost(product);
         transfers.push(Recommendation {
             action: RecommendedAction::Transfer { from: world.stores[m.from].clone() },
             store: world.stores[m.to].clone(),

@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 pub use budget::{BudgetPlan, Candidate, plan_purchases};
 pub use demand::{DemandAhead, LeadTimeDays, PeriodDemand};
 pub use recommend::{OrderContext, recommend_order};
-pub use reorder::{ItemTerms, Levels, ReorderSettings, levels, order_quantity, review_days, service_level};
+pub use reorder::{
+    ItemTerms, Levels, ReorderSettings, days_to_order, levels, order_quantity, review_days, service_level,
+};
 pub use transfer::{Move, ProductTransfers, ShortageRule, StorePosition, Supply, TransferPlan, plan_transfers};
 
 /// Every setting of the Optimizer (section `optimizer` of the settings file).

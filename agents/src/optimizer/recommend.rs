@@ -1,7 +1,7 @@
 //! Recommended orders, explained with their numbers and the margin they protect.
 
 use super::demand::{DemandAhead, PeriodDemand};
-use super::reorder::{ItemTerms, ReorderSettings, levels, order_quantity};
+use super::reorder::{ItemTerms, ReorderSettings, days_to_order, levels, order_quantity};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::format::{number, short_date, units};
 use fluxion_domain::{LocationCode, ProductCode, Recommendation, RecommendedAction, SupplierCode};
@@ -31,11 +31,11 @@ pub struct OrderContext<'a> {
 /// levels are computed for that day, and the benefit is the margin of the lost sales the order avoids
 /// over the protection period: `margin × (E[(D − position)⁺] − E[(D − position − q)⁺])`.
 pub fn recommend_order(ctx: &OrderContext<'_>, today: NaiveDate, settings: &ReorderSettings) -> Option<Recommendation> {
-    let wait = (0..7).find(|d| ctx.terms.order_days.accepts(today + Days::new(*d)))?;
-    let on = today + Days::new(wait);
-    let means: Vec<f64> = (wait as usize..wait as usize + 120).map(|i| ctx.ahead.mean_at(i)).collect();
+    let wait = days_to_order(ctx.terms.order_days, today);
+    let on = today + Days::new(wait as u64);
+    let means: Vec<f64> = (wait..wait + 120).map(|i| ctx.ahead.mean_at(i)).collect();
     let later = DemandAhead { means: &means, size: ctx.ahead.size, level_uncertainty: ctx.ahead.level_uncertainty };
-    let sold_before = ctx.ahead.total(0, wait as usize).0;
+    let sold_before = ctx.ahead.total(0, wait).0;
     let on_hand = (ctx.on_hand - sold_before).max(0.0);
     let position = on_hand + ctx.inbound;
     let l = levels(&later, ctx.terms, on, settings);

@@ -37,6 +37,19 @@ pub struct ItemTerms {
     pub shelf_life_days: Option<u32>,
 }
 
+impl ItemTerms {
+    /// `units` as an order: at least the supplier's minimum, rounded up to whole packs.
+    pub fn packed(&self, units: f64) -> f64 {
+        let pack = self.pack.max(1.0);
+        (units.max(self.moq) / pack - 1e-9).ceil() * pack
+    }
+}
+
+/// Days from `today` until the supplier next takes an order: 0 when it takes orders today.
+pub fn days_to_order(order_days: OrderDays, today: NaiveDate) -> usize {
+    if order_days.accepts(today) { 0 } else { review_days(order_days, today) }
+}
+
 /// Settings of the reorder policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReorderSettings {
@@ -151,9 +164,7 @@ pub fn order_quantity(
         let holding = terms.unit_cost * settings.holding_rate_per_year;
         q = q.max(eoq(daily_mean * 365.0, settings.order_cost_usd, holding));
     }
-    q = q.max(terms.moq);
-    let pack = terms.pack.max(1.0);
-    (q / pack - 1e-9).ceil() * pack
+    terms.packed(q)
 }
 
 #[cfg(test)]

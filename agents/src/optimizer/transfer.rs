@@ -16,7 +16,7 @@
 //! data are whole units, so this transportation problem has whole-unit optima.
 
 use super::demand::{DemandAhead, PeriodDemand};
-use super::reorder::{ItemTerms, ReorderSettings, review_days, service_level};
+use super::reorder::{ItemTerms, ReorderSettings, days_to_order, review_days, service_level};
 use chrono::NaiveDate;
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, variable};
 use rayon::prelude::*;
@@ -63,7 +63,7 @@ pub fn store_position(
 ) -> StorePosition {
     let (on_hand, inbound, reorder, shortage_probability) =
         (supply.on_hand, supply.inbound, &rule.reorder, rule.shortage_probability);
-    let first = if terms.order_days.accepts(today) { 0 } else { review_days(terms.order_days, today) };
+    let first = days_to_order(terms.order_days, today);
     let exposure = PeriodDemand::until_arrival(ahead, first, &terms.lead);
     let horizon = first + terms.lead.mean_days().round() as usize;
     let arriving: f64 = inbound.iter().filter(|(d, _)| *d <= horizon).map(|(_, u)| u).sum();

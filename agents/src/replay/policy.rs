@@ -4,14 +4,8 @@
 use super::{Decisions, Evening, ItemState, Policy};
 use crate::forecast::{AutoConfig, forecast_batch};
 use crate::optimizer::transfer::{Supply, plan_moves, store_position};
-use crate::optimizer::{DemandAhead, ItemTerms, OptimizerSettings, StorePosition, levels, order_quantity, review_days};
+use crate::optimizer::{DemandAhead, OptimizerSettings, StorePosition, levels, order_quantity, review_days};
 use std::collections::BTreeMap;
-
-/// Round `q` up to whole packs, at least the MOQ.
-fn packed(q: f64, terms: &ItemTerms) -> f64 {
-    let pack = terms.pack.max(1.0);
-    (q.max(terms.moq) / pack - 1e-9).ceil() * pack
-}
 
 /// Settings of the min/max baseline.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +61,7 @@ impl Policy for MinMaxPolicy {
             }
             let position = state.position();
             if ads > 0.0 && position <= min {
-                d.orders.push((i, packed(max - position, &item.terms)));
+                d.orders.push((i, item.terms.packed(max - position)));
             }
         }
         d
@@ -173,9 +167,7 @@ impl FluxionPolicy {
                 by_product.entry(item.product).or_default().push((i, position));
             }
         }
-        let cost_of =
-            |product: usize| world.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost);
-        for (a, b, m) in plan_moves(&by_product, |p| self.settings.optimizer.transfer_cost(cost_of(p))) {
+        for (a, b, m) in plan_moves(&by_product, |p| self.settings.optimizer.transfer_cost(world.unit_cost(p))) {
             decisions.transfers.push((a, b, m.units));
         }
     }
@@ -230,5 +222,5 @@ fn fallback_order(item: &super::ReplayItem, state: &ItemState) -> f64 {
     if rate <= 0.0 || state.position() >= rate * 7.0 {
         return 0.0;
     }
-    packed(rate * 14.0 - state.position(), &item.terms)
+    item.terms.packed(rate * 14.0 - state.position())
 }

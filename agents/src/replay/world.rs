@@ -102,6 +102,11 @@ impl ReplayWorld {
         (i < self.days).then_some(i)
     }
 
+    /// The unit cost of `product` (from its first item; 0 when it has none).
+    pub fn unit_cost(&self, product: usize) -> f64 {
+        self.items.iter().find(|it| it.product == product).map_or(0.0, |it| it.terms.unit_cost)
+    }
+
     /// The last date on the axis.
     pub fn end(&self) -> NaiveDate {
         self.date_of(self.days.saturating_sub(1))
