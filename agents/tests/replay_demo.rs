@@ -32,6 +32,7 @@ fn config(world: &ReplayWorld, days: usize) -> ReplayConfig {
         opening_cover_days: 10.0,
         seed: 1,
         alerts: Some(AlertSettings::default()),
+        alert_refresh_days: 7,
     }
 }
 
@@ -57,9 +58,23 @@ async fn the_fluxion_policy_cuts_stockout_days_at_lower_inventory_than_min_max()
         minmax.avg_inventory_usd
     );
     assert!(fluxion.lost_sales_usd < minmax.lost_sales_usd, "{fluxion:?} vs {minmax:?}");
-    // Alerts were scanned every evening and scored against what would have happened.
-    assert!(fluxion.alerts_raised > 0 && fluxion.alert_precision.is_some());
-    assert!(minmax.alert_precision.is_none(), "min/max has no forecast to alert from");
+    // Alerts were scanned every evening (min/max, which forecasts nothing, is watched by the
+    // replay's own forecasts) and scored against what would have happened.
+    for r in [&fluxion, &minmax] {
+        assert!(r.alerts_raised > 0 && r.alert_precision.is_some(), "{r:?}");
+        assert!(r.stockout_episodes > 0 && r.episodes_warned > 0, "{r:?}");
+        assert_eq!(r.alert_curve.len(), 6);
+        // A higher threshold warns of fewer episodes and is right more often: the
+        // probabilities mean what they say.
+        for w in r.alert_curve.windows(2) {
+            assert!(w[1].episode_recall <= w[0].episode_recall, "{:?}", r.alert_curve);
+        }
+        let (low, high) = (&r.alert_curve[0], &r.alert_curve[5]);
+        assert!(high.precision.expect("p") > low.precision.expect("p"), "{:?}", r.alert_curve);
+        assert!(high.precision.expect("p") >= 0.85, "{:?}", r.alert_curve);
+    }
+    // Min/max runs out in plain sight far more often: most of its episodes are warned of.
+    assert!(minmax.episode_recall > fluxion.episode_recall, "{minmax:?}");
 }
 
 #[tokio::test]

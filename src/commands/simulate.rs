@@ -55,6 +55,7 @@ pub async fn run(settings: &Settings, args: SimulateArgs, json: bool) -> anyhow:
         opening_cover_days: 10.0,
         seed: args.seed,
         alerts: Some(settings.alerts.clone()),
+        alert_refresh_days: args.refresh_days,
     };
     let refresh = args.refresh_days;
     let transfers = !args.no_transfers;
@@ -124,4 +125,25 @@ fn print_report(slug: &TenantSlug, r: &ReplayReport) {
         format::number(r.transfers as f64, 0),
         format::number(r.transferred_units, 0)
     );
+    let pct = |x: Option<f64>| x.map_or_else(|| "—".to_owned(), |x| format!("{} %", format::number(100.0 * x, 1)));
+    if r.alert_precision.is_some() || r.stockout_episodes > 0 {
+        println!(
+            "  alertas de quiebre:    {} emitidas, {} acertadas; {} de las noches camino al quiebre con alerta",
+            format::number(r.alerts_raised as f64, 0),
+            pct(r.alert_precision),
+            pct(r.alert_recall)
+        );
+        println!(
+            "  episodios de quiebre:  {}, {} avisados antes ({})",
+            format::number(r.stockout_episodes as f64, 0),
+            format::number(r.episodes_warned as f64, 0),
+            pct(r.episode_recall)
+        );
+        let curve: Vec<String> = r
+            .alert_curve
+            .iter()
+            .map(|c| format!("{} → {} / {}", format::number(c.threshold, 1), pct(c.precision), pct(c.episode_recall)))
+            .collect();
+        println!("  umbral → acierto / episodios avisados: {}", curve.join(" · "));
+    }
 }

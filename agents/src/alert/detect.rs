@@ -88,20 +88,16 @@ pub fn stockout_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
     (days_to_order(terms.order_days, today) + terms.lead.mean_days().round().max(1.0) as usize).saturating_sub(1)
 }
 
-/// Imminent stockout: P(demand until the next possible replenishment > on hand + arriving in time).
-pub fn imminent_stockout(
-    item: &ItemView<'_>,
-    today: NaiveDate,
-    settings: &AlertSettings,
-    reorder: &ReorderSettings,
-) -> Option<Alert> {
+/// The probability that item runs out before the next possible replenishment arrives: demand
+/// until then against stock on hand, with each delivery already on its way counted only from the
+/// morning it arrives. `None` without a forecast.
+pub fn stockout_risk(item: &ItemView<'_>, today: NaiveDate) -> Option<f64> {
     let ahead = item.ahead.as_ref()?;
     let horizon = stockout_horizon(item.terms, today);
     // The horizon ends the morning a replenishment ordered now would arrive at the expected lead
     // time; the alert is judged on that horizon, so its probability is taken over the same days.
     let exposure = PeriodDemand::days(ahead, 0, horizon);
-    let incoming = arriving(item.inbound, today, horizon);
-    let available = item.on_hand.max(0.0) + incoming;
+    let available = item.on_hand.max(0.0) + arriving(item.inbound, today, horizon);
     // Goods on their way only help from the morning they arrive: the shelf can run dry before each
     // arrival, and after the last one before the next possible replenishment.
     let mut arrivals: Vec<(usize, f64)> = item
@@ -111,18 +107,72 @@ pub fn imminent_stockout(
         .filter(|(k, _)| *k <= horizon)
         .collect();
     arrivals.sort_by_key(|a| a.0);
+    // Perishable stock that expires before it sells does not protect the shelf.
+    let waste = expected_waste(item, ahead, today, horizon);
     let mut stock = item.on_hand.max(0.0);
     let mut p: f64 = 0.0;
     for (k, units) in arrivals {
         if k > 1 {
-            p = p.max(PeriodDemand::days(ahead, 0, k - 1).stockout_probability(stock));
+            p = p.max(PeriodDemand::days(ahead, 0, k - 1).stockout_probability(stock - waste[k - 1]));
         }
         stock += units;
     }
-    let p = p.max(exposure.stockout_probability(available));
+    Some(p.max(exposure.stockout_probability(available - waste[horizon])))
+}
+
+/// Units of the lots on hand expected to expire unsold by the end of each of the next `horizon`
+/// days (index `k` = after `k` days; index 0 is tonight's zero), selling first-expiring-first at
+/// the forecast's mean.
+fn expected_waste(item: &ItemView<'_>, ahead: &DemandAhead<'_>, today: NaiveDate, horizon: usize) -> Vec<f64> {
+    let mut waste = vec![0.0; horizon + 1];
+    if item.lots.is_empty() {
+        return waste;
+    }
+    let mut lots: Vec<(NaiveDate, f64)> = item.lots.iter().copied().filter(|l| l.1 > 0.0).collect();
+    lots.sort_by_key(|l| l.0);
+    let mut wasted = 0.0;
+    for (k, slot) in waste.iter_mut().enumerate().skip(1) {
+        let day = today + Days::new(k as u64);
+        // Morning: lots past their expiry day are thrown away.
+        while let Some(&(expires, units)) = lots.first() {
+            if expires >= day {
+                break;
+            }
+            wasted += units;
+            lots.remove(0);
+        }
+        // Day: sales take the first-expiring lots.
+        let mut take = ahead.mean_at(k - 1);
+        while take > 1e-12 {
+            let Some(front) = lots.first_mut() else { break };
+            let used = front.1.min(take);
+            front.1 -= used;
+            take -= used;
+            if front.1 <= 1e-12 {
+                lots.remove(0);
+            }
+        }
+        *slot = wasted;
+    }
+    waste
+}
+
+/// Imminent stockout: P(demand until the next possible replenishment > on hand + arriving in time).
+pub fn imminent_stockout(
+    item: &ItemView<'_>,
+    today: NaiveDate,
+    settings: &AlertSettings,
+    reorder: &ReorderSettings,
+) -> Option<Alert> {
+    let ahead = item.ahead.as_ref()?;
+    let p = stockout_risk(item, today)?;
     if p < settings.stockout_probability {
         return None;
     }
+    let horizon = stockout_horizon(item.terms, today);
+    let exposure = PeriodDemand::days(ahead, 0, horizon);
+    let incoming = arriving(item.inbound, today, horizon);
+    let available = item.on_hand.max(0.0) + incoming;
     // The day the stock is expected to run out: cumulative expected demand reaches what is there.
     let mut cumulative = 0.0;
     let mut runs_out = horizon;

@@ -24,7 +24,7 @@ mod scan;
 pub use book::AlertBook;
 pub use detect::{
     DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
-    stale_data, stockout_horizon, transfer_opportunity,
+    stale_data, stockout_horizon, stockout_risk, transfer_opportunity,
 };
 pub use scan::{Scan, scan_tenant};
 

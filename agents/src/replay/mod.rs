@@ -18,14 +18,17 @@
 //! luck. The first `warmup_days` are not scored, so that both policies start from the same stock
 //! and reach their own steady state before counting.
 
+mod alerts;
 mod policy;
 mod world;
 
-pub use policy::{FluxionPolicy, FluxionSettings, MinMaxPolicy, MinMaxSettings};
+pub use policy::{FluxionPolicy, FluxionSettings, Forecasts, MinMaxPolicy, MinMaxSettings};
 pub use world::{ReplayItem, ReplayWorld, impute_demand, load_world};
 
-use crate::alert::{AlertBook, AlertSettings, ItemView, imminent_stockout, stockout_horizon};
-use crate::optimizer::{DemandAhead, ItemTerms, ReorderSettings};
+use crate::alert::AlertSettings;
+use crate::optimizer::ItemTerms;
+pub use alerts::AlertCurvePoint;
+use alerts::AlertScoring;
 use chrono::NaiveDate;
 use fluxion_domain::forecast::DemandSeries;
 use rand::SeedableRng;
@@ -93,8 +96,9 @@ pub trait Policy {
     fn name(&self) -> &'static str;
     /// Orders and transfers decided this evening.
     fn decide(&mut self, evening: &Evening<'_>) -> Decisions;
-    /// Its demand forecast for item `i` from the day after `t` on, if it forecasts (alerts use it).
-    fn demand_ahead(&self, _i: usize, _t: usize) -> Option<DemandAhead<'_>> {
+    /// Its demand forecasts, if it forecasts (alerts then use them; otherwise the replay keeps
+    /// forecasts of its own for the alerts, as the Forecast agent would).
+    fn forecasts(&self) -> Option<&Forecasts> {
         None
     }
 }
@@ -112,8 +116,10 @@ pub struct ReplayConfig {
     pub opening_cover_days: f64,
     /// Seed of the lead-time draws.
     pub seed: u64,
-    /// Scan for imminent stockouts every evening (with the policy's forecasts) and score the alerts.
+    /// Scan for imminent stockouts every evening and score the alerts.
     pub alerts: Option<AlertSettings>,
+    /// Days between refreshes of the forecasts the alerts use when the policy makes none of its own.
+    pub alert_refresh_days: usize,
 }
 
 /// What a replay measured over its scored days.
@@ -159,25 +165,54 @@ pub struct ReplayReport {
     pub alert_precision: Option<f64>,
     /// `situations_alerted / stockout_situations` (null without alerts).
     pub alert_recall: Option<f64>,
+    /// Stockout episodes: runs of days on which an item could not serve all its demand.
+    pub stockout_episodes: u64,
+    /// Of those, episodes an imminent-stockout alert warned of: raised on an evening before the
+    /// first day short, with that day inside its horizon.
+    pub episodes_warned: u64,
+    /// `episodes_warned / stockout_episodes` (null without alerts).
+    pub episode_recall: Option<f64>,
+    /// The trade-off at other alert thresholds (for choosing `alerts.stockout_probability`).
+    pub alert_curve: Vec<AlertCurvePoint>,
 }
 
 /// Whether item `i` would run out within `horizon` days after `t` if nothing more were ordered or
 /// moved: its stock tonight plus what is already on its way, against the real demand.
 pub fn would_run_out(world: &ReplayWorld, i: usize, state: &ItemState, t: usize, horizon: usize) -> bool {
     let item = &world.items[i];
+    let life = item.terms.shelf_life_days.map(|d| d as usize);
     let mut stock = state.on_hand.max(0.0);
+    // Perishable lots (day received, units), first-expiring first; arrivals are fresh.
+    let mut lots = state.lots.clone();
     for day in t + 1..=(t + horizon).min(world.days.saturating_sub(1)) {
-        stock += state
-            .inbound
-            .iter()
-            .filter(|b| b.arrives == day || (b.arrives <= t && day == t + 1))
-            .map(|b| b.units)
-            .sum::<f64>();
+        for b in state.inbound.iter().filter(|b| b.arrives == day || (b.arrives <= t && day == t + 1)) {
+            stock += b.units;
+            if life.is_some() {
+                let received = b.received.unwrap_or(day);
+                let at = lots.partition_point(|l| l.0 <= received);
+                lots.insert(at, (received, b.units));
+            }
+        }
+        if let Some(life) = life {
+            while lots.first().is_some_and(|l| l.0 + life < day) {
+                stock -= lots.remove(0).1;
+            }
+        }
         let demand = if item.active_on(day) { item.demand[day] } else { 0.0 };
         if demand > stock + 1e-9 {
             return true;
         }
         stock -= demand;
+        let mut take = demand;
+        while take > 1e-12 {
+            let Some(front) = lots.first_mut() else { break };
+            let used = front.1.min(take);
+            front.1 -= used;
+            take -= used;
+            if front.1 <= 1e-12 {
+                lots.remove(0);
+            }
+        }
     }
     false
 }
@@ -231,7 +266,10 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
         ..Default::default()
     };
     let (mut demanded, mut sold_total, mut inventory_sum) = (0.0, 0.0, 0.0);
-    let mut book = AlertBook::new();
+    let mut scoring = config.alerts.as_ref().map(|settings| AlertScoring::new(settings, world.items.len()));
+    // Alerts need forecasts: a policy that makes none is watched by forecasts of the replay's own.
+    let mut watch = (config.alerts.is_some() && policy.forecasts().is_none())
+        .then(|| Forecasts::new(config.alert_refresh_days, 42, crate::forecast::AutoConfig::default()));
     for t in start..end {
         let scored = t >= from;
         for (i, item) in world.items.iter().enumerate() {
@@ -290,7 +328,13 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
                 sold_total += sold;
                 report.lost_units += lost;
                 report.lost_sales_usd += lost * item.terms.unit_price;
+                if let Some(scoring) = scoring.as_mut() {
+                    scoring.day(i, t, lost > 1e-9, &mut report);
+                }
                 if available <= 1e-9 || lost > 1e-9 {
+                    if std::env::var_os("FLUXION_ALERT_DUMP").is_some() {
+                        eprintln!("SO {t} {i} {available:.1} {demand:.1}");
+                    }
                     report.stockout_days += 1;
                 }
             }
@@ -301,8 +345,17 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
         // Evening: the policy decides; alerts are scanned on the state before its decisions.
         let date = world.date_of(t);
         let decisions = policy.decide(&Evening { world, t, date, items: &items });
-        if let Some(settings) = &config.alerts {
-            scan_alerts(world, &*policy, &items, t, scored, settings, &mut book, &mut report);
+        if let Some(scoring) = scoring.as_mut() {
+            let evening = Evening { world, t, date, items: &items };
+            let forecasts = match (policy.forecasts(), watch.as_mut()) {
+                (Some(own), _) => own,
+                (None, Some(watch)) => {
+                    watch.update(&evening);
+                    &*watch
+                }
+                (None, None) => unreachable!("the watch exists whenever the policy has no forecasts"),
+            };
+            scoring.evening(world, forecasts, &items, t, scored, &mut report);
         }
         for (i, units) in decisions.orders {
             if units.is_nan() || units <= 0.0 || i >= items.len() {
@@ -352,78 +405,10 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
     report.days = end.saturating_sub(from);
     report.fill_rate = if demanded > 0.0 { sold_total / demanded } else { 1.0 };
     report.avg_inventory_usd = if report.days > 0 { inventory_sum / report.days as f64 } else { 0.0 };
-    if config.alerts.is_some() {
-        report.alert_precision =
-            (report.alerts_raised > 0).then(|| report.alerts_correct as f64 / report.alerts_raised as f64);
-        report.alert_recall = (report.stockout_situations > 0)
-            .then(|| report.situations_alerted as f64 / report.stockout_situations as f64);
+    if let Some(scoring) = scoring {
+        scoring.finish(&mut report);
     }
     report
-}
-
-/// Tonight's imminent-stockout scan, scored against what would really have happened.
-#[allow(clippy::too_many_arguments)]
-fn scan_alerts(
-    world: &ReplayWorld,
-    policy: &dyn Policy,
-    items: &[ItemState],
-    t: usize,
-    scored: bool,
-    settings: &AlertSettings,
-    book: &mut AlertBook,
-    report: &mut ReplayReport,
-) {
-    let date = world.date_of(t);
-    let reorder = ReorderSettings::default();
-    let mut scan = Vec::new();
-    let mut truths = Vec::new();
-    for (i, (item, state)) in world.items.iter().zip(items).enumerate() {
-        if !item.active_on(t) {
-            continue;
-        }
-        let horizon = stockout_horizon(&item.terms, date);
-        let truth = would_run_out(world, i, state, t, horizon);
-        let store = &world.stores[item.store];
-        let product = &world.products[item.product];
-        let inbound: Vec<(NaiveDate, f64)> =
-            state.inbound.iter().map(|b| (world.date_of(b.arrives.max(t + 1)), b.units)).collect();
-        let view = ItemView {
-            store,
-            store_name: &world.store_names[item.store],
-            product,
-            product_name: &world.product_names[item.product],
-            terms: &item.terms,
-            on_hand: state.on_hand,
-            inbound: &inbound,
-            lots: &[],
-            ahead: policy.demand_ahead(i, t),
-            recent: &[],
-        };
-        let key = format!("imminent_stockout:{store}:{product}");
-        if let Some(alert) = imminent_stockout(&view, date, settings, &reorder) {
-            scan.push(alert);
-        }
-        truths.push((key, truth));
-    }
-    let truth_of: std::collections::HashMap<&str, bool> = truths.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let news = book.admit(date, scan);
-    if !scored {
-        return;
-    }
-    for alert in &news {
-        report.alerts_raised += 1;
-        if truth_of.get(alert.dedup_key.as_str()).copied().unwrap_or(false) {
-            report.alerts_correct += 1;
-        }
-    }
-    for (key, truth) in &truths {
-        if *truth {
-            report.stockout_situations += 1;
-            if book.is_open(key) {
-                report.situations_alerted += 1;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -104,28 +104,30 @@ struct Ahead {
     level_uncertainty: f64,
 }
 
-/// Fluxion's policy: every `refresh_days` the whole tenant is forecast (from the history the
-/// replay has produced so far); every evening each item whose supplier takes orders gets its
-/// (R, s, S) levels from the forecast's protection-period demand and orders when below; stores
-/// about to run out receive from stores with a surplus, by the transfer LP.
-#[derive(Debug, Clone, Default)]
-pub struct FluxionPolicy {
-    /// Its settings.
-    pub settings: FluxionSettings,
+/// The whole tenant's demand forecasts, refreshed every `refresh_days` from the history the
+/// replay has produced so far — what the Forecast agent's scheduled refresh gives the other agents.
+#[derive(Debug, Clone)]
+pub struct Forecasts {
+    refresh_days: usize,
+    horizon_days: usize,
+    config: AutoConfig,
     ahead: Vec<Option<Ahead>>,
     refreshed: Option<usize>,
 }
 
-impl FluxionPolicy {
-    /// A policy with these settings.
-    pub fn new(settings: FluxionSettings) -> Self {
-        Self { settings, ahead: Vec::new(), refreshed: None }
+impl Forecasts {
+    /// Forecasts `horizon_days` ahead, refreshed every `refresh_days`, with the forecaster's `config`.
+    pub fn new(refresh_days: usize, horizon_days: usize, config: AutoConfig) -> Self {
+        Self { refresh_days: refresh_days.max(1), horizon_days, config, ahead: Vec::new(), refreshed: None }
     }
 
-    fn refresh(&mut self, evening: &Evening<'_>) {
+    /// Refreshes the forecasts when a refresh is due on this evening.
+    pub fn update(&mut self, evening: &Evening<'_>) {
+        if self.refreshed.is_some_and(|r| evening.t < r + self.refresh_days) {
+            return;
+        }
         let histories: Vec<_> = evening.items.iter().map(|s| s.history.clone()).collect();
-        let batch =
-            forecast_batch(&histories, self.settings.horizon_days, &evening.world.calendar, &self.settings.forecast);
+        let batch = forecast_batch(&histories, self.horizon_days, &evening.world.calendar, &self.config);
         self.ahead = batch
             .forecasts
             .into_iter()
@@ -142,11 +144,40 @@ impl FluxionPolicy {
     }
 
     /// Expected demand from the day after `t` on for item `i` (none when it has no forecast).
-    fn ahead_of(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
+    pub fn ahead_of(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
         let a = self.ahead.get(i)?.as_ref()?;
         let offset = t.checked_sub(a.origin)?;
         let means = a.means.get(offset..).unwrap_or(&[]);
         Some(DemandAhead { means, size: a.size, level_uncertainty: a.level_uncertainty })
+    }
+}
+
+/// Fluxion's policy: every `refresh_days` the whole tenant is forecast (from the history the
+/// replay has produced so far); every evening each item whose supplier takes orders gets its
+/// (R, s, S) levels from the forecast's protection-period demand and orders when below; stores
+/// about to run out receive from stores with a surplus, by the transfer LP.
+#[derive(Debug, Clone)]
+pub struct FluxionPolicy {
+    /// Its settings.
+    pub settings: FluxionSettings,
+    forecasts: Forecasts,
+}
+
+impl Default for FluxionPolicy {
+    fn default() -> Self {
+        Self::new(FluxionSettings::default())
+    }
+}
+
+impl FluxionPolicy {
+    /// A policy with these settings.
+    pub fn new(settings: FluxionSettings) -> Self {
+        let forecasts = Forecasts::new(settings.refresh_days, settings.horizon_days, settings.forecast.clone());
+        Self { settings, forecasts }
+    }
+
+    fn ahead_of(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
+        self.forecasts.ahead_of(i, t)
     }
 
     fn transfers(&self, evening: &Evening<'_>, decisions: &mut Decisions) {
@@ -179,9 +210,7 @@ impl Policy for FluxionPolicy {
     }
 
     fn decide(&mut self, evening: &Evening<'_>) -> Decisions {
-        if self.refreshed.is_none_or(|r| evening.t >= r + self.settings.refresh_days.max(1)) {
-            self.refresh(evening);
-        }
+        self.forecasts.update(evening);
         let reorder = self.settings.optimizer.reorder();
         let mut d = Decisions::default();
         for (i, (item, state)) in evening.world.items.iter().zip(evening.items).enumerate() {
@@ -206,8 +235,8 @@ impl Policy for FluxionPolicy {
         d
     }
 
-    fn demand_ahead(&self, i: usize, t: usize) -> Option<DemandAhead<'_>> {
-        self.ahead_of(i, t)
+    fn forecasts(&self) -> Option<&Forecasts> {
+        Some(&self.forecasts)
     }
 }
 

@@ -68,6 +68,7 @@ fn config(world: &ReplayWorld, from: usize, days: usize) -> ReplayConfig {
         opening_cover_days: 3.0,
         seed: 7,
         alerts: Some(AlertSettings::default()),
+        alert_refresh_days: 7,
     }
 }
 

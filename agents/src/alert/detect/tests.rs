@@ -78,6 +78,26 @@ fn imminent_stockout_speaks_the_numbers() {
 }
 
 #[test]
+fn stock_that_expires_before_it_sells_does_not_protect_the_shelf() {
+    // 100 units, 10 sold a day, four days until an order tonight arrives: safe when they keep…
+    let mut f = Fixture::new(10.0);
+    f.terms.lead = LeadTimeDays::fixed(5);
+    let keeps = stockout_risk(&f.view(100.0), today()).expect("risk");
+    assert!(keeps < 0.01, "{keeps}");
+    // …but 90 of them are a lot that is thrown away after tomorrow: 10 sell, 80 expire, and the
+    // 10 that remain cannot last three more days.
+    f.terms.shelf_life_days = Some(7);
+    f.lots = vec![(today() + Days::new(1), 90.0), (today() + Days::new(6), 10.0)];
+    let expires = stockout_risk(&f.view(100.0), today()).expect("risk");
+    assert!(expires > 0.99, "{expires}");
+    let a = imminent_stockout(&f.view(100.0), today(), &AlertSettings::default(), &ReorderSettings::default());
+    assert!(a.is_some());
+    // Lots that outlive the horizon change nothing.
+    f.lots = vec![(today() + Days::new(6), 100.0)];
+    assert!((stockout_risk(&f.view(100.0), today()).expect("risk") - keeps).abs() < 1e-12);
+}
+
+#[test]
 fn overstock_counts_the_capital_tied_up() {
     let f = Fixture::new(2.0);
     let s = AlertSettings::default();
