@@ -7,11 +7,13 @@
 //! # Layout
 //! - [`alert`]: the Alert agent's detectors (stockout, overstock, anomaly, phantom stock, expiry,
 //!   transfer, stale data) and the book that keeps an unchanged situation from alerting twice.
+//! - [`context`]: a tenant's items, tonight's books and the latest forecasts, loaded once and shared.
 //! - [`forecast`]: demand forecasts with quantiles, calendar effects and censored-demand handling.
 //! - [`optimizer`]: reorder levels, order quantities, transfers (LP) and purchase plans under a budget.
 //! - [`replay`]: replays history day by day under a policy (Fluxion's or min/max) and measures it.
 
 pub mod alert;
+pub mod context;
 pub mod forecast;
 pub mod optimizer;
 pub mod replay;

@@ -15,10 +15,13 @@
 //! - [`promotion`]: price cuts of one product at one store, known in advance.
 //! - [`recommendation`]: orders and transfers to make, explained, with the margin they protect.
 //! - [`forecast`]: demand series and the forecasts built on them (quantiles, model, effects).
+//! - [`answer`]: the unified answer to a question (text, intent, figures, alerts, recommendations, agents).
+//! - [`trace`]: the span tree recorded for every request.
 //! - [`format`]: numbers and dates as people in Venezuela read them (`1.234,5`).
 //! - [`calendar`]: Venezuelan paydays (quincena) and movable holidays (Carnaval, Semana Santa).
 
 pub mod alert;
+pub mod answer;
 pub mod calendar;
 pub mod code;
 pub mod demand;
@@ -37,8 +40,10 @@ pub mod sales;
 pub mod stock;
 pub mod supplier;
 pub mod tenant;
+pub mod trace;
 
 pub use alert::{Alert, AlertKind, ImpactKind, Severity, SuggestedAction};
+pub use answer::{AgentKind, AgentReport, AgentStatus, Answer, ForecastFigure, Intent, Resolved};
 pub use calendar::{CalendarEvent, EventKind};
 pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};
 pub use demand::DailyDemand;
@@ -55,3 +60,4 @@ pub use sales::{LineKey, SalesLine};
 pub use stock::StockSnapshot;
 pub use supplier::{LeadTime, OrderDays, Supplier};
 pub use tenant::{Tenant, TenantId};
+pub use trace::{Span, SpanStatus, Trace, TraceSummary};

@@ -26,7 +26,7 @@ pub use detect::{
     DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
     stale_data, stockout_horizon, stockout_risk, transfer_opportunity,
 };
-pub use scan::{Scan, scan_tenant};
+pub use scan::{Scan, alerts_for, scan_context, scan_tenant};
 
 use serde::{Deserialize, Serialize};
 

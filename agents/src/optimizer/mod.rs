@@ -12,6 +12,7 @@
 
 pub mod budget;
 pub mod demand;
+pub mod plan;
 pub mod recommend;
 pub mod reorder;
 pub mod transfer;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use budget::{BudgetPlan, Candidate, plan_purchases};
 pub use demand::{DemandAhead, LeadTimeDays, PeriodDemand};
+pub use plan::{moves_for, orders_for, transfers_for};
 pub use recommend::{OrderContext, recommend_order};
 pub use reorder::{
     ItemTerms, Levels, ReorderSettings, days_to_order, levels, order_quantity, review_days, service_level,

@@ -1,0 +1,280 @@
+//! A tenant's working context: its items on one date axis, tonight's books (stock, lots, goods on
+//! their way) and the latest forecasts — loaded once, then shared by every agent that answers
+//! about the tenant until the next refresh.
+
+use crate::alert::{DayCheck, ItemView};
+use crate::forecast::{AutoConfig, forecast_batch};
+use crate::optimizer::DemandAhead;
+use crate::replay::{ReplayWorld, load_world};
+use chrono::{Days, NaiveDate};
+use fluxion_domain::forecast::Forecast;
+use fluxion_domain::{LocationCode, ProductCode};
+use fluxion_memory::{StoreError, TenantStore};
+use std::collections::HashMap;
+
+/// Days of recent sales checked against the forecast made before them.
+pub const RECENT_DAYS: usize = 14;
+/// Days forecast ahead.
+pub const HORIZON_DAYS: usize = 42;
+
+/// What the tenant's books say tonight, per store × product.
+#[derive(Debug, Default, Clone)]
+pub struct Books {
+    on_hand: HashMap<(LocationCode, ProductCode), f64>,
+    lots: HashMap<(LocationCode, ProductCode), Vec<(NaiveDate, f64)>>,
+    inbound: HashMap<(LocationCode, ProductCode), Vec<(NaiveDate, f64)>>,
+}
+
+/// A store's data feed: the last day with data, the usual gap between data days, revenue per day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Feed {
+    /// Day index of the last data.
+    pub last: usize,
+    /// Usual days between data days.
+    pub usual_gap: f64,
+    /// Recent revenue per day, USD.
+    pub daily_revenue: f64,
+}
+
+/// A tenant's items, books and forecasts.
+#[derive(Debug)]
+pub struct TenantContext {
+    /// The items on one date axis (catalog, terms, history).
+    pub world: ReplayWorld,
+    /// The evening the books and forecasts are for (the last day with data).
+    pub today: NaiveDate,
+    books: Books,
+    /// Per item: its forecast from tonight.
+    pub ahead: Vec<Option<Forecast>>,
+    /// Per item: its forecast from `RECENT_DAYS` ago, for checking the days since.
+    pub back: Vec<Option<Forecast>>,
+    /// Per store (world order): its feed.
+    pub feeds: Vec<Feed>,
+    /// Per item: the means of `ahead` (what the optimizer reads).
+    means: Vec<Vec<f64>>,
+    item_of: HashMap<(LocationCode, ProductCode), usize>,
+}
+
+/// What a context load read, before the forecasts are made (CPU work; run it off the async runtime).
+#[derive(Debug)]
+pub struct ContextData {
+    world: ReplayWorld,
+    books: Books,
+}
+
+impl TenantContext {
+    /// Reads a tenant's items and books.
+    pub async fn read(store: &dyn TenantStore) -> Result<ContextData, StoreError> {
+        let world = load_world(store).await?;
+        let books = read_books(store, &world, world.end()).await?;
+        Ok(ContextData { world, books })
+    }
+
+    /// Makes tonight's forecasts and the backcast (CPU-heavy: the whole tenant in parallel).
+    pub fn build(data: ContextData, cfg: &AutoConfig) -> Self {
+        let ContextData { world, books } = data;
+        let today = world.end();
+        let (ahead, back) = if world.items.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            let now: Vec<_> = world.items.iter().map(|it| it.series_until(&world, world.days)).collect();
+            let back_from = world.days.saturating_sub(RECENT_DAYS);
+            let then: Vec<_> = world.items.iter().map(|it| it.series_until(&world, back_from)).collect();
+            (
+                forecast_batch(&now, HORIZON_DAYS, &world.calendar, cfg).forecasts,
+                forecast_batch(&then, RECENT_DAYS, &world.calendar, cfg).forecasts,
+            )
+        };
+        let means = ahead
+            .iter()
+            .map(|f| f.as_ref().map(|f| f.points.iter().map(|p| p.mean).collect()).unwrap_or_default())
+            .collect();
+        let item_of = world
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| ((world.stores[it.store].clone(), world.products[it.product].clone()), i))
+            .collect();
+        let feeds = feeds(&world);
+        Self { world, today, books, ahead, back, feeds, means, item_of }
+    }
+
+    /// Reads and builds in one go (the CPU part on the caller's thread).
+    pub async fn load(store: &dyn TenantStore) -> Result<Self, StoreError> {
+        Ok(Self::build(Self::read(store).await?, &AutoConfig::default()))
+    }
+
+    /// The item of `product` at `store`.
+    pub fn item(&self, store: &LocationCode, product: &ProductCode) -> Option<usize> {
+        self.item_of.get(&(store.clone(), product.clone())).copied()
+    }
+
+    /// The items of these products at these stores (every store when `stores` is empty), in world order.
+    pub fn items_for(&self, products: &[ProductCode], stores: &[LocationCode]) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .world
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| {
+                products.contains(&self.world.products[it.product])
+                    && (stores.is_empty() || stores.contains(&self.world.stores[it.store]))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Every item at these stores (every store when `stores` is empty).
+    pub fn items_at(&self, stores: &[LocationCode]) -> Vec<usize> {
+        (0..self.world.items.len())
+            .filter(|&i| stores.is_empty() || stores.contains(&self.world.stores[self.world.items[i].store]))
+            .collect()
+    }
+
+    /// Units on hand tonight (the last count minus the sales since), when the books have the item.
+    pub fn on_hand(&self, i: usize) -> Option<f64> {
+        self.books.on_hand.get(&self.key(i)).copied()
+    }
+
+    /// Goods on their way: `(arrival day, units)`.
+    pub fn inbound(&self, i: usize) -> &[(NaiveDate, f64)] {
+        self.books.inbound.get(&self.key(i)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Lots on hand: `(expiry day, units)`.
+    pub fn lots(&self, i: usize) -> &[(NaiveDate, f64)] {
+        self.books.lots.get(&self.key(i)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Demand from tomorrow on, from tonight's forecast.
+    pub fn demand_ahead(&self, i: usize) -> Option<DemandAhead<'_>> {
+        self.ahead.get(i)?.as_ref().map(|f| DemandAhead::of(f, &self.means[i]))
+    }
+
+    /// The last `RECENT_DAYS` days of item `i`, each against the forecast made before it (days after
+    /// the store's feed went quiet say nothing and are left out).
+    pub fn recent(&self, i: usize) -> Vec<DayCheck> {
+        let item = &self.world.items[i];
+        let last_data = self.feeds[item.store].last;
+        let back_from = self.world.days.saturating_sub(RECENT_DAYS);
+        let Some(f) = self.back.get(i).and_then(Option::as_ref) else { return Vec::new() };
+        f.points
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| {
+                let t = back_from + k;
+                (t <= last_data && t < self.world.days && item.active_on(t)).then(|| DayCheck {
+                    date: p.date,
+                    sold: item.recorded[t],
+                    expected: p.mean,
+                    size: f.dispersion_size,
+                    censored: item.censored[t],
+                })
+            })
+            .collect()
+    }
+
+    /// What item `i` looks like tonight, for the detectors (none when the books do not have it).
+    pub fn view<'a>(&'a self, i: usize, recent: &'a [DayCheck]) -> Option<ItemView<'a>> {
+        let item = &self.world.items[i];
+        Some(ItemView {
+            store: &self.world.stores[item.store],
+            store_name: &self.world.store_names[item.store],
+            product: &self.world.products[item.product],
+            product_name: &self.world.product_names[item.product],
+            terms: &item.terms,
+            on_hand: self.on_hand(i)?,
+            inbound: self.inbound(i),
+            lots: self.lots(i),
+            ahead: self.demand_ahead(i),
+            recent,
+        })
+    }
+
+    fn key(&self, i: usize) -> (LocationCode, ProductCode) {
+        let item = &self.world.items[i];
+        (self.world.stores[item.store].clone(), self.world.products[item.product].clone())
+    }
+}
+
+async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDate) -> Result<Books, StoreError> {
+    let mut books = Books::default();
+    // Sales since a count come off it: the count may be older than tonight.
+    let item_of: HashMap<(&LocationCode, &ProductCode), usize> = world
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| ((&world.stores[it.store], &world.products[it.product]), i))
+        .collect();
+    for snap in store.current_stock().await? {
+        let mut units = snap.on_hand.get();
+        if let Some(&i) = item_of.get(&(&snap.location, &snap.product))
+            && let Some(from) = world.index_of(snap.day)
+        {
+            units -= world.items[i].recorded[from + 1..].iter().sum::<f64>();
+        }
+        books.on_hand.insert((snap.location, snap.product), units.max(0.0));
+    }
+    for lot in store.lots().await? {
+        books.lots.entry((lot.location, lot.product)).or_default().push((lot.expires_on, lot.quantity.get()));
+    }
+    // Goods on their way; a late one is still expected tomorrow.
+    let tomorrow = today + Days::new(1);
+    for po in store.purchase_orders().await? {
+        if po.expected_on() + Days::new(7) < today {
+            continue;
+        }
+        for line in po.lines() {
+            books
+                .inbound
+                .entry((po.destination().clone(), line.product.clone()))
+                .or_default()
+                .push((po.expected_on().max(tomorrow), line.quantity.get()));
+        }
+    }
+    for tr in store.transfers().await? {
+        if tr.expected_on() + Days::new(7) < today {
+            continue;
+        }
+        for line in tr.lines() {
+            books
+                .inbound
+                .entry((tr.to().clone(), line.product.clone()))
+                .or_default()
+                .push((tr.expected_on().max(tomorrow), line.quantity.get()));
+        }
+    }
+    Ok(books)
+}
+
+/// Per store: the last day with data, the usual gap between data days and the revenue per day.
+fn feeds(world: &ReplayWorld) -> Vec<Feed> {
+    let mut has_data = vec![vec![false; world.days]; world.stores.len()];
+    let mut revenue = vec![0.0; world.stores.len()];
+    let recent_from = world.days.saturating_sub(28);
+    for item in &world.items {
+        let days = &mut has_data[item.store];
+        for (t, day) in days.iter_mut().enumerate().skip(item.first) {
+            if item.recorded[t] > 0.0 || item.censored[t] {
+                *day = true;
+            }
+        }
+        revenue[item.store] += item.recorded[recent_from..].iter().sum::<f64>() * item.terms.unit_price;
+    }
+    has_data
+        .iter()
+        .enumerate()
+        .map(|(s, days)| {
+            let data: Vec<usize> = days.iter().enumerate().filter(|(_, d)| **d).map(|(t, _)| t).collect();
+            let last = data.last().copied().unwrap_or(0);
+            let recent: Vec<usize> = data.iter().copied().filter(|t| *t + 90 >= last).collect();
+            let mut gaps: Vec<usize> = recent.windows(2).map(|w| w[1] - w[0]).collect();
+            gaps.sort_unstable();
+            let usual = gaps.get(gaps.len() / 2).copied().unwrap_or(1) as f64;
+            let reported = (last + 1).saturating_sub(recent_from).max(1);
+            Feed { last, usual_gap: usual, daily_revenue: revenue[s] / reported as f64 }
+        })
+        .collect()
+}

@@ -1,0 +1,97 @@
+//! The Optimizer's answers about a tenant tonight: orders for the supplier's next order day and
+//! transfers between stores, for a set of its items (from the shared [`TenantContext`]).
+
+use super::transfer::{Move, Supply, plan_moves, store_position};
+use super::{OptimizerSettings, OrderContext, StorePosition, recommend_order};
+use crate::context::TenantContext;
+use fluxion_domain::format::{number, units};
+use fluxion_domain::{Recommendation, RecommendedAction};
+use std::collections::BTreeMap;
+
+/// Orders to place for `items`, largest benefit first.
+pub fn orders_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSettings) -> Vec<Recommendation> {
+    let reorder = optimizer.reorder();
+    let world = &ctx.world;
+    let mut orders: Vec<Recommendation> = items
+        .iter()
+        .filter_map(|&i| {
+            let item = &world.items[i];
+            let ahead = ctx.demand_ahead(i)?;
+            let on_hand = ctx.on_hand(i)?;
+            let order = OrderContext {
+                store: &world.stores[item.store],
+                product: &world.products[item.product],
+                supplier: world.suppliers.get(item.supplier),
+                terms: &item.terms,
+                on_hand,
+                inbound: ctx.inbound(i).iter().map(|(_, u)| u).sum(),
+                ahead: &ahead,
+            };
+            recommend_order(&order, ctx.today, &reorder)
+        })
+        .collect();
+    orders.sort_by(|a, b| b.benefit_usd.total_cmp(&a.benefit_usd));
+    orders
+}
+
+/// Tonight's moves for the products of `items`, between every store that has them:
+/// `(from item, to item, move)`.
+pub fn moves_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSettings) -> Vec<(usize, usize, Move)> {
+    let world = &ctx.world;
+    let rule = optimizer.shortage_rule();
+    let mut products: Vec<usize> = items.iter().map(|&i| world.items[i].product).collect();
+    products.sort_unstable();
+    products.dedup();
+    let mut by_product: BTreeMap<usize, Vec<(usize, StorePosition)>> = BTreeMap::new();
+    for (i, item) in world.items.iter().enumerate() {
+        if products.binary_search(&item.product).is_err() {
+            continue;
+        }
+        let (Some(ahead), Some(on_hand)) = (ctx.demand_ahead(i), ctx.on_hand(i)) else { continue };
+        let inbound: Vec<(usize, f64)> = ctx
+            .inbound(i)
+            .iter()
+            .map(|(d, u)| (usize::try_from((*d - ctx.today).num_days()).unwrap_or(0), *u))
+            .collect();
+        let supply = Supply { on_hand, inbound: &inbound };
+        let position = store_position(item.store, &ahead, &item.terms, ctx.today, &supply, &rule);
+        if position.shortage > 0.0 || position.surplus >= 1.0 {
+            by_product.entry(item.product).or_default().push((i, position));
+        }
+    }
+    plan_moves(&by_product, |p| optimizer.transfer_cost(world.unit_cost(p)))
+}
+
+/// Transfers to make tonight for the products of `items`, largest benefit first.
+pub fn transfers_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSettings) -> Vec<Recommendation> {
+    let world = &ctx.world;
+    let mut transfers: Vec<Recommendation> = moves_for(ctx, items, optimizer)
+        .into_iter()
+        .map(|(from_item, _, m)| {
+            let product = world.items[from_item].product;
+            let unit_cost = world.unit_cost(product);
+            Recommendation {
+                action: RecommendedAction::Transfer { from: world.stores[m.from].clone() },
+                store: world.stores[m.to].clone(),
+                product: world.products[product].clone(),
+                units: m.units,
+                value_usd: m.units * unit_cost,
+                benefit_usd: m.benefit,
+                on: ctx.today,
+                explanation_es: format!(
+                    "Transferir {} de {} a {}: {} se quedará corto antes de su próxima entrega y {} tiene de \
+                     más; evita perder US$ {} de margen con un traslado de US$ {}.",
+                    units(m.units),
+                    world.store_names[m.from],
+                    world.store_names[m.to],
+                    world.store_names[m.to],
+                    world.store_names[m.from],
+                    number(m.benefit + m.cost, 2),
+                    number(m.cost, 2),
+                ),
+            }
+        })
+        .collect();
+    transfers.sort_by(|a, b| b.benefit_usd.total_cmp(&a.benefit_usd));
+    transfers
+}

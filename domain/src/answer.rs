@@ -1,0 +1,202 @@
+//! The unified answer: what the orchestrator returns for one question, whoever asked and however.
+//!
+//! It carries the text for people (Spanish) and the structured parts behind it: what was understood,
+//! the forecast figures with their bands, alerts, recommendations, which agents contributed or failed
+//! and how long each took, and the id of the trace that records the request.
+
+use crate::{Alert, LocationCode, ProductCode, Recommendation};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Intent {
+    /// How much of a product is needed over a horizon ("¿cuánta harina necesito para la quincena?").
+    Need,
+    /// What is about to run out ("¿qué se me va a agotar en Chacao?").
+    RunningOut,
+    /// What is overstocked ("¿qué tengo de más?").
+    Overstock,
+    /// What to move between stores ("¿qué debo transferir?").
+    Transfers,
+    /// How a product sold ("¿cómo se vendió el arroz?").
+    Sales,
+    /// An answer to a pending suggestion: yes or no.
+    Confirm {
+        /// "sí" / "dale" = true; "no" = false.
+        yes: bool,
+    },
+    /// Greetings, thanks, help, or anything not understood.
+    Help,
+}
+
+impl Intent {
+    /// Stable name (for traces, metrics and the API).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Intent::Need => "need",
+            Intent::RunningOut => "running_out",
+            Intent::Overstock => "overstock",
+            Intent::Transfers => "transfers",
+            Intent::Sales => "sales",
+            Intent::Confirm { yes: true } => "confirm_yes",
+            Intent::Confirm { yes: false } => "confirm_no",
+            Intent::Help => "help",
+        }
+    }
+}
+
+/// The agents that take part in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentKind {
+    /// Understands the question and composes the answer.
+    Chat,
+    /// Demand forecasts.
+    Forecast,
+    /// Stockout, overstock, expiry and the other alerts.
+    Alert,
+    /// Orders and transfers.
+    Optimizer,
+}
+
+impl AgentKind {
+    /// Every agent, in plan order.
+    pub const ALL: [AgentKind; 4] = [AgentKind::Chat, AgentKind::Forecast, AgentKind::Alert, AgentKind::Optimizer];
+
+    /// Stable name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AgentKind::Chat => "chat",
+            AgentKind::Forecast => "forecast",
+            AgentKind::Alert => "alert",
+            AgentKind::Optimizer => "optimizer",
+        }
+    }
+
+    /// What the agent gives, in Spanish, for saying what is missing ("el pronóstico").
+    pub fn gives_es(&self) -> &'static str {
+        match self {
+            AgentKind::Chat => "la interpretación de la pregunta",
+            AgentKind::Forecast => "el pronóstico de demanda",
+            AgentKind::Alert => "las alertas",
+            AgentKind::Optimizer => "las recomendaciones de pedido y transferencia",
+        }
+    }
+}
+
+/// How an agent's part of a request ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum AgentStatus {
+    /// It answered.
+    Ok,
+    /// It failed (crashed or returned an error).
+    Failed {
+        /// What went wrong (for operators).
+        reason: String,
+    },
+    /// It did not answer within its deadline.
+    TimedOut {
+        /// The deadline, milliseconds.
+        deadline_ms: u64,
+    },
+    /// The plan did not need it, or could not call it because an earlier stage was missing.
+    Skipped,
+}
+
+impl AgentStatus {
+    /// Whether the agent's part is missing from the answer because of a fault.
+    pub fn is_fault(&self) -> bool {
+        matches!(self, AgentStatus::Failed { .. } | AgentStatus::TimedOut { .. })
+    }
+}
+
+/// One agent's part of a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentReport {
+    /// The agent.
+    pub agent: AgentKind,
+    /// How it ended.
+    #[serde(flatten)]
+    pub status: AgentStatus,
+    /// Wall time, milliseconds.
+    pub millis: f64,
+}
+
+/// A forecast figure for one product at one store over the question's horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastFigure {
+    /// The store.
+    pub store: LocationCode,
+    /// Its name.
+    pub store_name: String,
+    /// The product.
+    pub product: ProductCode,
+    /// Its name.
+    pub product_name: String,
+    /// First day covered (tomorrow).
+    pub from: NaiveDate,
+    /// Days covered.
+    pub days: u32,
+    /// Expected demand over those days, units.
+    pub expected: f64,
+    /// 10th percentile of the total.
+    pub p10: f64,
+    /// 90th percentile of the total.
+    pub p90: f64,
+    /// Units on hand tonight.
+    pub on_hand: f64,
+    /// Units on their way (orders and transfers).
+    pub inbound: f64,
+    /// The model that made the forecast.
+    pub model: String,
+    /// Its typical error in backtests, percent (when measured).
+    pub typical_error_pct: Option<f64>,
+}
+
+/// A product or store as the question named it and as it was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// The words in the question.
+    pub mention: String,
+    /// The code it resolved to.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Match score, 0–1.
+    pub score: f64,
+}
+
+/// Everything Fluxion answers to one question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The trace that records the request.
+    pub trace_id: Uuid,
+    /// The question.
+    pub question: String,
+    /// The answer for people, in Spanish.
+    pub text_es: String,
+    /// What was understood.
+    pub intent: Intent,
+    /// Products named in the question, resolved.
+    pub products: Vec<Resolved>,
+    /// Stores named in the question, resolved (none = all the chain's stores).
+    pub stores: Vec<Resolved>,
+    /// Days ahead the question is about.
+    pub horizon_days: u32,
+    /// Forecast figures per product × store.
+    pub figures: Vec<ForecastFigure>,
+    /// Alerts that bear on the question, most severe first.
+    pub alerts: Vec<Alert>,
+    /// Orders and transfers suggested, largest benefit first.
+    pub recommendations: Vec<Recommendation>,
+    /// Each agent's part.
+    pub agents: Vec<AgentReport>,
+    /// Whether a part is missing because an agent failed or timed out (the text says which).
+    pub degraded: bool,
+    /// Wall time of the whole request, milliseconds.
+    pub millis: f64,
+}
