@@ -7,12 +7,14 @@
 //! # Layout
 //! - [`alert`]: the Alert agent's detectors (stockout, overstock, anomaly, phantom stock, expiry,
 //!   transfer, stale data) and the book that keeps an unchanged situation from alerting twice.
+//! - [`chat`]: the Chat agent's understanding of Spanish questions and its grounded answers.
 //! - [`context`]: a tenant's items, tonight's books and the latest forecasts, loaded once and shared.
 //! - [`forecast`]: demand forecasts with quantiles, calendar effects and censored-demand handling.
 //! - [`optimizer`]: reorder levels, order quantities, transfers (LP) and purchase plans under a budget.
 //! - [`replay`]: replays history day by day under a policy (Fluxion's or min/max) and measures it.
 
 pub mod alert;
+pub mod chat;
 pub mod context;
 pub mod forecast;
 pub mod optimizer;

@@ -151,6 +151,12 @@ pub struct ForecastFigure {
     pub on_hand: f64,
     /// Units on their way (orders and transfers).
     pub inbound: f64,
+    /// Units sold in the last 7 days with data.
+    pub sold_last_7: f64,
+    /// Units sold in the 7 days before those.
+    pub sold_prev_7: f64,
+    /// Units sold in the last 28 days.
+    pub sold_last_28: f64,
     /// The model that made the forecast.
     pub model: String,
     /// Its typical error in backtests, percent (when measured).

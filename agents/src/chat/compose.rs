@@ -1,0 +1,363 @@
+//! The answer's Spanish text, composed from the agents' parts — every number in it comes from
+//! them. When a part is missing (an agent failed or ran out of time) the text says so plainly and
+//! gives what the others produced.
+
+use super::understand::Understanding;
+use fluxion_domain::format::{number, short_date, units};
+use fluxion_domain::{
+    AgentKind, AgentStatus, Alert, AlertKind, ForecastFigure, Intent, Recommendation, RecommendedAction,
+    SuggestedAction,
+};
+
+/// What the agents produced for one question (`None` = that agent's part is missing).
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    /// What the question asks.
+    pub understanding: &'a Understanding,
+    /// Forecast figures per product × store.
+    pub figures: Option<&'a [ForecastFigure]>,
+    /// Alerts bearing on the question.
+    pub alerts: Option<&'a [Alert]>,
+    /// Orders and transfers suggested.
+    pub recommendations: Option<&'a [Recommendation]>,
+    /// Agents whose part is missing, and why.
+    pub faults: &'a [(AgentKind, AgentStatus)],
+    /// The tonight the numbers are for.
+    pub today: chrono::NaiveDate,
+}
+
+/// Items listed at most in one answer.
+const LIST: usize = 5;
+
+/// The answer's text.
+pub fn compose(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    let mut text = match u.intent {
+        Intent::Need => need(p),
+        Intent::RunningOut => running_out(p),
+        Intent::Overstock => overstock(p),
+        Intent::Transfers => transfers(p),
+        Intent::Sales => sales(p),
+        Intent::Confirm { yes } => {
+            if yes {
+                "No tengo ninguna sugerencia pendiente de tu confirmación. Pregúntame, por ejemplo, «¿cuánta \
+                 harina PAN necesito para la quincena?» y te propongo un pedido."
+                    .to_owned()
+            } else {
+                "Entendido, no hago nada. Aquí estoy si necesitas algo más.".to_owned()
+            }
+        }
+        Intent::Help => help(),
+    };
+    if !p.faults.is_empty() {
+        let missing: Vec<String> = p
+            .faults
+            .iter()
+            .map(|(agent, status)| {
+                let why = match status {
+                    AgentStatus::TimedOut { .. } => "no respondió a tiempo",
+                    _ => "tuvo una falla",
+                };
+                format!("{} ({why})", agent.gives_es())
+            })
+            .collect();
+        text.push_str(&format!(
+            "\n\nNota: esta respuesta está incompleta; falta {}. Te muestro lo que sí tengo; vuelve a preguntar en \
+             un momento.",
+            join_es(&missing)
+        ));
+    }
+    text
+}
+
+fn help() -> String {
+    "Puedo ayudarte con:\n• cuánto pedir de un producto («¿cuánta harina PAN necesito para la quincena?»)\n• qué se \
+     va a agotar («¿qué se me va a agotar en Chacao?»)\n• qué tienes de más\n• qué transferir entre tiendas\n• cómo \
+     se vendió un producto («¿cómo se vendió el arroz?»)"
+        .to_owned()
+}
+
+fn where_es(u: &Understanding) -> String {
+    if u.stores.is_empty() {
+        "en la cadena".to_owned()
+    } else {
+        format!("en {}", join_es(&u.stores.iter().map(|s| s.name.clone()).collect::<Vec<_>>()))
+    }
+}
+
+fn horizon_es(u: &Understanding) -> String {
+    match &u.horizon_es {
+        Some(h) => format!("para {h} ({} días desde mañana)", u.horizon_days),
+        None => format!("para los próximos {} días", u.horizon_days),
+    }
+}
+
+fn no_product(u: &Understanding) -> String {
+    if u.unmatched.is_empty() {
+        "¿De qué producto? Dime el nombre o la marca, por ejemplo «harina PAN» o «aceite Diana».".to_owned()
+    } else {
+        format!(
+            "No encontré «{}» en el catálogo. ¿Me das el nombre o la marca como aparece en la tienda?",
+            u.unmatched.join(" ")
+        )
+    }
+}
+
+fn need(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    if u.products.is_empty() {
+        return no_product(u);
+    }
+    let Some(figures) = p.figures else {
+        return format!(
+            "No pude calcular el pronóstico de {} en este momento.",
+            join_es(&u.products.iter().map(|f| f.name.clone()).collect::<Vec<_>>())
+        );
+    };
+    if figures.is_empty() {
+        return format!("No tengo historia de ventas de {} {} para pronosticar.", u.products[0].name, where_es(u));
+    }
+    let mut out = Vec::new();
+    for product in &u.products {
+        let of: Vec<&ForecastFigure> = figures.iter().filter(|f| f.product.as_str() == product.code).collect();
+        if of.is_empty() {
+            continue;
+        }
+        if let [f] = of.as_slice() {
+            let mut s = format!(
+                "{} necesitas ~{} unidades de {} en {} (entre {} y {}); tienes {}",
+                capitalize(&horizon_es(u)),
+                units(f.expected),
+                f.product_name,
+                f.store_name,
+                units(f.p10),
+                units(f.p90),
+                units(f.on_hand)
+            );
+            if f.inbound > 0.0 {
+                s.push_str(&format!(" y vienen {} en camino", units(f.inbound)));
+            }
+            s.push_str(". ");
+            s.push_str(&order_line(p, f));
+            s.push_str(&model_line(f));
+            out.push(s);
+        } else {
+            let expected: f64 = of.iter().map(|f| f.expected).sum();
+            let on_hand: f64 = of.iter().map(|f| f.on_hand).sum();
+            let inbound: f64 = of.iter().map(|f| f.inbound).sum();
+            let mut s = format!(
+                "{} necesitas ~{} unidades de {} {} ({} tiendas); tienes {}{}.",
+                capitalize(&horizon_es(u)),
+                units(expected),
+                of[0].product_name,
+                where_es(u),
+                of.len(),
+                units(on_hand),
+                if inbound > 0.0 { format!(" y vienen {}", units(inbound)) } else { String::new() }
+            );
+            for f in &of {
+                s.push_str(&format!(
+                    "\n• {}: ~{} (entre {} y {}), tienes {}. {}",
+                    f.store_name,
+                    units(f.expected),
+                    units(f.p10),
+                    units(f.p90),
+                    units(f.on_hand),
+                    order_line(p, f).trim_end()
+                ));
+            }
+            s.push_str(&model_line(of[0]));
+            out.push(s);
+        }
+    }
+    if out.is_empty() {
+        return format!("No tengo historia de ventas de {} {} para pronosticar.", u.products[0].name, where_es(u));
+    }
+    out.join("\n\n")
+}
+
+/// "Sugiero ordenar 500 hoy." for the figure's item, from the optimizer.
+fn order_line(p: &Parts<'_>, f: &ForecastFigure) -> String {
+    let Some(recs) = p.recommendations else {
+        return "No tengo la recomendación de pedido en este momento.".to_owned();
+    };
+    let order = recs
+        .iter()
+        .find(|r| r.product == f.product && r.store == f.store && matches!(r.action, RecommendedAction::Order { .. }));
+    let transfer = recs.iter().find(|r| {
+        r.product == f.product && r.store == f.store && matches!(r.action, RecommendedAction::Transfer { .. })
+    });
+    let mut s = match order {
+        Some(r) if r.on <= p.today => format!("Sugiero ordenar {} hoy.", units(r.units)),
+        Some(r) => {
+            format!("Sugiero ordenar {} el {} (próximo día de pedido del proveedor).", units(r.units), short_date(r.on))
+        }
+        None => "Con lo que tienes y lo que viene, no hace falta pedir todavía.".to_owned(),
+    };
+    if let Some(t) = transfer
+        && let RecommendedAction::Transfer { from } = &t.action
+    {
+        s.push_str(&format!(" También conviene traer {} de {}.", units(t.units), from));
+    }
+    s
+}
+
+fn model_line(f: &ForecastFigure) -> String {
+    match f.typical_error_pct {
+        Some(e) if e.is_finite() => format!(" (Modelo {}, error típico ±{} %.)", f.model, number(e, 0)),
+        _ => format!(" (Modelo {}.)", f.model),
+    }
+}
+
+fn running_out(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    let Some(alerts) = p.alerts else {
+        return format!("No pude revisar qué se va a agotar {} en este momento.", where_es(u));
+    };
+    let list: Vec<&Alert> = alerts.iter().filter(|a| a.kind == AlertKind::ImminentStockout).collect();
+    if list.is_empty() {
+        return format!(
+            "Buenas noticias: {} no veo productos que se vayan a agotar antes de su próxima reposición.",
+            where_es(u)
+        );
+    }
+    let mut s = format!(
+        "{} se pueden agotar {} {} antes de su próxima reposición:",
+        capitalize(&where_es(u)),
+        units(list.len() as f64),
+        if list.len() == 1 { "producto" } else { "productos" }
+    );
+    for a in list.iter().take(LIST) {
+        s.push_str(&format!("\n• {}", a.reason_es));
+    }
+    if list.len() > LIST {
+        s.push_str(&format!("\n… y {} más.", list.len() - LIST));
+    }
+    s
+}
+
+fn overstock(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    let Some(alerts) = p.alerts else {
+        return format!("No pude revisar el exceso de inventario {} en este momento.", where_es(u));
+    };
+    let list: Vec<&Alert> =
+        alerts.iter().filter(|a| matches!(a.kind, AlertKind::Overstock | AlertKind::ExpiringLot)).collect();
+    if list.is_empty() {
+        return format!("{} no veo exceso de inventario ni lotes por vencer.", capitalize(&where_es(u)));
+    }
+    let tied: f64 = list.iter().filter(|a| a.kind == AlertKind::Overstock).map(|a| a.impact_usd).sum();
+    let expiring: f64 = list.iter().filter(|a| a.kind == AlertKind::ExpiringLot).map(|a| a.impact_usd).sum();
+    let mut s = format!("{}: ", capitalize(&where_es(u)));
+    let mut parts = Vec::new();
+    if tied > 0.0 {
+        parts.push(format!("US$ {} inmovilizados en exceso de inventario", number(tied, 2)));
+    }
+    if expiring > 0.0 {
+        parts.push(format!("US$ {} en lotes que pueden vencerse", number(expiring, 2)));
+    }
+    s.push_str(&join_es(&parts));
+    s.push('.');
+    for a in list.iter().take(LIST) {
+        s.push_str(&format!("\n• {}", a.reason_es));
+        if let SuggestedAction::MarkDown { discount_pct, .. } = a.action {
+            s.push_str(&format!(" (rebaja sugerida: {discount_pct} %)"));
+        }
+    }
+    if list.len() > LIST {
+        s.push_str(&format!("\n… y {} más.", list.len() - LIST));
+    }
+    s
+}
+
+fn transfers(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    let Some(recs) = p.recommendations else {
+        return "No pude calcular las transferencias en este momento.".to_owned();
+    };
+    let list: Vec<&Recommendation> =
+        recs.iter().filter(|r| matches!(r.action, RecommendedAction::Transfer { .. })).collect();
+    if list.is_empty() {
+        return format!(
+            "{} no hace falta transferir nada esta noche: ninguna tienda está corta de algo que a otra le sobre.",
+            capitalize(&where_es(u))
+        );
+    }
+    let benefit: f64 = list.iter().map(|r| r.benefit_usd).sum();
+    let mut s = format!(
+        "Te sugiero {} {} (protegen US$ {} de margen):",
+        units(list.len() as f64),
+        if list.len() == 1 { "transferencia" } else { "transferencias" },
+        number(benefit, 2)
+    );
+    for r in list.iter().take(LIST) {
+        s.push_str(&format!("\n• {}", r.explanation_es));
+    }
+    if list.len() > LIST {
+        s.push_str(&format!("\n… y {} más.", list.len() - LIST));
+    }
+    s
+}
+
+fn sales(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    if u.products.is_empty() {
+        return no_product(u);
+    }
+    let Some(figures) = p.figures else {
+        return "No pude consultar las ventas en este momento.".to_owned();
+    };
+    let mut out = Vec::new();
+    for product in &u.products {
+        let of: Vec<&ForecastFigure> = figures.iter().filter(|f| f.product.as_str() == product.code).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let last: f64 = of.iter().map(|f| f.sold_last_7).sum();
+        let prev: f64 = of.iter().map(|f| f.sold_prev_7).sum();
+        let month: f64 = of.iter().map(|f| f.sold_last_28).sum();
+        let next: f64 = of.iter().map(|f| f.expected * 7.0 / f.days.max(1) as f64).sum();
+        let change = if prev > 0.0 {
+            let pct = 100.0 * (last / prev - 1.0);
+            if pct.abs() < 3.0 {
+                ", igual que la semana anterior".to_owned()
+            } else if pct > 0.0 {
+                format!(", {} % más que la semana anterior ({})", number(pct, 0), units(prev))
+            } else {
+                format!(", {} % menos que la semana anterior ({})", number(-pct, 0), units(prev))
+            }
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "{} {}: vendiste {} en los últimos 7 días{change}, y {} en las últimas 4 semanas. Para los próximos 7 días \
+             espero ~{}.",
+            of[0].product_name,
+            where_es(u),
+            units(last),
+            units(month),
+            units(next)
+        ));
+    }
+    if out.is_empty() {
+        return format!("No tengo ventas registradas de {} {}.", u.products[0].name, where_es(u));
+    }
+    out.join("\n\n")
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// "a, b y c".
+fn join_es(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} y {last}", rest.join(", ")),
+    }
+}

@@ -1,0 +1,72 @@
+//! Text as the matcher sees it: lower case, accents and punctuation gone ("P.A.N." → "pan",
+//! "¿Cuánta?" → "cuanta"), split into words.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// `text` in lower case without accents, with dotted abbreviations joined ("P.A.N." → "pan") and
+/// every other non-alphanumeric character a space.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        if c == '.' || c == '\'' || c == '’' {
+            // "P.A.N." and "d'" join; a dot between digits ("1.5") becomes a space.
+            if out.chars().last().is_some_and(|p| p.is_ascii_digit()) {
+                out.push(' ');
+            }
+            continue;
+        }
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// The words of `text`, normalized.
+pub fn words(text: &str) -> Vec<String> {
+    normalize(text).split_whitespace().map(str::to_owned).collect()
+}
+
+/// How well a word of the question matches a word of a name, 0–1: exact 1; a prefix of at least
+/// three letters 0.9; one edit (insert, delete, substitute, swap) on words of four letters or more
+/// 0.85; two edits on words of seven or more 0.7.
+pub fn word_match(query: &str, name: &str) -> f64 {
+    if query == name {
+        return 1.0;
+    }
+    let (q, n) = (query.chars().count(), name.chars().count());
+    if q >= 3 && n > q && name.starts_with(query) {
+        return 0.9;
+    }
+    if q.min(n) < 4 || q.abs_diff(n) > 2 {
+        return 0.0;
+    }
+    match strsim::damerau_levenshtein(query, name) {
+        1 => 0.85,
+        2 if q.min(n) >= 7 => 0.7,
+        _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_read_the_way_people_write_them() {
+        assert_eq!(words("¿Cuánta Harina P.A.N. necesito?"), ["cuanta", "harina", "pan", "necesito"]);
+        assert_eq!(words("Azúcar  refinada 1 kg"), ["azucar", "refinada", "1", "kg"]);
+        assert_eq!(words("Leche 1.5 L"), ["leche", "1", "5", "l"]);
+        assert_eq!(word_match("harna", "harina"), 0.85);
+        assert_eq!(word_match("har", "harina"), 0.9);
+        assert_eq!(word_match("pan", "pan"), 1.0);
+        assert_eq!(word_match("pam", "pan"), 0.0, "three letters are too short for a typo");
+        assert_eq!(word_match("mayonesa", "mayonesa"), 1.0);
+        assert_eq!(word_match("mayonsea", "mayonesa"), 0.85);
+    }
+}

@@ -1,0 +1,465 @@
+//! Understanding a question in Venezuelan Spanish: the intent, the horizon, and the products and
+//! stores it names — forgiving of accents, brands, abbreviations and typos.
+
+use super::text::{normalize, word_match, words};
+use fluxion_domain::Intent;
+use std::collections::HashMap;
+
+/// Words that never name a product or a store.
+const STOPWORDS: &[&str] = &[
+    "a",
+    "al",
+    "algo",
+    "como",
+    "con",
+    "cual",
+    "cuales",
+    "cuanta",
+    "cuantas",
+    "cuanto",
+    "cuantos",
+    "de",
+    "del",
+    "debo",
+    "deberia",
+    "dia",
+    "dias",
+    "el",
+    "ella",
+    "en",
+    "es",
+    "esta",
+    "este",
+    "esto",
+    "hay",
+    "hoy",
+    "la",
+    "las",
+    "le",
+    "lo",
+    "los",
+    "mas",
+    "me",
+    "mi",
+    "mis",
+    "manana",
+    "mes",
+    "necesito",
+    "necesitamos",
+    "para",
+    "pedir",
+    "por",
+    "proxima",
+    "proximo",
+    "que",
+    "quincena",
+    "se",
+    "semana",
+    "semanas",
+    "si",
+    "sin",
+    "su",
+    "sus",
+    "te",
+    "tengo",
+    "tenemos",
+    "tienda",
+    "tiendas",
+    "un",
+    "una",
+    "unos",
+    "va",
+    "vamos",
+    "voy",
+    "y",
+    "ya",
+    "yo",
+    "cuando",
+    "ordenar",
+    "comprar",
+    "pido",
+    "pedimos",
+    "vendio",
+    "vendi",
+    "vendimos",
+    "vende",
+    "venta",
+    "ventas",
+    "agotar",
+    "agota",
+    "agotan",
+    "acabar",
+    "acaba",
+    "falta",
+    "faltan",
+    "transferir",
+    "mover",
+    "sobra",
+    "sobran",
+    "hace",
+    "quiero",
+    "saber",
+    "dime",
+    "ver",
+    "muestrame",
+    "favor",
+    "gracias",
+    "hola",
+    "buenas",
+    "buenos",
+    "dias",
+    "cuantos",
+    "unidades",
+    "cadena",
+    "todas",
+    "todo",
+    "toda",
+    "fue",
+    "ha",
+    "han",
+    "sido",
+    "ir",
+    "puedo",
+    "pueden",
+];
+
+/// A product or store name ready for matching.
+#[derive(Debug, Clone)]
+struct Entry {
+    code: String,
+    name: String,
+    words: Vec<String>,
+}
+
+/// A name found in a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// Index in the catalog's products or stores, in the order given.
+    pub index: usize,
+    /// The code.
+    pub code: String,
+    /// The name.
+    pub name: String,
+    /// The question's words that matched.
+    pub mention: String,
+    /// Match score, 0–1 (share of the question's name words it matched, weighted by rarity).
+    pub score: f64,
+}
+
+/// The names a tenant's questions can mention.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    products: Vec<Entry>,
+    stores: Vec<Entry>,
+    /// How many products carry each word (rare words weigh more).
+    product_df: HashMap<String, usize>,
+    store_df: HashMap<String, usize>,
+}
+
+/// What a question asks, resolved against a catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Understanding {
+    /// The intent.
+    pub intent: Intent,
+    /// Days ahead the question is about.
+    pub horizon_days: u32,
+    /// How the question named the horizon ("la quincena"), when it did.
+    pub horizon_es: Option<String>,
+    /// Products named, best first (the tied best when the question is ambiguous).
+    pub products: Vec<Found>,
+    /// Stores named (none = the whole chain).
+    pub stores: Vec<Found>,
+    /// Words that looked like a product name but matched nothing.
+    pub unmatched: Vec<String>,
+}
+
+impl Catalog {
+    /// A catalog of `(code, name, brand)` products and `(code, name, city)` stores.
+    pub fn new<'a>(
+        products: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+        stores: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Self {
+        let entry = |code: &str, name: &str, extra: &str| {
+            let mut w = words(&format!("{name} {extra}"));
+            w.retain(|x| !STOPWORDS.contains(&x.as_str()));
+            w.sort();
+            w.dedup();
+            Entry { code: code.to_owned(), name: name.to_owned(), words: w }
+        };
+        let products: Vec<Entry> = products.into_iter().map(|(c, n, b)| entry(c, n, b)).collect();
+        let stores: Vec<Entry> = stores.into_iter().map(|(c, n, city)| entry(c, n, city)).collect();
+        let df = |entries: &[Entry]| {
+            let mut df: HashMap<String, usize> = HashMap::new();
+            for e in entries {
+                for w in &e.words {
+                    *df.entry(w.clone()).or_default() += 1;
+                }
+            }
+            df
+        };
+        Self { product_df: df(&products), store_df: df(&stores), products, stores }
+    }
+
+    /// Number of products.
+    pub fn product_count(&self) -> usize {
+        self.products.len()
+    }
+
+    /// Understands `question`.
+    pub fn understand(&self, question: &str) -> Understanding {
+        let norm = normalize(question);
+        let all: Vec<String> = norm.split_whitespace().map(str::to_owned).collect();
+        let intent = intent_of(&all);
+        let (horizon_days, horizon_es) = horizon_of(&all);
+        let mut free: Vec<String> = all.into_iter().filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
+        // Stores first: their words (the whole name of a store that matched) are not product words.
+        let stores = self.best(&self.stores, &self.store_df, &free, true);
+        for s in &stores {
+            let used = &self.stores[s.index].words;
+            free.retain(|w| !used.iter().any(|u| word_match(w, u) >= 0.85));
+        }
+        let products = if matches!(intent, Intent::Confirm { .. } | Intent::Help) && free.is_empty() {
+            Vec::new()
+        } else {
+            self.best(&self.products, &self.product_df, &free, false)
+        };
+        let unmatched = if products.is_empty() {
+            free.iter().filter(|w| w.len() >= 3 && !w.chars().all(|c| c.is_ascii_digit())).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let intent = match intent {
+            // A product and nothing else: how much is needed.
+            Intent::Help if !products.is_empty() => Intent::Need,
+            other => other,
+        };
+        Understanding { intent, horizon_days, horizon_es, products, stores, unmatched }
+    }
+
+    /// The entries the words name best: each word scores its best match in an entry weighted by
+    /// the word's rarity; entries with the top score win (several when tied).
+    fn best(&self, entries: &[Entry], df: &HashMap<String, usize>, free: &[String], stores: bool) -> Vec<Found> {
+        if free.is_empty() || entries.is_empty() {
+            return Vec::new();
+        }
+        let n = entries.len() as f64;
+        // A word every entry shares ("la cosecha" in every store's name) names none of them.
+        let weight = |w: &str| {
+            let d = *df.get(w).unwrap_or(&1) as f64;
+            if stores && d >= n && n > 1.0 { 0.0 } else { (1.0 + n / d).ln() }
+        };
+        let mut scored: Vec<(f64, usize, Vec<&str>)> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let mut score = 0.0;
+            let mut mention = Vec::new();
+            for q in free {
+                let best = e
+                    .words
+                    .iter()
+                    .map(|w| (word_match(q, w), w))
+                    .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
+                if let Some((m, w)) = best
+                    && m > 0.0
+                {
+                    let wt = weight(w);
+                    score += m * wt;
+                    if wt > 0.0 {
+                        mention.push(q.as_str());
+                    }
+                }
+            }
+            if score > 0.0 && !mention.is_empty() {
+                scored.push((score, i, mention));
+            }
+        }
+        let Some(top) = scored.iter().map(|s| s.0).max_by(f64::total_cmp) else { return Vec::new() };
+        // Share of the words that found a match in the best entry: a single weak word is not a name.
+        let words_matched = scored.iter().filter(|s| s.0 >= top - 1e-9).map(|s| s.2.len()).max().unwrap_or(0);
+        if top < 0.5 || (words_matched == 1 && free.len() > 3 && !stores) {
+            return Vec::new();
+        }
+        let mut winners: Vec<&(f64, usize, Vec<&str>)> = scored.iter().filter(|s| s.0 >= top - 1e-9).collect();
+        winners.sort_by_key(|s| s.1);
+        let max_weight: f64 = free.iter().map(|w| weight(w).max(0.5)).sum();
+        winners
+            .into_iter()
+            .map(|(score, i, mention)| Found {
+                index: *i,
+                code: entries[*i].code.clone(),
+                name: entries[*i].name.clone(),
+                mention: mention.join(" "),
+                score: (score / max_weight.max(1e-9)).min(1.0),
+            })
+            .collect()
+    }
+}
+
+fn has(norm: &str, any: &[&str]) -> bool {
+    any.iter().any(|k| norm.contains(k))
+}
+
+/// The intent of a normalized question.
+fn intent_of(words: &[String]) -> Intent {
+    let whole = words.join(" ");
+    const YES: &[&str] = &[
+        "si",
+        "sii",
+        "dale",
+        "ok",
+        "okey",
+        "okay",
+        "listo",
+        "hazlo",
+        "si hazlo",
+        "si dale",
+        "dale si",
+        "de acuerdo",
+        "claro",
+        "claro que si",
+        "va",
+        "perfecto",
+        "si por favor",
+        "aprobado",
+        "apruebo",
+        "confirmo",
+        "si confirmo",
+        "si gracias",
+        "dale pues",
+        "procede",
+        "si procede",
+        "hagalo",
+        "si hagalo",
+    ];
+    const NO: &[&str] =
+        &["no", "no gracias", "cancela", "cancelar", "mejor no", "no hagas nada", "no por ahora", "nop"];
+    if YES.contains(&whole.as_str()) {
+        return Intent::Confirm { yes: true };
+    }
+    if NO.contains(&whole.as_str()) {
+        return Intent::Confirm { yes: false };
+    }
+    let padded = format!(" {whole} ");
+    if has(&padded, &["transfer", "traslad", " mover ", " muevo ", " movemos ", "pasar mercancia", "redistribu"]) {
+        return Intent::Transfers;
+    }
+    if has(
+        &padded,
+        &[
+            " vendio ",
+            " vendi ",
+            " vendimos ",
+            "se vende",
+            "se ha vendido",
+            " ventas ",
+            " venta ",
+            "como va ",
+            "como le fue",
+            "como se movio",
+            "vendido",
+        ],
+    ) {
+        return Intent::Sales;
+    }
+    if has(
+        &padded,
+        &[
+            " de mas ",
+            " sobra",
+            "exceso",
+            "sobrestock",
+            "sobre stock",
+            "demasiad",
+            "mucho inventario",
+            "inventario parado",
+            "sobreinventario",
+            "no rota",
+            "muy lento",
+        ],
+    ) {
+        return Intent::Overstock;
+    }
+    if has(
+        &padded,
+        &[
+            " cuant",
+            "necesit",
+            " pedir ",
+            " pido ",
+            " ordenar ",
+            " orden ",
+            " comprar ",
+            " compro ",
+            "hace falta",
+            " reponer ",
+            " surtir ",
+        ],
+    ) {
+        return Intent::Need;
+    }
+    if has(
+        &padded,
+        &[
+            "agot",
+            " acab",
+            "quiebre",
+            " falta",
+            " faltar",
+            "sin stock",
+            "sin inventario",
+            "terminar",
+            "riesgo",
+            "se me va",
+        ],
+    ) {
+        return Intent::RunningOut;
+    }
+    Intent::Help
+}
+
+/// The horizon a question names (days, and the words), or a week.
+fn horizon_of(words: &[String]) -> (u32, Option<String>) {
+    let number = |w: &str| -> Option<u32> {
+        w.parse().ok().or(match w {
+            "un" | "una" | "uno" => Some(1),
+            "dos" => Some(2),
+            "tres" => Some(3),
+            "cuatro" => Some(4),
+            "cinco" => Some(5),
+            "seis" => Some(6),
+            "siete" => Some(7),
+            "diez" => Some(10),
+            "quince" => Some(15),
+            "veinte" => Some(20),
+            "treinta" => Some(30),
+            _ => None,
+        })
+    };
+    for (k, w) in words.iter().enumerate() {
+        let before = k.checked_sub(1).and_then(|j| number(&words[j]));
+        let phrase = |unit: &str| match before {
+            Some(_) => format!("{} {unit}", words[k - 1]),
+            None => format!("la {unit}"),
+        };
+        match w.as_str() {
+            "quincena" | "quincenas" => {
+                return (15 * before.unwrap_or(1).clamp(1, 4), Some(phrase(w)));
+            }
+            "semana" | "semanas" => return (7 * before.unwrap_or(1).clamp(1, 8), Some(phrase(w))),
+            "mes" | "meses" => {
+                let n = before.unwrap_or(1).clamp(1, 2);
+                return (30 * n, Some(if before.is_some() { phrase(w) } else { "el mes".into() }));
+            }
+            "dia" | "dias" if before.is_some() => {
+                let n = before.unwrap_or(1).clamp(1, 56);
+                return (n, Some(phrase(w)));
+            }
+            "manana" if !words.get(k + 1).is_some_and(|x| x == "en") => return (1, Some("mañana".into())),
+            _ => {}
+        }
+    }
+    // A week unless the question says otherwise.
+    (7, None)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+use super::*;
+
+fn catalog() -> Catalog {
+    Catalog::new(
+        [
+            ("HAR-PAN-BLA-1KG", "Harina de maíz precocida P.A.N. blanca 1 kg", "P.A.N."),
+            ("HAR-PAN-AMA-1KG", "Harina de maíz precocida P.A.N. amarilla 1 kg", "P.A.N."),
+            ("HAT-RHO-TUS-1KG", "Harina de trigo Robin Hood todo uso 1 kg", "Robin Hood"),
+            ("PAN-LES-CAN-UN", "Pan canilla La Especial", "La Especial"),
+            ("ARR-MAR-TI1-1KG", "Arroz Mary tipo I 1 kg", "Mary"),
+            ("ACE-DIA-1L", "Aceite vegetal Diana 1 L", "Diana"),
+            ("MAY-MAV-445G", "Mayonesa Mavesa 445 g", "Mavesa"),
+            ("MGR-MAV-500G", "Margarina Mavesa 500 g", "Mavesa"),
+            ("GRA-LCO-CNE-500G", "Caraotas negras La Cosecha 500 g", "La Cosecha"),
+            ("AZU-MON-REF-1KG", "Azúcar refinada Montalbán 1 kg", "Montalbán"),
+        ],
+        [
+            ("CCS-01", "La Cosecha Chacao", "Caracas"),
+            ("MCB-01", "La Cosecha Bella Vista", "Maracaibo"),
+            ("VLN-01", "La Cosecha Prebo", "Valencia"),
+        ],
+    )
+}
+
+fn codes(found: &[Found]) -> Vec<&str> {
+    found.iter().map(|f| f.code.as_str()).collect()
+}
+
+#[test]
+fn the_seed_question_is_a_need_for_the_quincena() {
+    let u = catalog().understand("¿Cuánta harina PAN necesito para la quincena?");
+    assert_eq!(u.intent, Intent::Need);
+    assert_eq!(u.horizon_days, 15);
+    assert_eq!(u.horizon_es.as_deref(), Some("la quincena"));
+    assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG", "HAR-PAN-AMA-1KG"]);
+    assert!(u.stores.is_empty());
+}
+
+#[test]
+fn product_names_are_found_however_they_are_written() {
+    let c = catalog();
+    for q in ["harina pan", "Harina P.A.N.", "harna pan", "HARINA PAN", "la harina pan blanca"] {
+        let u = c.understand(&format!("¿cuánta {q} necesito?"));
+        assert!(codes(&u.products).contains(&"HAR-PAN-BLA-1KG"), "{q}: {:?}", u.products);
+        assert!(!codes(&u.products).contains(&"PAN-LES-CAN-UN"), "{q}: {:?}", u.products);
+    }
+    let u = c.understand("¿cuánta harina pan blanca necesito?");
+    assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG"]);
+    assert_eq!(codes(&c.understand("¿cuánto aceite diana pido?").products), ["ACE-DIA-1L"]);
+    assert_eq!(codes(&c.understand("mayonesa mavesa").products), ["MAY-MAV-445G"]);
+    assert_eq!(codes(&c.understand("cuanta mayonsea necesito").products), ["MAY-MAV-445G"]);
+    assert_eq!(codes(&c.understand("¿y el azucar?").products), ["AZU-MON-REF-1KG"]);
+    assert_eq!(codes(&c.understand("pan canilla para mañana").products), ["PAN-LES-CAN-UN"]);
+}
+
+#[test]
+fn stores_are_found_by_name_or_city_and_their_words_do_not_name_products() {
+    let c = catalog();
+    let u = c.understand("¿Qué se me va a agotar en La Cosecha Chacao?");
+    assert_eq!(u.intent, Intent::RunningOut);
+    assert_eq!(codes(&u.stores), ["CCS-01"]);
+    assert!(u.products.is_empty(), "{:?}", u.products);
+    let u = c.understand("¿cuánto arroz necesito en Valencia para la semana?");
+    assert_eq!((u.intent, u.horizon_days), (Intent::Need, 7));
+    assert_eq!(codes(&u.stores), ["VLN-01"]);
+    assert_eq!(codes(&u.products), ["ARR-MAR-TI1-1KG"]);
+    assert_eq!(codes(&c.understand("arroz en maracaibo").stores), ["MCB-01"]);
+    assert_eq!(codes(&c.understand("arroz en bella vista").stores), ["MCB-01"]);
+}
+
+#[test]
+fn every_common_question_has_its_intent() {
+    let c = catalog();
+    let cases = [
+        ("¿Qué tengo de más en Chacao?", Intent::Overstock),
+        ("¿Qué productos tienen exceso de inventario?", Intent::Overstock),
+        ("¿Qué debo transferir entre tiendas?", Intent::Transfers),
+        ("¿Qué puedo mover de Valencia a Chacao?", Intent::Transfers),
+        ("¿Cómo se vendió el arroz la semana pasada?", Intent::Sales),
+        ("ventas de aceite diana", Intent::Sales),
+        ("¿Qué se va a agotar esta semana?", Intent::RunningOut),
+        ("¿Qué me falta?", Intent::RunningOut),
+        ("¿Cuánto aceite pido?", Intent::Need),
+        ("aceite diana", Intent::Need),
+        ("Sí", Intent::Confirm { yes: true }),
+        ("dale", Intent::Confirm { yes: true }),
+        ("sí, hazlo", Intent::Confirm { yes: true }),
+        ("No", Intent::Confirm { yes: false }),
+        ("no gracias", Intent::Confirm { yes: false }),
+        ("hola", Intent::Help),
+        ("", Intent::Help),
+    ];
+    for (q, intent) in cases {
+        assert_eq!(c.understand(q).intent, intent, "{q}");
+    }
+}
+
+#[test]
+fn horizons_in_words_and_numbers() {
+    let c = catalog();
+    for (q, days) in [
+        ("arroz para la quincena", 15),
+        ("arroz para dos quincenas", 30),
+        ("arroz para la semana", 7),
+        ("arroz para 2 semanas", 14),
+        ("arroz para el mes", 30),
+        ("arroz para 10 días", 10),
+        ("arroz para mañana", 1),
+        ("arroz", 7),
+    ] {
+        assert_eq!(c.understand(q).horizon_days, days, "{q}");
+    }
+}
+
+#[test]
+fn an_unknown_product_is_reported_not_guessed() {
+    let u = catalog().understand("¿cuánto whisky necesito?");
+    assert!(u.products.is_empty(), "{:?}", u.products);
+    assert_eq!(u.unmatched, ["whisky"]);
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_text_is_understood_without_panicking(q in "\\PC{0,80}") {
+        let u = catalog().understand(&q);
+        proptest::prop_assert!(u.horizon_days >= 1 && u.horizon_days <= 120);
+    }
+}
