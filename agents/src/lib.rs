@@ -5,6 +5,7 @@
 //! `fluxion_memory`'s traits.
 //!
 //! # Layout
+//! - [`actor`]: the generic agent actor, its cloneable handle and fault injection.
 //! - [`alert`]: the Alert agent's detectors (stockout, overstock, anomaly, phantom stock, expiry,
 //!   transfer, stale data) and the book that keeps an unchanged situation from alerting twice.
 //! - [`chat`]: the Chat agent's understanding of Spanish questions and its grounded answers.
@@ -13,6 +14,7 @@
 //! - [`optimizer`]: reorder levels, order quantities, transfers (LP) and purchase plans under a budget.
 //! - [`replay`]: replays history day by day under a policy (Fluxion's or min/max) and measures it.
 
+pub mod actor;
 pub mod alert;
 pub mod chat;
 pub mod context;

@@ -17,5 +17,5 @@ pub mod store;
 pub use store::postgres::PostgresOptions;
 pub use store::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast,
-    TableCounts, TenantStore, open_postgres, open_sqlite,
+    TableCounts, TenantStore, TraceQuery, open_postgres, open_sqlite,
 };

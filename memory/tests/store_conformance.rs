@@ -407,3 +407,76 @@ conformance!(promotions_round_trip_upsert_and_stay_in_their_tenant, |store: Arc<
     assert!(t.apply(&bad).await.is_err());
     assert!(u.promotions().await.unwrap().is_empty());
 });
+
+conformance!(traces_are_stored_listed_filtered_and_stay_in_their_tenant, |store: Arc<dyn Store>| async move {
+    use fluxion_domain::{AgentKind, Span, SpanStatus, Trace};
+    use fluxion_memory::TraceQuery;
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    store.create_tenant(&slug("u"), "U").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let u = store.scope(&slug("u")).await.unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let trace = |n: i64, channel: &str, status: SpanStatus, duration_us: u64| Trace {
+        id: uuid::Uuid::new_v4(),
+        channel: channel.into(),
+        question: format!("¿Cuánta harina PAN necesito? #{n}"),
+        started_at: start + chrono::Duration::seconds(n),
+        duration_us,
+        status,
+        spans: vec![
+            Span {
+                id: 0,
+                parent: None,
+                name: "request".into(),
+                agent: None,
+                start_us: 0,
+                duration_us,
+                status,
+                input: "pregunta".into(),
+                output: "respuesta".into(),
+                error: None,
+                restarts: 0,
+                tokens: None,
+                cost_usd: None,
+            },
+            Span {
+                id: 1,
+                parent: Some(0),
+                name: "forecast".into(),
+                agent: Some(AgentKind::Forecast),
+                start_us: 10,
+                duration_us: duration_us / 2,
+                status: SpanStatus::Error,
+                input: "2 artículos".into(),
+                output: String::new(),
+                error: Some("injected fault".into()),
+                restarts: 1,
+                tokens: Some(12),
+                cost_usd: Some(0.001),
+            },
+        ],
+    };
+    let a = trace(1, "cli", SpanStatus::Ok, 900);
+    let b = trace(2, "whatsapp", SpanStatus::Degraded, 150_000);
+    let c = trace(3, "cli", SpanStatus::Ok, 2_000);
+    for x in [&a, &b, &c] {
+        t.save_trace(x).await.unwrap();
+    }
+    // Saving again replaces.
+    t.save_trace(&c).await.unwrap();
+    let all = t.traces(&TraceQuery::default()).await.unwrap();
+    assert_eq!(all.iter().map(|s| s.id).collect::<Vec<_>>(), [c.id, b.id, a.id], "newest first");
+    assert_eq!(all[1], b.summary());
+    assert_eq!(t.trace(b.id).await.unwrap().as_ref(), Some(&b), "spans round-trip");
+    let cli = t.traces(&TraceQuery { channel: Some("cli".into()), ..TraceQuery::default() }).await.unwrap();
+    assert_eq!(cli.len(), 2);
+    let slow = t.traces(&TraceQuery { min_duration_us: Some(100_000), ..TraceQuery::default() }).await.unwrap();
+    assert_eq!(slow.iter().map(|s| s.id).collect::<Vec<_>>(), [b.id]);
+    let degraded =
+        t.traces(&TraceQuery { status: Some(SpanStatus::Degraded), ..TraceQuery::default() }).await.unwrap();
+    assert_eq!(degraded.len(), 1);
+    assert_eq!(t.traces(&TraceQuery { limit: 1, ..TraceQuery::default() }).await.unwrap().len(), 1);
+    // The other tenant sees none of them, not even by id.
+    assert!(u.traces(&TraceQuery::default()).await.unwrap().is_empty());
+    assert_eq!(u.trace(b.id).await.unwrap(), None);
+});

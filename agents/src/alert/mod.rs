@@ -17,10 +17,12 @@
 //! - **Transfer opportunity**: a move from the Optimizer's transfer plan.
 //! - **Stale data**: a store whose feed has been quiet longer than usual.
 
+mod agent;
 mod book;
 mod detect;
 mod scan;
 
+pub use agent::{AlertAgent, AlertRequest};
 pub use book::AlertBook;
 pub use detect::{
     DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,

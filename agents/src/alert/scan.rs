@@ -9,7 +9,7 @@ use super::detect::{
 use crate::context::TenantContext;
 use crate::optimizer::{OptimizerSettings, moves_for, orders_for, transfers_for};
 use chrono::NaiveDate;
-use fluxion_domain::{Alert, Recommendation};
+use fluxion_domain::{Alert, AlertKind, Recommendation};
 use fluxion_memory::{StoreError, TenantStore};
 
 /// What a scan found.
@@ -43,7 +43,7 @@ pub fn scan_context(ctx: &TenantContext, settings: &AlertSettings, optimizer: &O
     Scan {
         today: ctx.today,
         items: items.len(),
-        alerts: alerts_for(ctx, &items, settings, optimizer),
+        alerts: alerts_for(ctx, &items, &[], settings, optimizer),
         orders: orders_for(ctx, &items, optimizer),
         transfers: transfers_for(ctx, &items, optimizer),
     }
@@ -54,9 +54,11 @@ pub fn scan_context(ctx: &TenantContext, settings: &AlertSettings, optimizer: &O
 pub fn alerts_for(
     ctx: &TenantContext,
     items: &[usize],
+    kinds: &[AlertKind],
     settings: &AlertSettings,
     optimizer: &OptimizerSettings,
 ) -> Vec<Alert> {
+    let wants = |k: AlertKind| kinds.is_empty() || kinds.contains(&k);
     let reorder = &optimizer.reorder();
     let world = &ctx.world;
     let today = ctx.today;
@@ -64,18 +66,30 @@ pub fn alerts_for(
     let mut stores: Vec<usize> = Vec::new();
     for &i in items {
         stores.push(world.items[i].store);
-        let recent = ctx.recent(i);
+        let checks = wants(AlertKind::SalesAnomaly) || wants(AlertKind::PhantomStock);
+        let recent = if checks { ctx.recent(i) } else { Vec::new() };
         let Some(view) = ctx.view(i, &recent) else { continue };
         if view.ahead.is_none() {
             continue;
         }
-        alerts.extend(imminent_stockout(&view, today, settings, reorder));
-        alerts.extend(overstock(&view, today, settings, reorder));
-        alerts.extend(sales_anomaly(&view, today, settings));
-        alerts.extend(phantom_stock(&view, today, settings));
-        alerts.extend(expiring_lots(&view, today, settings));
+        if wants(AlertKind::ImminentStockout) {
+            alerts.extend(imminent_stockout(&view, today, settings, reorder));
+        }
+        if wants(AlertKind::Overstock) {
+            alerts.extend(overstock(&view, today, settings, reorder));
+        }
+        if wants(AlertKind::SalesAnomaly) {
+            alerts.extend(sales_anomaly(&view, today, settings));
+        }
+        if wants(AlertKind::PhantomStock) {
+            alerts.extend(phantom_stock(&view, today, settings));
+        }
+        if wants(AlertKind::ExpiringLot) {
+            alerts.extend(expiring_lots(&view, today, settings));
+        }
     }
-    for (from_item, _, m) in moves_for(ctx, items, optimizer) {
+    let moves = if wants(AlertKind::TransferOpportunity) { moves_for(ctx, items, optimizer) } else { Vec::new() };
+    for (from_item, _, m) in moves {
         let product = world.items[from_item].product;
         alerts.push(transfer_opportunity(
             &m,
@@ -88,6 +102,9 @@ pub fn alerts_for(
     }
     stores.sort_unstable();
     stores.dedup();
+    if !wants(AlertKind::StaleData) {
+        stores.clear();
+    }
     for s in stores {
         let feed = &ctx.feeds[s];
         let view = FeedView {

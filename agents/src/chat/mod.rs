@@ -5,9 +5,11 @@
 //! - [`understand`]: intent, horizon, products and stores of a question.
 //! - [`compose`]: the answer's Spanish text from the agents' parts.
 
+pub mod agent;
 pub mod compose;
 pub mod text;
 pub mod understand;
 
+pub use agent::{ChatAgent, ChatReply, ChatRequest, ComposeInput};
 pub use compose::{Parts, compose};
 pub use understand::{Catalog, Found, Understanding};

@@ -12,6 +12,7 @@
 //! - `tenant`: a tenant's daily demand as series, and its calendar (events + quincena).
 //! - `eval`: rolling-origin evaluation of models against held-out data.
 
+pub mod agent;
 pub mod auto;
 pub mod batch;
 pub mod calendar;
@@ -23,6 +24,7 @@ pub mod models;
 pub mod stack;
 pub mod tenant;
 
+pub use agent::{ForecastAgent, ForecastRequest, figures};
 pub use auto::{AutoConfig, StoreProfile, forecast_daily, store_profiles};
 pub use batch::{BatchForecast, forecast_batch};
 pub use calendar::Calendar;

@@ -10,6 +10,7 @@
 //! - `transfer`: moves between stores as one small linear program per product (good_lp, microlp).
 //! - `budget`: which orders to place when the cash does not reach (a 0-1 knapsack, MIP).
 
+pub mod agent;
 pub mod budget;
 pub mod demand;
 pub mod plan;
@@ -19,6 +20,7 @@ pub mod transfer;
 
 use serde::{Deserialize, Serialize};
 
+pub use agent::{OptimizerAgent, OptimizerRequest};
 pub use budget::{BudgetPlan, Candidate, plan_purchases};
 pub use demand::{DemandAhead, LeadTimeDays, PeriodDemand};
 pub use plan::{moves_for, orders_for, transfers_for};

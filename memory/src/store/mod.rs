@@ -22,10 +22,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fluxion_domain::forecast::Forecast;
 use fluxion_domain::{
     CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder, SalesLine,
-    StockSnapshot, Supplier, Tenant, TenantSlug, Transfer,
+    SpanStatus, StockSnapshot, Supplier, Tenant, TenantSlug, Trace, TraceSummary, Transfer,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use uuid::Uuid;
 use std::sync::Arc;
 
 pub use postgres::open_postgres;
@@ -347,6 +348,34 @@ pub trait TenantStore: Send + Sync + fmt::Debug {
 
     /// Recent ingest runs, newest first.
     async fn ingest_runs(&self, limit: u32) -> Result<Vec<IngestRun>, StoreError>;
+
+    /// Stores a request's trace (a trace with the same id is replaced).
+    async fn save_trace(&self, trace: &Trace) -> Result<(), StoreError>;
+
+    /// Traces matching the query, newest first.
+    async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
+
+    /// One trace with its spans.
+    async fn trace(&self, id: Uuid) -> Result<Option<Trace>, StoreError>;
+}
+
+/// Which traces to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceQuery {
+    /// At most this many.
+    pub limit: u32,
+    /// Only from this channel.
+    pub channel: Option<String>,
+    /// Only with this status.
+    pub status: Option<SpanStatus>,
+    /// Only those that took at least this long, microseconds.
+    pub min_duration_us: Option<u64>,
+}
+
+impl Default for TraceQuery {
+    fn default() -> Self {
+        Self { limit: 50, channel: None, status: None, min_duration_us: None }
+    }
 }
 
 /// A forecast as stored: which store and product, when it was computed, and the forecast itself.

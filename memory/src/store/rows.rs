@@ -405,6 +405,42 @@ impl TryFrom<ForecastRow> for super::StoredForecast {
     }
 }
 
+/// A trace as listed.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TraceRow {
+    pub id: String,
+    pub started_at: DateTime<Utc>,
+    pub channel: String,
+    pub status: String,
+    pub duration_us: i64,
+    pub question: String,
+}
+
+impl TryFrom<TraceRow> for fluxion_domain::TraceSummary {
+    type Error = StoreError;
+    fn try_from(r: TraceRow) -> Result<Self, StoreError> {
+        Ok(fluxion_domain::TraceSummary {
+            id: uuid::Uuid::parse_str(&r.id).map_err(|e| StoreError::Corrupt(format!("trace id: {e}")))?,
+            channel: r.channel,
+            question: r.question,
+            started_at: r.started_at,
+            duration_us: u64::try_from(r.duration_us).unwrap_or(0),
+            status: fluxion_domain::SpanStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("trace status {:?}", r.status)))?,
+        })
+    }
+}
+
+/// A trace's JSON body.
+pub(crate) fn trace_body(t: &fluxion_domain::Trace) -> Result<String, StoreError> {
+    serde_json::to_string(t).map_err(|e| StoreError::Corrupt(format!("trace body: {e}")))
+}
+
+/// A trace from its JSON body.
+pub(crate) fn trace_from_body(body: &str) -> Result<fluxion_domain::Trace, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("trace body: {e}")))
+}
+
 /// The JSON body of a stored forecast.
 pub(crate) fn forecast_body(f: &super::StoredForecast) -> Result<String, StoreError> {
     serde_json::to_string(&f.forecast).map_err(|e| StoreError::Corrupt(format!("forecast body: {e}")))

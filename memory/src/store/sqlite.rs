@@ -11,13 +11,14 @@ use super::rows::{
 };
 use super::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, StoredForecast, TableCounts,
-    TenantStore,
+    TenantStore, TraceQuery, rows,
 };
+use uuid::Uuid;
 use async_trait::async_trait;
 use chrono::{NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
     CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder, SalesLine,
-    StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Transfer,
+    StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Trace, TraceSummary, Transfer,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -717,5 +718,47 @@ impl TenantStore for SqliteTenant {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(IngestRun::try_from).collect()
+    }
+
+    async fn save_trace(&self, trace: &Trace) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO traces (id, started_at, channel, status, duration_us, question, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, channel = excluded.channel,
+               status = excluded.status, duration_us = excluded.duration_us, question = excluded.question,
+               body = excluded.body",
+        )
+        .bind(trace.id.to_string())
+        .bind(trace.started_at)
+        .bind(&trace.channel)
+        .bind(trace.status.as_str())
+        .bind(i64::try_from(trace.duration_us).unwrap_or(i64::MAX))
+        .bind(&trace.question)
+        .bind(rows::trace_body(trace)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
+        let rows: Vec<rows::TraceRow> = sqlx::query_as(
+            "SELECT id, started_at, channel, status, duration_us, question FROM traces
+             WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR duration_us >= ?3)
+             ORDER BY started_at DESC, id LIMIT ?4",
+        )
+        .bind(query.channel.as_deref())
+        .bind(query.status.map(|s| s.as_str()))
+        .bind(query.min_duration_us.map(|d| i64::try_from(d).unwrap_or(i64::MAX)))
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TraceSummary::try_from).collect()
+    }
+
+    async fn trace(&self, id: Uuid) -> Result<Option<Trace>, StoreError> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM traces WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        body.as_deref().map(rows::trace_from_body).transpose()
     }
 }

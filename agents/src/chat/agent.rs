@@ -1,0 +1,79 @@
+//! The Chat agent as an actor: understands a question, and composes the answer from the others' parts.
+
+use super::compose::{Parts, compose};
+use super::understand::{Catalog, Understanding};
+use crate::actor::Agent;
+use chrono::NaiveDate;
+use fluxion_domain::{AgentKind, AgentStatus, Alert, ForecastFigure, Recommendation};
+use std::sync::Arc;
+
+/// What the other agents produced, owned (it crosses into the actor).
+#[derive(Debug, Clone)]
+pub struct ComposeInput {
+    /// What the question asks.
+    pub understanding: Understanding,
+    /// Forecast figures (`None` = missing).
+    pub figures: Option<Vec<ForecastFigure>>,
+    /// Alerts (`None` = missing).
+    pub alerts: Option<Vec<Alert>>,
+    /// Recommendations (`None` = missing).
+    pub recommendations: Option<Vec<Recommendation>>,
+    /// Agents whose part is missing, and why.
+    pub faults: Vec<(AgentKind, AgentStatus)>,
+    /// The evening the numbers are for.
+    pub today: NaiveDate,
+}
+
+impl ComposeInput {
+    /// The text (the same the agent composes; the orchestrator's fallback when Chat is down).
+    pub fn text(&self) -> String {
+        compose(&Parts {
+            understanding: &self.understanding,
+            figures: self.figures.as_deref(),
+            alerts: self.alerts.as_deref(),
+            recommendations: self.recommendations.as_deref(),
+            faults: &self.faults,
+            today: self.today,
+        })
+    }
+}
+
+/// What the Chat agent is asked.
+#[derive(Debug, Clone)]
+pub enum ChatRequest {
+    /// Understand a question against the tenant's catalog.
+    Understand {
+        /// The catalog.
+        catalog: Arc<Catalog>,
+        /// The question.
+        question: String,
+    },
+    /// Compose the answer.
+    Compose(Box<ComposeInput>),
+}
+
+/// What the Chat agent answers.
+#[derive(Debug, Clone)]
+pub enum ChatReply {
+    /// What the question asks.
+    Understood(Understanding),
+    /// The answer's text.
+    Text(String),
+}
+
+/// The Chat agent.
+#[derive(Debug, Default)]
+pub struct ChatAgent;
+
+impl Agent for ChatAgent {
+    type Request = ChatRequest;
+    type Reply = ChatReply;
+    const KIND: AgentKind = AgentKind::Chat;
+
+    fn run(&self, r: ChatRequest) -> Result<ChatReply, String> {
+        Ok(match r {
+            ChatRequest::Understand { catalog, question } => ChatReply::Understood(catalog.understand(&question)),
+            ChatRequest::Compose(input) => ChatReply::Text(input.text()),
+        })
+    }
+}

@@ -1,0 +1,71 @@
+//! The Forecast agent: demand figures over a horizon (expected total and its P10–P90 band) for the
+//! items a question is about, from the tenant's latest forecasts, with the recent sales beside them.
+
+use super::distribution::total_demand;
+use crate::actor::Agent;
+use crate::context::TenantContext;
+use chrono::Days;
+use fluxion_domain::{AgentKind, ForecastFigure};
+use std::sync::Arc;
+
+/// What the Forecast agent is asked.
+#[derive(Debug, Clone)]
+pub struct ForecastRequest {
+    /// The tenant's context.
+    pub ctx: Arc<TenantContext>,
+    /// Items (context indices).
+    pub items: Vec<usize>,
+    /// Days from tomorrow.
+    pub horizon_days: u32,
+}
+
+/// The Forecast agent.
+#[derive(Debug, Default)]
+pub struct ForecastAgent;
+
+impl Agent for ForecastAgent {
+    type Request = ForecastRequest;
+    type Reply = Vec<ForecastFigure>;
+    const KIND: AgentKind = AgentKind::Forecast;
+
+    fn run(&self, r: ForecastRequest) -> Result<Vec<ForecastFigure>, String> {
+        Ok(figures(&r.ctx, &r.items, r.horizon_days))
+    }
+}
+
+/// The figures of `items` over `horizon_days` from tomorrow (items without a forecast are left out).
+pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<ForecastFigure> {
+    let world = &ctx.world;
+    items
+        .iter()
+        .filter_map(|&i| {
+            let f = ctx.ahead.get(i)?.as_ref()?;
+            let item = &world.items[i];
+            let total = total_demand(f, 0, horizon_days as usize);
+            let last = ctx.feeds[item.store].last.min(world.days.saturating_sub(1));
+            let sold = |from_back: usize, days: usize| -> f64 {
+                let end = (last + 1).saturating_sub(from_back);
+                let start = end.saturating_sub(days).max(item.first);
+                item.recorded.get(start..end).map_or(0.0, |d| d.iter().sum())
+            };
+            Some(ForecastFigure {
+                store: world.stores[item.store].clone(),
+                store_name: world.store_names[item.store].clone(),
+                product: world.products[item.product].clone(),
+                product_name: world.product_names[item.product].clone(),
+                from: ctx.today + Days::new(1),
+                days: horizon_days,
+                expected: total.mean,
+                p10: total.p10,
+                p90: total.p90,
+                on_hand: ctx.on_hand(i).unwrap_or(0.0),
+                inbound: ctx.inbound(i).iter().map(|(_, u)| u).sum(),
+                sold_last_7: sold(0, 7),
+                sold_prev_7: sold(7, 7),
+                sold_last_28: sold(0, 28),
+                model: f.model.clone(),
+                typical_error_pct: f.backtest.map(|b| b.typical_error_pct).filter(|e| e.is_finite()),
+            })
+        })
+        .collect()
+}
