@@ -6,10 +6,10 @@
 //! empty — and costs one uncontended lock per call — otherwise.
 
 use fluxion_domain::AgentKind;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,7 +60,12 @@ impl<A: Agent> Actor for AgentActor<A> {
         Ok(())
     }
 
-    async fn handle(&self, _myself: ActorRef<Self::Msg>, call: Call<A>, _state: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        call: Call<A>,
+        _state: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         match self.faults.draw(A::KIND) {
             Fault::None => {}
             Fault::Panic => panic!("injected fault: the {} agent panicked", A::KIND.as_str()),

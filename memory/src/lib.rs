@@ -8,12 +8,16 @@
 //! - [`store`]: the relational store API ([`Store`], [`TenantStore`], [`ChangeSet`]) and its two
 //!   backends, [`store::sqlite`] (embedded default: one file per tenant plus a control file) and
 //!   [`store::postgres`] (schema per tenant, row-level security on shared tables, monthly sales partitions).
-//! - [`redis`]: the connection to a production Redis (readiness for now; bus and queues later).
+//! - [`bus`]: the shared context's live events and partial results ([`Bus`], [`InProcessBus`]).
+//! - [`redis`]: the connection to a production Redis and the Redis [`RedisBus`].
 //! - `migrations/` (beside `src/`): the SQL of both backends, embedded in the binary and applied on open.
 
+pub mod bus;
 pub mod redis;
 pub mod store;
 
+pub use bus::{Bus, BusError, BusEvent, InProcessBus, Subscription, Topic};
+pub use redis::RedisBus;
 pub use store::postgres::PostgresOptions;
 pub use store::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast,

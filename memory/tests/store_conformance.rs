@@ -472,8 +472,7 @@ conformance!(traces_are_stored_listed_filtered_and_stay_in_their_tenant, |store:
     assert_eq!(cli.len(), 2);
     let slow = t.traces(&TraceQuery { min_duration_us: Some(100_000), ..TraceQuery::default() }).await.unwrap();
     assert_eq!(slow.iter().map(|s| s.id).collect::<Vec<_>>(), [b.id]);
-    let degraded =
-        t.traces(&TraceQuery { status: Some(SpanStatus::Degraded), ..TraceQuery::default() }).await.unwrap();
+    let degraded = t.traces(&TraceQuery { status: Some(SpanStatus::Degraded), ..TraceQuery::default() }).await.unwrap();
     assert_eq!(degraded.len(), 1);
     assert_eq!(t.traces(&TraceQuery { limit: 1, ..TraceQuery::default() }).await.unwrap().len(), 1);
     // The other tenant sees none of them, not even by id.

@@ -26,8 +26,8 @@ use fluxion_domain::{
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use uuid::Uuid;
 use std::sync::Arc;
+use uuid::Uuid;
 
 pub use postgres::open_postgres;
 pub use sqlite::open_sqlite;

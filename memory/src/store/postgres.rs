@@ -23,7 +23,6 @@ use super::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, StoredForecast, TableCounts,
     TenantStore, TraceQuery, rows,
 };
-use uuid::Uuid;
 use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
@@ -38,6 +37,7 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use uuid::Uuid;
 
 static CONTROL_MIGRATOR: Migrator = sqlx::migrate!("./migrations/pg/control");
 static TENANT_MIGRATOR: Migrator = sqlx::migrate!("./migrations/pg/tenant");
@@ -1122,10 +1122,8 @@ impl TenantStore for PgTenant {
 
     async fn trace(&self, id: Uuid) -> Result<Option<Trace>, StoreError> {
         let mut tx = self.begin().await?;
-        let body: Option<String> = sqlx::query_scalar("SELECT body::text FROM traces WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body::text FROM traces WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
         tx.commit().await?;
         body.as_deref().map(rows::trace_from_body).transpose()
     }

@@ -13,7 +13,6 @@ use super::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, StoredForecast, TableCounts,
     TenantStore, TraceQuery, rows,
 };
-use uuid::Uuid;
 use async_trait::async_trait;
 use chrono::{NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
@@ -27,6 +26,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use uuid::Uuid;
 
 static CONTROL_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite/control");
 static TENANT_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite/tenant");

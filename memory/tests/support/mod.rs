@@ -29,6 +29,18 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The Redis URL for tests, or `None` (after saying so) when it is not configured and not required.
+pub fn redis_url() -> Option<String> {
+    match std::env::var("FLUXION_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if services_required() => panic!("FLUXION_TEST_REDIS_URL must be set: Redis tests are mandatory here"),
+        _ => {
+            eprintln!("FLUXION_TEST_REDIS_URL not set: skipping the Redis run of this test");
+            None
+        }
+    }
+}
+
 /// A store under test; dropping the PostgreSQL database happens in [`TestStore::finish`].
 pub struct TestStore {
     pub store: Arc<dyn Store>,
