@@ -32,6 +32,29 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// Opens the configured bus: Redis when `redis.url` is set, else in-process.
+pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn fluxion_memory::Bus>> {
+    match settings.redis_url() {
+        Some(url) => {
+            let redacted = crate::settings::redact_url(url);
+            let bus = fluxion_memory::RedisBus::connect(url)
+                .await
+                .with_context(|| format!("cannot connect the bus to Redis at {redacted}"))?;
+            Ok(Arc::new(bus))
+        }
+        None => Ok(Arc::new(fluxion_memory::InProcessBus::new())),
+    }
+}
+
+/// Starts the multi-agent runtime on the store and the configured bus.
+pub async fn start_runtime(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<fluxion_orchestrator::Runtime> {
+    let bus = open_bus(settings).await?;
+    Ok(fluxion_orchestrator::Runtime::start(store, bus, settings.runtime_config()).await?)
+}
+
 /// `/readyz` check of the store.
 pub struct StoreCheck(pub Arc<dyn Store>);
 

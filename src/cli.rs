@@ -42,6 +42,11 @@ pub enum Command {
     Recommend(RecommendArgs),
     /// Replay a tenant's history day by day under a replenishment policy and measure it.
     Simulate(SimulateArgs),
+    /// Ask the agents a question in Spanish and print the unified answer.
+    Ask(AskArgs),
+    /// Read the traces of past requests.
+    #[command(subcommand)]
+    Traces(TracesCommand),
     /// Print the effective settings, secrets redacted.
     Config,
     /// Benchmarks that print figures.
@@ -236,6 +241,45 @@ pub struct RecommendArgs {
     /// Recommendations shown (text output).
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The tenant asked about.
+    #[arg(long)]
+    pub tenant: String,
+    /// The question, in Spanish ("¿Cuánta harina PAN necesito para la quincena?").
+    pub question: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TracesCommand {
+    /// Recent traces, newest first.
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Only from this channel (cli, api, whatsapp, dashboard, job).
+        #[arg(long)]
+        channel: Option<String>,
+        /// Only with this status (ok, degraded, error, timeout).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only those that took at least this many milliseconds.
+        #[arg(long)]
+        slow_ms: Option<u64>,
+    },
+    /// One trace as a tree of spans.
+    Show {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The trace id (as printed by `fluxion ask` and `traces list`).
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,20 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub optimizer: fluxion_agents::optimizer::OptimizerSettings,
     pub alerts: fluxion_agents::alert::AlertSettings,
+    pub orchestrator: OrchestratorSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OrchestratorSettings {
+    pub understand_ms: u64,
+    pub forecast_ms: u64,
+    pub alert_ms: u64,
+    pub optimizer_ms: u64,
+    pub compose_ms: u64,
+    pub forecast_workers: usize,
+    pub max_restarts: u32,
+    pub restart_window_seconds: u64,
+    pub partial_ttl_seconds: u64,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -98,6 +112,24 @@ impl Settings {
         }
         self.optimizer.validate().map_err(anyhow::Error::msg)?;
         self.alerts.validate().map_err(anyhow::Error::msg)?;
+        let o = &self.orchestrator;
+        for (name, ms) in [
+            ("understand_ms", o.understand_ms),
+            ("forecast_ms", o.forecast_ms),
+            ("alert_ms", o.alert_ms),
+            ("optimizer_ms", o.optimizer_ms),
+            ("compose_ms", o.compose_ms),
+        ] {
+            if !(1..=600_000).contains(&ms) {
+                anyhow::bail!("orchestrator.{name} must be between 1 and 600000 milliseconds");
+            }
+        }
+        if !(1..=64).contains(&o.forecast_workers) {
+            anyhow::bail!("orchestrator.forecast_workers must be between 1 and 64");
+        }
+        if o.max_restarts == 0 || o.restart_window_seconds == 0 || o.partial_ttl_seconds == 0 {
+            anyhow::bail!("orchestrator.max_restarts, restart_window_seconds and partial_ttl_seconds must be positive");
+        }
         if self.database.max_connections == 0 {
             anyhow::bail!("database.max_connections must be at least 1");
         }
@@ -118,6 +150,29 @@ impl Settings {
         Some(self.redis.url.expose_secret()).filter(|u| !u.trim().is_empty())
     }
 
+    /// The runtime's configuration.
+    pub fn runtime_config(&self) -> fluxion_orchestrator::RuntimeConfig {
+        use std::time::Duration;
+        let o = &self.orchestrator;
+        fluxion_orchestrator::RuntimeConfig {
+            deadlines: fluxion_orchestrator::Deadlines {
+                understand: Duration::from_millis(o.understand_ms),
+                forecast: Duration::from_millis(o.forecast_ms),
+                alert: Duration::from_millis(o.alert_ms),
+                optimizer: Duration::from_millis(o.optimizer_ms),
+                compose: Duration::from_millis(o.compose_ms),
+            },
+            forecast_workers: o.forecast_workers,
+            restart: fluxion_orchestrator::RestartPolicy {
+                max_restarts: o.max_restarts,
+                window: Duration::from_secs(o.restart_window_seconds),
+            },
+            alerts: self.alerts.clone(),
+            optimizer: self.optimizer.clone(),
+            partial_ttl: Duration::from_secs(o.partial_ttl_seconds),
+        }
+    }
+
     /// The effective settings as a TOML-like tree with every secret redacted.
     pub fn redacted(&self) -> serde_json::Value {
         let secret_url = |s: &SecretString| redact_url(s.expose_secret());
@@ -136,6 +191,7 @@ impl Settings {
             "demo": self.demo,
             "optimizer": self.optimizer,
             "alerts": self.alerts,
+            "orchestrator": self.orchestrator,
         })
     }
 }

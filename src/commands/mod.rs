@@ -1,6 +1,7 @@
 //! One file per command; [`run`] dispatches.
 
 mod alerts;
+mod ask;
 mod bench;
 mod config;
 mod demo;
@@ -10,6 +11,7 @@ mod recommend;
 mod serve;
 mod simulate;
 mod tenants;
+mod traces;
 
 use crate::cli::{Cli, Command};
 use crate::settings::Settings;
@@ -30,6 +32,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Alerts(args) => alerts::run(&settings, args, cli.json).await,
         Command::Recommend(args) => recommend::run(&settings, args, cli.json).await,
         Command::Simulate(args) => simulate::run(&settings, args, cli.json).await,
+        Command::Ask(args) => ask::run(&settings, args, cli.json).await,
+        Command::Traces(cmd) => traces::run(&settings, cmd, cli.json).await,
         Command::Config => config::run(&settings, cli.json),
         Command::Bench(cmd) => bench::run(&settings, cmd, cli.json).await,
     }

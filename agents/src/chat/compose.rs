@@ -118,8 +118,8 @@ fn need(p: &Parts<'_>) -> String {
         return format!("No tengo historia de ventas de {} {} para pronosticar.", u.products[0].name, where_es(u));
     }
     let mut out = Vec::new();
-    for product in &u.products {
-        let of: Vec<&ForecastFigure> = figures.iter().filter(|f| f.product.as_str() == product.code).collect();
+    for product in by_demand(u, figures) {
+        let of: Vec<&ForecastFigure> = figures.iter().filter(|f| f.product.as_str() == product).collect();
         if of.is_empty() {
             continue;
         }
@@ -156,8 +156,9 @@ fn need(p: &Parts<'_>) -> String {
                 if inbound > 0.0 { format!(" y vienen {}", units(inbound)) } else { String::new() }
             );
             for f in &of {
+                let coming = if f.inbound > 0.0 { format!(" y vienen {}", units(f.inbound)) } else { String::new() };
                 s.push_str(&format!(
-                    "\n• {}: ~{} (entre {} y {}), tienes {}. {}",
+                    "\n• {}: ~{} (entre {} y {}), tienes {}{coming}. {}",
                     f.store_name,
                     units(f.expected),
                     units(f.p10),
@@ -192,7 +193,19 @@ fn order_line(p: &Parts<'_>, f: &ForecastFigure) -> String {
         Some(r) => {
             format!("Sugiero ordenar {} el {} (próximo día de pedido del proveedor).", units(r.units), short_date(r.on))
         }
-        None => "Con lo que tienes y lo que viene, no hace falta pedir todavía.".to_owned(),
+        None => {
+            let daily = f.expected / f.days.max(1) as f64;
+            let have = f.on_hand + f.inbound;
+            if daily > 0.0 && have < f.expected {
+                format!(
+                    "Con lo que tienes y lo que viene (unos {} días de venta) no hace falta pedir hoy: tu próximo \
+                     pedido llega a tiempo.",
+                    number(have / daily, 0)
+                )
+            } else {
+                "Con lo que tienes y lo que viene, no hace falta pedir todavía.".to_owned()
+            }
+        }
     };
     if let Some(t) = transfer
         && let RecommendedAction::Transfer { from } = &t.action
@@ -308,8 +321,8 @@ fn sales(p: &Parts<'_>) -> String {
         return "No pude consultar las ventas en este momento.".to_owned();
     };
     let mut out = Vec::new();
-    for product in &u.products {
-        let of: Vec<&ForecastFigure> = figures.iter().filter(|f| f.product.as_str() == product.code).collect();
+    for product in by_demand(u, figures) {
+        let of: Vec<&ForecastFigure> = figures.iter().filter(|f| f.product.as_str() == product).collect();
         if of.is_empty() {
             continue;
         }
@@ -343,6 +356,20 @@ fn sales(p: &Parts<'_>) -> String {
         return format!("No tengo ventas registradas de {} {}.", u.products[0].name, where_es(u));
     }
     out.join("\n\n")
+}
+
+/// The question's products, the best sellers first.
+fn by_demand<'a>(u: &'a Understanding, figures: &[ForecastFigure]) -> Vec<&'a str> {
+    let mut products: Vec<(&str, f64)> = u
+        .products
+        .iter()
+        .map(|p| {
+            let demand = figures.iter().filter(|f| f.product.as_str() == p.code).map(|f| f.expected).sum();
+            (p.code.as_str(), demand)
+        })
+        .collect();
+    products.sort_by(|a, b| b.1.total_cmp(&a.1));
+    products.into_iter().map(|p| p.0).collect()
 }
 
 fn capitalize(s: &str) -> String {

@@ -79,9 +79,10 @@ pub fn transfers_for(ctx: &TenantContext, items: &[usize], optimizer: &Optimizer
                 benefit_usd: m.benefit,
                 on: ctx.today,
                 explanation_es: format!(
-                    "Transferir {} de {} a {}: {} se quedará corto antes de su próxima entrega y {} tiene de \
-                     más; evita perder US$ {} de margen con un traslado de US$ {}.",
+                    "Transferir {} de {} de {} a {}: {} se quedará corto antes de su próxima entrega y {} tiene \
+                     de más; evita perder US$ {} de margen con un traslado de US$ {}.",
                     units(m.units),
+                    world.product_names[product],
                     world.store_names[m.from],
                     world.store_names[m.to],
                     world.store_names[m.to],

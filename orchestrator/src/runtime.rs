@@ -1,0 +1,291 @@
+//! The runtime: the supervision tree of agent actors, the tenants' shared contexts, the bus, and
+//! `ask` — one question in, one unified answer out, with a stored trace.
+
+use crate::plan;
+use crate::supervisor::{ChildSpec, RestartPolicy, Restarts, StartFn, Supervisor, SupervisorArgs, SupervisorMsg};
+use fluxion_agents::actor::{Agent, AgentActor, AgentHandle, Faults};
+use fluxion_agents::alert::{AlertAgent, AlertSettings};
+use fluxion_agents::chat::{Catalog, ChatAgent};
+use fluxion_agents::context::TenantContext;
+use fluxion_agents::forecast::{AutoConfig, ForecastAgent};
+use fluxion_agents::optimizer::{OptimizerAgent, OptimizerSettings};
+use fluxion_domain::{Answer, LocationKind, TenantSlug};
+use fluxion_memory::{Bus, Store, StoreError, TenantStore};
+use ractor::{Actor, ActorCell, ActorRef, ActorStatus};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// How long each stage of a request may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// Chat understanding the question.
+    pub understand: Duration,
+    /// Forecast figures.
+    pub forecast: Duration,
+    /// Alerts.
+    pub alert: Duration,
+    /// Orders and transfers.
+    pub optimizer: Duration,
+    /// Chat composing the answer.
+    pub compose: Duration,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            understand: Duration::from_millis(300),
+            forecast: Duration::from_millis(1500),
+            alert: Duration::from_millis(1500),
+            optimizer: Duration::from_millis(1500),
+            compose: Duration::from_millis(300),
+        }
+    }
+}
+
+/// How the runtime runs.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Stage deadlines.
+    pub deadlines: Deadlines,
+    /// Forecast workers (a pool: the CPU-heavy agent).
+    pub forecast_workers: usize,
+    /// Each agent's restart budget.
+    pub restart: RestartPolicy,
+    /// The Alert agent's thresholds.
+    pub alerts: AlertSettings,
+    /// The Optimizer's service levels and costs.
+    pub optimizer: OptimizerSettings,
+    /// How long partial results stay on the bus.
+    pub partial_ttl: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            deadlines: Deadlines::default(),
+            forecast_workers: 2,
+            restart: RestartPolicy::default(),
+            alerts: AlertSettings::default(),
+            optimizer: OptimizerSettings::default(),
+            partial_ttl: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Why the runtime could not answer at all (a degraded answer is still an answer).
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The agents could not be started.
+    #[error("the agents could not be started: {0}")]
+    Start(String),
+    /// The tenant's data could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A tenant's live context: what every request about it reads.
+#[derive(Debug)]
+pub struct Live {
+    /// Items, books and forecasts.
+    pub ctx: Arc<TenantContext>,
+    /// The names questions can mention.
+    pub catalog: Arc<Catalog>,
+    /// The tenant's store (traces are written here).
+    pub store: Arc<dyn TenantStore>,
+    /// When it was loaded.
+    pub loaded_at: Instant,
+}
+
+/// The agents' handles.
+#[derive(Debug, Clone)]
+pub struct Agents {
+    /// Chat.
+    pub chat: AgentHandle<ChatAgent>,
+    /// Forecast (a pool).
+    pub forecast: AgentHandle<ForecastAgent>,
+    /// Alert.
+    pub alert: AgentHandle<AlertAgent>,
+    /// Optimizer.
+    pub optimizer: AgentHandle<OptimizerAgent>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) bus: Arc<dyn Bus>,
+    pub(crate) faults: Arc<Faults>,
+    pub(crate) restarts: Arc<Restarts>,
+    pub(crate) agents: Agents,
+    pub(crate) config: RuntimeConfig,
+    supervisor: ActorRef<SupervisorMsg>,
+    supervisor_done: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    tenants: Mutex<HashMap<TenantSlug, Arc<OnceCell<Arc<Live>>>>>,
+}
+
+/// The multi-agent runtime (cheap to clone; every clone is the same runtime).
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("bus", &self.inner.bus.kind()).finish_non_exhaustive()
+    }
+}
+
+fn child<A: Agent>(name: String, agent: Arc<A>, faults: Arc<Faults>, policy: RestartPolicy) -> ChildSpec {
+    let spawn_name = name.clone();
+    let start: StartFn = Arc::new(move |supervisor: ActorCell| {
+        let (name, agent, faults) = (spawn_name.clone(), agent.clone(), faults.clone());
+        Box::pin(async move {
+            let (actor, _) = Actor::spawn_linked(Some(name), AgentActor::new(agent, faults), (), supervisor).await?;
+            Ok(actor.get_cell())
+        })
+    });
+    ChildSpec { name, kind: A::KIND, start, policy }
+}
+
+impl Runtime {
+    /// Starts the supervision tree and its agents.
+    pub async fn start(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        // Registry names are process-wide: each runtime gets its own prefix.
+        let prefix = format!("rt-{}", uuid::Uuid::new_v4().simple());
+        let faults = Arc::new(Faults::default());
+        let restarts = Arc::new(Restarts::default());
+        let policy = config.restart;
+        let name = |kind: &str, k: usize| format!("{prefix}/{kind}/{k}");
+        let workers = config.forecast_workers.max(1);
+        let mut children = vec![
+            child(name("chat", 0), Arc::new(ChatAgent), faults.clone(), policy),
+            child(
+                name("alert", 0),
+                Arc::new(AlertAgent { settings: config.alerts.clone(), optimizer: config.optimizer.clone() }),
+                faults.clone(),
+                policy,
+            ),
+            child(
+                name("optimizer", 0),
+                Arc::new(OptimizerAgent { settings: config.optimizer.clone() }),
+                faults.clone(),
+                policy,
+            ),
+        ];
+        let forecast = Arc::new(ForecastAgent);
+        for k in 0..workers {
+            children.push(child(name("forecast", k), forecast.clone(), faults.clone(), policy));
+        }
+        let agents = Agents {
+            chat: AgentHandle::new(vec![name("chat", 0)]),
+            forecast: AgentHandle::new((0..workers).map(|k| name("forecast", k)).collect()),
+            alert: AgentHandle::new(vec![name("alert", 0)]),
+            optimizer: AgentHandle::new(vec![name("optimizer", 0)]),
+        };
+        let (supervisor, done) = Actor::spawn(
+            Some(format!("{prefix}/supervisor")),
+            Supervisor,
+            SupervisorArgs { children, restarts: restarts.clone() },
+        )
+        .await
+        .map_err(|e| RuntimeError::Start(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                faults,
+                restarts,
+                agents,
+                config,
+                supervisor,
+                supervisor_done: Mutex::new(Some(done)),
+                tenants: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Faults to inject into the agents (fault tests and chaos drills).
+    pub fn faults(&self) -> &Arc<Faults> {
+        &self.inner.faults
+    }
+
+    /// Restarts so far, per agent.
+    pub fn restarts(&self) -> &Arc<Restarts> {
+        &self.inner.restarts
+    }
+
+    /// The bus.
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.inner.bus
+    }
+
+    /// The agents' handles.
+    pub fn agents(&self) -> &Agents {
+        &self.inner.agents
+    }
+
+    /// Whether the supervision tree is up (it stops when an agent exhausts its restart budget).
+    pub fn is_healthy(&self) -> bool {
+        matches!(self.inner.supervisor.get_status(), ActorStatus::Running | ActorStatus::Upgrading)
+    }
+
+    /// The tenant's live context, loaded on first use (one load at a time per tenant).
+    pub async fn live(&self, tenant: &TenantSlug) -> Result<Arc<Live>, RuntimeError> {
+        let cell = {
+            let mut tenants = self.inner.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            tenants.entry(tenant.clone()).or_default().clone()
+        };
+        let live = cell.get_or_try_init(|| load(self.inner.store.clone(), tenant.clone())).await?;
+        Ok(live.clone())
+    }
+
+    /// Reloads a tenant's context (after a data sync or on schedule); requests keep the old one
+    /// until the new one is ready.
+    pub async fn refresh(&self, tenant: &TenantSlug) -> Result<Arc<Live>, RuntimeError> {
+        let live = load(self.inner.store.clone(), tenant.clone()).await?;
+        let cell = Arc::new(OnceCell::new_with(Some(live.clone())));
+        self.inner.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(tenant.clone(), cell);
+        Ok(live)
+    }
+
+    /// Answers `question` for `tenant`, arriving through `channel` ("cli", "api", "whatsapp", …).
+    /// An agent that fails or runs out of time makes the answer degraded, never absent.
+    pub async fn ask(&self, tenant: &TenantSlug, question: &str, channel: &str) -> Result<Answer, RuntimeError> {
+        let live = self.live(tenant).await?;
+        Ok(plan::run(&self.inner, &live, tenant, question, channel).await)
+    }
+
+    /// Stops every agent and the supervisor.
+    pub async fn shutdown(&self) {
+        let _ = self.inner.supervisor.cast(SupervisorMsg::Shutdown);
+        let done = self.inner.supervisor_done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(done) = done {
+            let _ = tokio::time::timeout(Duration::from_secs(5), done).await;
+        }
+    }
+}
+
+async fn load(store: Arc<dyn Store>, tenant: TenantSlug) -> Result<Arc<Live>, RuntimeError> {
+    let started = Instant::now();
+    let scoped = store.scope(&tenant).await?;
+    let data = TenantContext::read(&*scoped).await?;
+    let products = scoped.products().await?;
+    let locations = scoped.locations().await?;
+    let ctx = tokio::task::spawn_blocking(move || TenantContext::build(data, &AutoConfig::default()))
+        .await
+        .map_err(|e| RuntimeError::Start(format!("building the tenant's context: {e}")))?;
+    let catalog = Catalog::new(
+        products.iter().map(|p| (p.code().as_str(), p.name(), p.brand())),
+        locations
+            .iter()
+            .filter(|l| l.kind == LocationKind::Store)
+            .map(|l| (l.code.as_str(), l.name.as_str(), l.city.as_str())),
+    );
+    tracing::info!(
+        tenant = %tenant,
+        items = ctx.world.items.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "tenant context loaded"
+    );
+    Ok(Arc::new(Live { ctx: Arc::new(ctx), catalog: Arc::new(catalog), store: scoped, loaded_at: Instant::now() }))
+}
