@@ -162,6 +162,7 @@ pub enum Fault {
 
 #[derive(Debug)]
 struct FaultPlan {
+    skip: u32,
     panic_next: u32,
     hang_next: u32,
     panic_rate: f64,
@@ -179,6 +180,7 @@ impl Faults {
     fn with<R>(&self, kind: AgentKind, f: impl FnOnce(&mut FaultPlan) -> R) -> R {
         let mut plans = self.plans.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let plan = plans.entry(kind).or_insert_with(|| FaultPlan {
+            skip: 0,
             panic_next: 0,
             hang_next: 0,
             panic_rate: 0.0,
@@ -190,6 +192,11 @@ impl Faults {
     /// The next `n` calls to `kind` panic.
     pub fn panic_next(&self, kind: AgentKind, n: u32) {
         self.with(kind, |p| p.panic_next = n);
+    }
+
+    /// The next `calls` calls to `kind` run normally before the planned faults apply.
+    pub fn skip_next(&self, kind: AgentKind, calls: u32) {
+        self.with(kind, |p| p.skip = calls);
     }
 
     /// The next `n` calls to `kind` hang.
@@ -213,7 +220,10 @@ impl Faults {
     /// The fault for the next call to `kind`.
     pub fn draw(&self, kind: AgentKind) -> Fault {
         self.with(kind, |p| {
-            if p.panic_next > 0 {
+            if p.skip > 0 {
+                p.skip -= 1;
+                Fault::None
+            } else if p.panic_next > 0 {
                 p.panic_next -= 1;
                 Fault::Panic
             } else if p.hang_next > 0 {
