@@ -345,6 +345,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         products: usize,
     },
+    /// `ask` latency through the whole runtime (embedded unless Redis/PostgreSQL are configured):
+    /// p50/p95 over a mix of questions, the orchestration overhead, and requests per second with
+    /// concurrent askers.
+    Ask {
+        /// The tenant asked (load it first: `fluxion demo`).
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Requests in each phase.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+        /// Concurrent askers in the throughput phase.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
     /// The purchase plan under a budget (0-1 knapsack MIP) on random candidate orders.
     Budget {
         /// Candidate orders.

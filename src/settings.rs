@@ -31,7 +31,7 @@ pub struct OrchestratorSettings {
     pub alert_ms: u64,
     pub optimizer_ms: u64,
     pub compose_ms: u64,
-    pub forecast_workers: usize,
+    pub workers: usize,
     pub max_restarts: u32,
     pub restart_window_seconds: u64,
     pub partial_ttl_seconds: u64,
@@ -124,8 +124,8 @@ impl Settings {
                 anyhow::bail!("orchestrator.{name} must be between 1 and 600000 milliseconds");
             }
         }
-        if !(1..=64).contains(&o.forecast_workers) {
-            anyhow::bail!("orchestrator.forecast_workers must be between 1 and 64");
+        if !(1..=64).contains(&o.workers) {
+            anyhow::bail!("orchestrator.workers must be between 1 and 64");
         }
         if o.max_restarts == 0 || o.restart_window_seconds == 0 || o.partial_ttl_seconds == 0 {
             anyhow::bail!("orchestrator.max_restarts, restart_window_seconds and partial_ttl_seconds must be positive");
@@ -162,7 +162,7 @@ impl Settings {
                 optimizer: Duration::from_millis(o.optimizer_ms),
                 compose: Duration::from_millis(o.compose_ms),
             },
-            forecast_workers: o.forecast_workers,
+            workers: o.workers,
             restart: fluxion_orchestrator::RestartPolicy {
                 max_restarts: o.max_restarts,
                 window: Duration::from_secs(o.restart_window_seconds),

@@ -33,8 +33,8 @@ pub trait Agent: Send + Sync + 'static {
 pub struct Call<A: Agent> {
     /// The request.
     pub request: A::Request,
-    /// Where the answer goes.
-    pub reply: RpcReplyPort<Result<A::Reply, String>>,
+    /// Where the answer goes, with the time the agent's logic took.
+    pub reply: RpcReplyPort<Result<(A::Reply, Duration), String>>,
 }
 
 /// The actor that runs agent `A`.
@@ -71,7 +71,8 @@ impl<A: Agent> Actor for AgentActor<A> {
             Fault::Panic => panic!("injected fault: the {} agent panicked", A::KIND.as_str()),
             Fault::Hang => tokio::time::sleep(Duration::from_secs(24 * 3600)).await,
         }
-        let answer = self.agent.run(call.request);
+        let started = Instant::now();
+        let answer = self.agent.run(call.request).map(|reply| (reply, started.elapsed()));
         // The caller may have given up (deadline): nothing to do then.
         let _ = call.reply.send(answer);
         Ok(())
@@ -123,6 +124,11 @@ impl<A: Agent> AgentHandle<A> {
     /// Asks the agent, waiting at most `deadline`. A worker that does not answer in time is killed
     /// (its supervisor starts a fresh one); a worker that is restarting is waited for briefly.
     pub async fn call(&self, request: A::Request, deadline: Duration) -> Result<A::Reply, CallError> {
+        self.call_timed(request, deadline).await.map(|(reply, _)| reply)
+    }
+
+    /// [`AgentHandle::call`], also returning the time the agent's own logic took.
+    pub async fn call_timed(&self, request: A::Request, deadline: Duration) -> Result<(A::Reply, Duration), CallError> {
         let started = Instant::now();
         let name = &self.names[self.next.fetch_add(1, Ordering::Relaxed) % self.names.len().max(1)];
         let actor = loop {

@@ -122,8 +122,10 @@ pub struct AgentReport {
     /// How it ended.
     #[serde(flatten)]
     pub status: AgentStatus,
-    /// Wall time, milliseconds.
+    /// Wall time as the orchestrator saw it (call, queueing, compute, reply), milliseconds.
     pub millis: f64,
+    /// Time in the agent's own logic, milliseconds (the rest of `millis` is messaging).
+    pub compute_millis: f64,
 }
 
 /// A forecast figure for one product at one store over the question's horizon.

@@ -23,25 +23,59 @@ use uuid::Uuid;
 /// Longest question read (longer ones are cut).
 const MAX_QUESTION: usize = 2000;
 
+/// A stage's result for the bus, serialized by the publisher rather than on the request's path.
+enum Partial {
+    None,
+    Json(serde_json::Value),
+    Figures(Vec<fluxion_domain::ForecastFigure>),
+    Alerts(Vec<fluxion_domain::Alert>),
+    Recommendations(Vec<fluxion_domain::Recommendation>),
+}
+
+impl Partial {
+    fn into_json(self) -> serde_json::Value {
+        let value = match self {
+            Partial::None => return serde_json::Value::Null,
+            Partial::Json(v) => return v,
+            Partial::Figures(f) => serde_json::to_value(f),
+            Partial::Alerts(a) => serde_json::to_value(a),
+            Partial::Recommendations(r) => serde_json::to_value(r),
+        };
+        value.unwrap_or_default()
+    }
+}
+
+/// One event for the publisher; `partial` also goes under the agent's field of the request's partials.
+struct Outgoing {
+    event: BusEvent,
+    result: Option<(String, Partial)>,
+}
+
 /// Publishes a request's events in order, off the request's path.
 struct Progress {
-    tx: tokio::sync::mpsc::UnboundedSender<(BusEvent, Option<(String, serde_json::Value)>)>,
+    tx: tokio::sync::mpsc::UnboundedSender<Outgoing>,
 }
 
 impl Progress {
     fn start(inner: &Inner, tenant: &TenantSlug, id: Uuid) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(BusEvent, Option<(String, serde_json::Value)>)>();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
         let bus = inner.bus.clone();
         let ttl = inner.config.partial_ttl;
         let tenant = tenant.clone();
         tokio::spawn(async move {
             let request = Topic::Request { tenant: tenant.clone(), id };
             let news = Topic::Tenant(tenant.clone());
-            while let Some((event, partial)) = rx.recv().await {
-                if let Some((field, value)) = partial
-                    && let Err(e) = bus.put_partial(&tenant, id, &field, &value, ttl).await
-                {
-                    tracing::warn!(error = %e, "a partial result could not be stored on the bus");
+            while let Some(Outgoing { mut event, result }) = rx.recv().await {
+                if let Some((field, partial)) = result {
+                    let result = partial.into_json();
+                    if let Some(data) = event.data.as_object_mut()
+                        && !result.is_null()
+                    {
+                        data.insert("result".into(), result);
+                    }
+                    if let Err(e) = bus.put_partial(&tenant, id, &field, &event.data, ttl).await {
+                        tracing::warn!(error = %e, "a partial result could not be stored on the bus");
+                    }
                 }
                 let topics: &[&Topic] =
                     if event.kind.starts_with("request.") { &[&request, &news] } else { &[&request] };
@@ -55,10 +89,12 @@ impl Progress {
         Self { tx }
     }
 
-    fn send(&self, id: Uuid, kind: &str, agent: Option<AgentKind>, data: serde_json::Value, partial: bool) {
+    /// Sends an event; with `result`, the event (and the result in it) is also kept as the
+    /// request's partial result under the agent's name ("request" for the request itself).
+    fn send(&self, id: Uuid, kind: &str, agent: Option<AgentKind>, data: serde_json::Value, result: Option<Partial>) {
         let event = BusEvent { kind: kind.into(), request: Some(id), agent: agent.map(|a| a.as_str().into()), data };
-        let partial = partial.then(|| (agent.map_or("request", |a| a.as_str()).to_owned(), event.data.clone()));
-        let _ = self.tx.send((event, partial));
+        let result = result.map(|p| (agent.map_or("request", |a| a.as_str()).to_owned(), p));
+        let _ = self.tx.send(Outgoing { event, result });
     }
 }
 
@@ -84,6 +120,7 @@ struct Stage {
     span: u32,
     started: Instant,
     restarts_before: u64,
+    compute: std::time::Duration,
 }
 
 struct Run<'a> {
@@ -102,13 +139,20 @@ impl Run<'_> {
             "agent.started",
             Some(agent),
             serde_json::json!({"stage": name, "input": input}),
-            false,
+            None,
         );
-        Stage { agent, span, started: Instant::now(), restarts_before: self.inner.restarts.of(agent) }
+        Stage {
+            agent,
+            span,
+            started: Instant::now(),
+            restarts_before: self.inner.restarts.of(agent),
+            compute: std::time::Duration::ZERO,
+        }
     }
 
-    fn end(&mut self, stage: Stage, name: &str, status: AgentStatus, output: &str, partial: serde_json::Value) {
+    fn end(&mut self, stage: Stage, name: &str, status: AgentStatus, output: &str, partial: Partial) {
         let millis = stage.started.elapsed().as_secs_f64() * 1000.0;
+        let compute_millis = stage.compute.as_secs_f64() * 1000.0;
         let error = match &status {
             AgentStatus::Failed { reason } => Some(reason.clone()),
             AgentStatus::TimedOut { deadline_ms } => Some(format!("no answer within {deadline_ms} ms")),
@@ -121,8 +165,8 @@ impl Run<'_> {
             self.trace.id(),
             "agent.finished",
             Some(stage.agent),
-            serde_json::json!({"stage": name, "status": status, "millis": millis, "output": output, "result": partial}),
-            true,
+            serde_json::json!({"stage": name, "status": status, "millis": millis, "output": output}),
+            Some(partial),
         );
         if status.is_fault() {
             self.faults.push((stage.agent, status.clone()));
@@ -131,17 +175,18 @@ impl Run<'_> {
         match self.reports.iter_mut().find(|r| r.agent == stage.agent) {
             Some(r) => {
                 r.millis += millis;
+                r.compute_millis += compute_millis;
                 if !r.status.is_fault() && status != AgentStatus::Skipped {
                     r.status = status;
                 }
             }
-            None => self.reports.push(AgentReport { agent: stage.agent, status, millis }),
+            None => self.reports.push(AgentReport { agent: stage.agent, status, millis, compute_millis }),
         }
     }
 
     fn skip(&mut self, agent: AgentKind) {
         if !self.reports.iter().any(|r| r.agent == agent) {
-            self.reports.push(AgentReport { agent, status: AgentStatus::Skipped, millis: 0.0 });
+            self.reports.push(AgentReport { agent, status: AgentStatus::Skipped, millis: 0.0, compute_millis: 0.0 });
         }
     }
 }
@@ -214,16 +259,17 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
             "request.started",
             None,
             serde_json::json!({"question": question, "channel": channel}),
-            false,
+            None,
         );
         let ctx = live.ctx.clone();
         let d = inner.config.deadlines;
 
         // 1. Understand.
-        let stage = run.begin("understand", AgentKind::Chat, &question);
+        let mut stage = run.begin("understand", AgentKind::Chat, &question);
         let request = ChatRequest::Understand { catalog: live.catalog.clone(), question: question.clone() };
-        let understanding = match inner.agents.chat.call(request, d.understand).in_current_span().await {
-            Ok(ChatReply::Understood(u)) => {
+        let understanding = match inner.agents.chat.call_timed(request, d.understand).in_current_span().await {
+            Ok((ChatReply::Understood(u), compute)) => {
+                stage.compute = compute;
                 let out = format!(
                     "{} · {} días · productos: {} · tiendas: {}",
                     u.intent.as_str(),
@@ -235,16 +281,22 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
                         u.stores.iter().map(|s| s.code.as_str()).collect::<Vec<_>>().join(", ")
                     }
                 );
-                run.end(stage, "understand", AgentStatus::Ok, &out, serde_json::json!({"intent": u.intent}));
+                run.end(
+                    stage,
+                    "understand",
+                    AgentStatus::Ok,
+                    &out,
+                    Partial::Json(serde_json::json!({"intent": u.intent})),
+                );
                 Some(u)
             }
-            Ok(ChatReply::Text(_)) => {
+            Ok((ChatReply::Text(_), _)) => {
                 let status = AgentStatus::Failed { reason: "unexpected reply".into() };
-                run.end(stage, "understand", status, "", serde_json::Value::Null);
+                run.end(stage, "understand", status, "", Partial::None);
                 None
             }
             Err(e) => {
-                run.end(stage, "understand", status_of(&e), "", serde_json::Value::Null);
+                run.end(stage, "understand", status_of(&e), "", Partial::None);
                 None
             }
         };
@@ -272,18 +324,18 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
 
         // 3. Forecast.
         let figures = if plan.forecast && !items.is_empty() {
-            let stage = run.begin("forecast", AgentKind::Forecast, &format!("{scope}, {} días", u.horizon_days));
+            let mut stage = run.begin("forecast", AgentKind::Forecast, &format!("{scope}, {} días", u.horizon_days));
             let request = ForecastRequest { ctx: ctx.clone(), items: items.clone(), horizon_days: u.horizon_days };
-            match inner.agents.forecast.call(request, d.forecast).in_current_span().await {
-                Ok(f) => {
+            match inner.agents.forecast.call_timed(request, d.forecast).in_current_span().await {
+                Ok((f, compute)) => {
+                    stage.compute = compute;
                     let total: f64 = f.iter().map(|x| x.expected).sum();
                     let out = format!("{} cifras, demanda esperada total {}", f.len(), units(total));
-                    let partial = serde_json::to_value(&f).unwrap_or_default();
-                    run.end(stage, "forecast", AgentStatus::Ok, &out, partial);
+                    run.end(stage, "forecast", AgentStatus::Ok, &out, Partial::Figures(f.clone()));
                     Some(f)
                 }
                 Err(e) => {
-                    run.end(stage, "forecast", status_of(&e), "", serde_json::Value::Null);
+                    run.end(stage, "forecast", status_of(&e), "", Partial::None);
                     None
                 }
             }
@@ -297,7 +349,7 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
             match &plan.alert_kinds {
                 Some(kinds) if !items.is_empty() => {
                     let request = AlertRequest { ctx: ctx.clone(), items: items.clone(), kinds: kinds.clone() };
-                    Some(inner.agents.alert.call(request, d.alert).await)
+                    Some(inner.agents.alert.call_timed(request, d.alert).await)
                 }
                 _ => None,
             }
@@ -310,7 +362,7 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
                     orders: plan.orders,
                     transfers: plan.transfers,
                 };
-                Some(inner.agents.optimizer.call(request, d.optimizer).await)
+                Some(inner.agents.optimizer.call_timed(request, d.optimizer).await)
             } else {
                 None
             }
@@ -321,14 +373,14 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
         let o_stage = optimizer_stage.then(|| run.begin("optimizer", AgentKind::Optimizer, &scope));
         let (alerts, recommendations) = tokio::join!(alert_call.in_current_span(), optimizer_call.in_current_span());
         let alerts = match (a_stage, alerts) {
-            (Some(stage), Some(Ok(list))) => {
+            (Some(mut stage), Some(Ok((list, compute)))) => {
+                stage.compute = compute;
                 let out = format!("{} alertas", list.len());
-                let partial = serde_json::to_value(&list).unwrap_or_default();
-                run.end(stage, "alert", AgentStatus::Ok, &out, partial);
+                run.end(stage, "alert", AgentStatus::Ok, &out, Partial::Alerts(list.clone()));
                 Some(list)
             }
             (Some(stage), Some(Err(e))) => {
-                run.end(stage, "alert", status_of(&e), "", serde_json::Value::Null);
+                run.end(stage, "alert", status_of(&e), "", Partial::None);
                 None
             }
             _ => {
@@ -337,15 +389,15 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
             }
         };
         let recommendations = match (o_stage, recommendations) {
-            (Some(stage), Some(Ok(list))) => {
+            (Some(mut stage), Some(Ok((list, compute)))) => {
+                stage.compute = compute;
                 let benefit: f64 = list.iter().map(|r| r.benefit_usd).sum();
                 let out = format!("{} recomendaciones, beneficio US$ {}", list.len(), units(benefit));
-                let partial = serde_json::to_value(&list).unwrap_or_default();
-                run.end(stage, "optimizer", AgentStatus::Ok, &out, partial);
+                run.end(stage, "optimizer", AgentStatus::Ok, &out, Partial::Recommendations(list.clone()));
                 Some(list)
             }
             (Some(stage), Some(Err(e))) => {
-                run.end(stage, "optimizer", status_of(&e), "", serde_json::Value::Null);
+                run.end(stage, "optimizer", status_of(&e), "", Partial::None);
                 None
             }
             _ => {
@@ -363,16 +415,17 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
             faults: run.faults.clone(),
             today: ctx.today,
         };
-        let stage = run.begin("compose", AgentKind::Chat, "respuesta en español");
+        let mut stage = run.begin("compose", AgentKind::Chat, "respuesta en español");
         let text = match inner
             .agents
             .chat
-            .call(ChatRequest::Compose(Box::new(input.clone())), d.compose)
+            .call_timed(ChatRequest::Compose(Box::new(input.clone())), d.compose)
             .in_current_span()
             .await
         {
-            Ok(ChatReply::Text(text)) => {
-                run.end(stage, "compose", AgentStatus::Ok, &text, serde_json::Value::Null);
+            Ok((ChatReply::Text(text), compute)) => {
+                stage.compute = compute;
+                run.end(stage, "compose", AgentStatus::Ok, &text, Partial::None);
                 text
             }
             other => {
@@ -380,7 +433,7 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
                     Err(e) => status_of(&e),
                     Ok(_) => AgentStatus::Failed { reason: "unexpected reply".into() },
                 };
-                run.end(stage, "compose", status, "", serde_json::Value::Null);
+                run.end(stage, "compose", status, "", Partial::None);
                 // The orchestrator composes from the same templates, and says Chat failed.
                 let mut fallback = input;
                 fallback.faults = run.faults.clone();
@@ -451,7 +504,7 @@ async fn finish(
         "request.answered",
         None,
         serde_json::json!({"status": status, "millis": millis, "text": answer.text_es, "degraded": degraded}),
-        true,
+        Some(Partial::None),
     );
     let trace = run.trace.finish(status, &answer.text_es);
     // The trace is part of the request: stored before the answer is returned (a failure to store

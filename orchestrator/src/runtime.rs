@@ -49,8 +49,8 @@ impl Default for Deadlines {
 pub struct RuntimeConfig {
     /// Stage deadlines.
     pub deadlines: Deadlines,
-    /// Forecast workers (a pool: the CPU-heavy agent).
-    pub forecast_workers: usize,
+    /// Workers of each CPU-bound agent (Forecast, Alert, Optimizer); Chat is one actor.
+    pub workers: usize,
     /// Each agent's restart budget.
     pub restart: RestartPolicy,
     /// The Alert agent's thresholds.
@@ -65,7 +65,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
             deadlines: Deadlines::default(),
-            forecast_workers: 2,
+            workers: 2,
             restart: RestartPolicy::default(),
             alerts: AlertSettings::default(),
             optimizer: OptimizerSettings::default(),
@@ -103,7 +103,7 @@ pub struct Live {
 pub struct Agents {
     /// Chat.
     pub chat: AgentHandle<ChatAgent>,
-    /// Forecast (a pool).
+    /// Forecast (a pool, as are Alert and Optimizer).
     pub forecast: AgentHandle<ForecastAgent>,
     /// Alert.
     pub alert: AgentHandle<AlertAgent>,
@@ -156,31 +156,22 @@ impl Runtime {
         let restarts = Arc::new(Restarts::default());
         let policy = config.restart;
         let name = |kind: &str, k: usize| format!("{prefix}/{kind}/{k}");
-        let workers = config.forecast_workers.max(1);
-        let mut children = vec![
-            child(name("chat", 0), Arc::new(ChatAgent), faults.clone(), policy),
-            child(
-                name("alert", 0),
-                Arc::new(AlertAgent { settings: config.alerts.clone(), optimizer: config.optimizer.clone() }),
-                faults.clone(),
-                policy,
-            ),
-            child(
-                name("optimizer", 0),
-                Arc::new(OptimizerAgent { settings: config.optimizer.clone() }),
-                faults.clone(),
-                policy,
-            ),
-        ];
+        let workers = config.workers.max(1);
+        let mut children = vec![child(name("chat", 0), Arc::new(ChatAgent), faults.clone(), policy)];
+        let alert = Arc::new(AlertAgent { settings: config.alerts.clone(), optimizer: config.optimizer.clone() });
+        let optimizer = Arc::new(OptimizerAgent::new(config.optimizer.clone()));
         let forecast = Arc::new(ForecastAgent);
         for k in 0..workers {
             children.push(child(name("forecast", k), forecast.clone(), faults.clone(), policy));
+            children.push(child(name("alert", k), alert.clone(), faults.clone(), policy));
+            children.push(child(name("optimizer", k), optimizer.clone(), faults.clone(), policy));
         }
+        let pool = |kind: &str| (0..workers).map(|k| name(kind, k)).collect::<Vec<_>>();
         let agents = Agents {
             chat: AgentHandle::new(vec![name("chat", 0)]),
-            forecast: AgentHandle::new((0..workers).map(|k| name("forecast", k)).collect()),
-            alert: AgentHandle::new(vec![name("alert", 0)]),
-            optimizer: AgentHandle::new(vec![name("optimizer", 0)]),
+            forecast: AgentHandle::new(pool("forecast")),
+            alert: AgentHandle::new(pool("alert")),
+            optimizer: AgentHandle::new(pool("optimizer")),
         };
         let (supervisor, done) = Actor::spawn(
             Some(format!("{prefix}/supervisor")),

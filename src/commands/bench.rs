@@ -34,6 +34,9 @@ pub async fn run(settings: &Settings, cmd: BenchCommand, json: bool) -> anyhow::
         BenchCommand::Forecast { series, days, horizon } => return forecast(series, days, horizon, json).await,
         BenchCommand::Transfers { stores, products } => return transfers(stores, products, json).await,
         BenchCommand::Budget { candidates } => return budget(candidates, json).await,
+        BenchCommand::Ask { tenant, requests, concurrency } => {
+            return ask(settings, &tenant, requests, concurrency, json).await;
+        }
     };
     if rows == 0 || batch == 0 {
         return Err(crate::bad_input("--rows and --batch must be at least 1"));
@@ -388,6 +391,178 @@ async fn budget(candidates: usize, json: bool) -> anyhow::Result<()> {
              margin protected {:.0} (greedy by ratio: {greedy:.0})",
             figures.chosen, figures.spent, figures.benefit
         );
+    }
+    Ok(())
+}
+
+/// The question mix of `bench ask`: every intent, with and without a store, names written loosely.
+const ASK_MIX: &[&str] = &[
+    "¿Cuánta harina PAN necesito para la quincena?",
+    "¿Cuánta harina pan blanca necesito para la quincena en Chacao?",
+    "¿cuánto aceite diana pido para la semana en Valencia?",
+    "¿Qué se me va a agotar en Chacao?",
+    "¿Qué se va a agotar esta semana?",
+    "¿Qué tengo de más en Maracaibo?",
+    "¿Cómo se vendió el arroz?",
+    "¿Cómo se vendió la mayonesa mavesa en Prebo?",
+    "¿Qué debo transferir a Lechería?",
+    "harna pan para 10 días",
+    "hola",
+    "sí",
+];
+
+#[derive(Debug, Serialize)]
+struct AskFigures {
+    tenant: String,
+    bus: String,
+    requests: usize,
+    context_load_seconds: f64,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    overhead_p50_ms: f64,
+    overhead_p95_ms: f64,
+    degraded: usize,
+    concurrency: usize,
+    requests_per_second: f64,
+    concurrent_p95_ms: f64,
+    per_question: Vec<(String, f64, f64)>,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Everything but the agents' own compute: messaging, planning, the bus, the trace. Stages run in
+/// sequence except Alert ‖ Optimizer, which overlap.
+fn overhead_ms(a: &fluxion_domain::Answer) -> f64 {
+    let compute =
+        |k: fluxion_domain::AgentKind| a.agents.iter().find(|r| r.agent == k).map_or(0.0, |r| r.compute_millis);
+    use fluxion_domain::AgentKind::*;
+    let agents = compute(Chat) + compute(Forecast) + compute(Alert).max(compute(Optimizer));
+    (a.millis - agents).max(0.0)
+}
+
+async fn ask(settings: &Settings, tenant: &str, requests: usize, concurrency: usize, json: bool) -> anyhow::Result<()> {
+    let slug = TenantSlug::parse(tenant)?;
+    if !(1..=1_000_000).contains(&requests) || !(1..=1024).contains(&concurrency) {
+        return Err(crate::bad_input("--requests 1–1000000 and --concurrency 1–1024"));
+    }
+    let store = crate::app::open_store(settings).await?;
+    store.scope(&slug).await?;
+    let runtime = crate::app::start_runtime(settings, store).await?;
+    let clock = Instant::now();
+    runtime.live(&slug).await?;
+    let context_load_seconds = clock.elapsed().as_secs_f64();
+    // Warm-up.
+    for q in ASK_MIX {
+        runtime.ask(&slug, q, "bench").await?;
+    }
+    // Phase 1: one asker, latency and overhead.
+    let mut latencies = Vec::with_capacity(requests);
+    let mut overheads = Vec::with_capacity(requests);
+    let mut by_question: Vec<Vec<f64>> = vec![Vec::new(); ASK_MIX.len()];
+    let mut degraded = 0;
+    for n in 0..requests {
+        let q = ASK_MIX[n % ASK_MIX.len()];
+        let t = Instant::now();
+        let a = runtime.ask(&slug, q, "bench").await?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        latencies.push(ms);
+        overheads.push(overhead_ms(&a));
+        by_question[n % ASK_MIX.len()].push(ms);
+        degraded += usize::from(a.degraded);
+    }
+    latencies.sort_by(f64::total_cmp);
+    overheads.sort_by(f64::total_cmp);
+    // Phase 2: concurrent askers, throughput.
+    let clock = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for _ in 0..concurrency {
+        let (runtime, slug, next) = (runtime.clone(), slug.clone(), next.clone());
+        tasks.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= requests {
+                    break;
+                }
+                let t = Instant::now();
+                let a = runtime.ask(&slug, ASK_MIX[n % ASK_MIX.len()], "bench").await?;
+                mine.push((t.elapsed().as_secs_f64() * 1000.0, a.degraded));
+            }
+            anyhow::Ok(mine)
+        });
+    }
+    let mut concurrent = Vec::with_capacity(requests);
+    while let Some(done) = tasks.join_next().await {
+        for (ms, d) in done?? {
+            concurrent.push(ms);
+            degraded += usize::from(d);
+        }
+    }
+    let seconds = clock.elapsed().as_secs_f64();
+    concurrent.sort_by(f64::total_cmp);
+    runtime.shutdown().await;
+    let per_question = ASK_MIX
+        .iter()
+        .zip(by_question.iter_mut())
+        .map(|(q, v)| {
+            v.sort_by(f64::total_cmp);
+            ((*q).to_owned(), quantile(v, 0.5), quantile(v, 0.95))
+        })
+        .collect();
+    let figures = AskFigures {
+        tenant: slug.to_string(),
+        bus: runtime.bus().kind().to_owned(),
+        requests,
+        context_load_seconds,
+        p50_ms: quantile(&latencies, 0.5),
+        p95_ms: quantile(&latencies, 0.95),
+        p99_ms: quantile(&latencies, 0.99),
+        overhead_p50_ms: quantile(&overheads, 0.5),
+        overhead_p95_ms: quantile(&overheads, 0.95),
+        degraded,
+        concurrency,
+        requests_per_second: requests as f64 / seconds,
+        concurrent_p95_ms: quantile(&concurrent, 0.95),
+        per_question,
+    };
+    if json {
+        return crate::commands::print_json(&figures);
+    }
+    let n = |x: f64| fluxion_domain::format::number(x, 2);
+    println!(
+        "ask on {} ({} bus, {} requests, context loaded in {} s)",
+        figures.tenant,
+        figures.bus,
+        requests,
+        n(context_load_seconds)
+    );
+    println!(
+        "  one asker:      p50 {} ms, p95 {} ms, p99 {} ms",
+        n(figures.p50_ms),
+        n(figures.p95_ms),
+        n(figures.p99_ms)
+    );
+    println!(
+        "  orchestration:  p50 {} ms, p95 {} ms (everything but the agents' own compute)",
+        n(figures.overhead_p50_ms),
+        n(figures.overhead_p95_ms)
+    );
+    println!(
+        "  {} askers:      {} requests/s, p95 {} ms",
+        concurrency,
+        fluxion_domain::format::number(figures.requests_per_second, 0),
+        n(figures.concurrent_p95_ms)
+    );
+    println!("  degraded answers: {}", figures.degraded);
+    for (q, p50, p95) in &figures.per_question {
+        println!("    {:>8} / {:>8} ms  {q}", n(*p50), n(*p95));
     }
     Ok(())
 }

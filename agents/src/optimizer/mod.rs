@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use agent::{OptimizerAgent, OptimizerRequest};
 pub use budget::{BudgetPlan, Candidate, plan_purchases};
 pub use demand::{DemandAhead, LeadTimeDays, PeriodDemand};
-pub use plan::{moves_for, orders_for, transfers_for};
+pub use plan::{moves_for, orders_for, transfers_for, transfers_of};
 pub use recommend::{OrderContext, recommend_order};
 pub use reorder::{
     ItemTerms, Levels, ReorderSettings, days_to_order, levels, order_quantity, review_days, service_level,

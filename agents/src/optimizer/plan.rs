@@ -64,8 +64,13 @@ pub fn moves_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSett
 
 /// Transfers to make tonight for the products of `items`, largest benefit first.
 pub fn transfers_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSettings) -> Vec<Recommendation> {
+    transfers_of(ctx, moves_for(ctx, items, optimizer))
+}
+
+/// `moves` (from [`moves_for`]) as recommendations, explained, largest benefit first.
+pub fn transfers_of(ctx: &TenantContext, moves: Vec<(usize, usize, Move)>) -> Vec<Recommendation> {
     let world = &ctx.world;
-    let mut transfers: Vec<Recommendation> = moves_for(ctx, items, optimizer)
+    let mut transfers: Vec<Recommendation> = moves
         .into_iter()
         .map(|(from_item, _, m)| {
             let product = world.items[from_item].product;
