@@ -227,8 +227,10 @@ async fn an_agent_that_hangs_is_cut_at_its_deadline_and_replaced() {
 async fn past_its_restart_budget_the_supervisor_escalates_and_answers_stay_degraded() {
     quiet_injected_panics();
     let (store, _dir) = demo_store().await;
+    // One optimizer worker: the budget is per child.
     let config = RuntimeConfig {
         restart: RestartPolicy { max_restarts: 2, window: Duration::from_secs(60) },
+        workers: 1,
         ..RuntimeConfig::default()
     };
     let rt = start(&store, Arc::new(InProcessBus::new()), config).await;
