@@ -247,24 +247,12 @@ impl RedisJobQueue {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(3)))
             .set_response_timeout(Some(Duration::from_secs(5)));
-        let mut commands = redis::aio::ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
+        let commands = redis::aio::ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
         // Blocking reads get their own connection so they never hold up the other commands.
         let reads = redis::aio::ConnectionManager::new_with_config(client, config).await?;
-        let group = "workers".to_owned();
-        let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(stream)
-            .arg(&group)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut commands)
-            .await;
-        if let Err(e) = created
-            && e.code() != Some("BUSYGROUP")
-        {
-            return Err(e.into());
-        }
-        Ok(Self { commands, reads, stream: stream.to_owned(), group, visibility, key_ttl })
+        let queue = Self { commands, reads, stream: stream.to_owned(), group: "workers".into(), visibility, key_ttl };
+        queue.create_group().await?;
+        Ok(queue)
     }
 
     fn job_of(entry: &redis::streams::StreamId) -> Result<Job, JobError> {
@@ -312,6 +300,50 @@ impl JobQueue for RedisJobQueue {
     }
 
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Job>, JobError> {
+        match self.claim_once(worker, max, wait).await {
+            // A Redis that restarted without persistence lost the stream and its group: make them again.
+            Err(JobError::Redis(e)) if e.code() == Some("NOGROUP") => {
+                tracing::warn!("the job stream's consumer group is gone (Redis restarted?); creating it again");
+                self.create_group().await?;
+                Ok(Vec::new())
+            }
+            other => other,
+        }
+    }
+
+    async fn ack(&self, job: &Job) -> Result<(), JobError> {
+        self.ack_one(job).await
+    }
+
+    async fn pending(&self) -> Result<u64, JobError> {
+        let mut conn = self.commands.clone();
+        let n: u64 = redis::cmd("XLEN").arg(&self.stream).query_async(&mut conn).await?;
+        Ok(n)
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+}
+
+impl RedisJobQueue {
+    async fn create_group(&self) -> Result<(), JobError> {
+        let mut conn = self.commands.clone();
+        let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(&self.stream)
+            .arg(&self.group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match created {
+            Err(e) if e.code() != Some("BUSYGROUP") => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn claim_once(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Job>, JobError> {
         use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamReadOptions, StreamReadReply};
         let mut conn = self.reads.clone();
         // Jobs whose holder went quiet past the visibility timeout come first.
@@ -360,7 +392,7 @@ impl JobQueue for RedisJobQueue {
         Ok(jobs)
     }
 
-    async fn ack(&self, job: &Job) -> Result<(), JobError> {
+    async fn ack_one(&self, job: &Job) -> Result<(), JobError> {
         let mut conn = self.commands.clone();
         let () = redis::pipe()
             .atomic()
@@ -376,15 +408,5 @@ impl JobQueue for RedisJobQueue {
             .query_async(&mut conn)
             .await?;
         Ok(())
-    }
-
-    async fn pending(&self) -> Result<u64, JobError> {
-        let mut conn = self.commands.clone();
-        let n: u64 = redis::cmd("XLEN").arg(&self.stream).query_async(&mut conn).await?;
-        Ok(n)
-    }
-
-    fn kind(&self) -> &'static str {
-        "redis"
     }
 }

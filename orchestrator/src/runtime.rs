@@ -210,6 +210,11 @@ impl Runtime {
         &self.inner.bus
     }
 
+    /// Its configuration.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
     /// The agents' handles.
     pub fn agents(&self) -> &Agents {
         &self.inner.agents
