@@ -46,6 +46,35 @@ pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn fluxion_mem
     }
 }
 
+/// Opens the configured job queue: a Redis stream when `redis.url` is set, else `jobs.db` in the
+/// data folder.
+pub async fn open_queue(settings: &Settings) -> anyhow::Result<Arc<dyn fluxion_memory::JobQueue>> {
+    let visibility = std::time::Duration::from_secs(settings.jobs.visibility_seconds);
+    match settings.redis_url() {
+        Some(url) => {
+            let redacted = crate::settings::redact_url(url);
+            let queue = fluxion_memory::RedisJobQueue::connect(
+                url,
+                &settings.jobs.stream,
+                visibility,
+                std::time::Duration::from_secs(settings.jobs.key_ttl_hours * 3600),
+            )
+            .await
+            .with_context(|| format!("cannot open the job queue on Redis at {redacted}"))?;
+            Ok(Arc::new(queue))
+        }
+        None => {
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+            let path = settings.data_dir.join("jobs.db");
+            let queue = fluxion_memory::SqliteJobQueue::open(&path, visibility)
+                .await
+                .with_context(|| format!("cannot open the job queue {}", path.display()))?;
+            Ok(Arc::new(queue))
+        }
+    }
+}
+
 /// Starts the multi-agent runtime on the store and the configured bus.
 pub async fn start_runtime(
     settings: &Settings,

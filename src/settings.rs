@@ -22,6 +22,18 @@ pub struct Settings {
     pub optimizer: fluxion_agents::optimizer::OptimizerSettings,
     pub alerts: fluxion_agents::alert::AlertSettings,
     pub orchestrator: OrchestratorSettings,
+    pub jobs: JobSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct JobSettings {
+    pub workers: usize,
+    pub visibility_seconds: u64,
+    pub refresh_hour: u32,
+    pub optimize_weekday: u32,
+    pub tick_seconds: u64,
+    pub stream: String,
+    pub key_ttl_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -127,6 +139,18 @@ impl Settings {
         if !(1..=64).contains(&o.workers) {
             anyhow::bail!("orchestrator.workers must be between 1 and 64");
         }
+        let j = &self.jobs;
+        if j.workers > 64 || j.visibility_seconds == 0 || j.tick_seconds == 0 || j.key_ttl_hours == 0 {
+            anyhow::bail!(
+                "jobs.workers must be 0–64 and jobs.visibility_seconds, tick_seconds, key_ttl_hours positive"
+            );
+        }
+        if j.refresh_hour > 23 || !(1..=7).contains(&j.optimize_weekday) {
+            anyhow::bail!("jobs.refresh_hour must be 0–23 and jobs.optimize_weekday 1 (Monday) to 7 (Sunday)");
+        }
+        if j.stream.trim().is_empty() {
+            anyhow::bail!("jobs.stream must name a Redis stream");
+        }
         if o.max_restarts == 0 || o.restart_window_seconds == 0 || o.partial_ttl_seconds == 0 {
             anyhow::bail!("orchestrator.max_restarts, restart_window_seconds and partial_ttl_seconds must be positive");
         }
@@ -192,6 +216,7 @@ impl Settings {
             "optimizer": self.optimizer,
             "alerts": self.alerts,
             "orchestrator": self.orchestrator,
+            "jobs": self.jobs,
         })
     }
 }

@@ -128,11 +128,14 @@ pub trait Bus: Send + Sync + std::fmt::Debug {
 /// Events a slow subscriber may fall behind before it misses some.
 const BACKLOG: usize = 1024;
 
+/// A request's partial results and when they expire.
+type Partials = (Instant, BTreeMap<String, serde_json::Value>);
+
 /// The embedded bus: broadcast channels per topic and partial results in memory.
 #[derive(Debug, Default)]
 pub struct InProcessBus {
     channels: Mutex<HashMap<String, broadcast::Sender<BusEvent>>>,
-    partials: Mutex<HashMap<String, (Instant, BTreeMap<String, serde_json::Value>)>>,
+    partials: Mutex<HashMap<String, Partials>>,
 }
 
 impl InProcessBus {
@@ -147,11 +150,11 @@ impl Bus for InProcessBus {
     async fn publish(&self, topic: &Topic, event: &BusEvent) -> Result<(), BusError> {
         let mut channels = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let name = topic.channel();
-        if let Some(tx) = channels.get(&name) {
-            if tx.send(event.clone()).is_err() {
-                // Nobody listens any more: forget the channel.
-                channels.remove(&name);
-            }
+        if let Some(tx) = channels.get(&name)
+            && tx.send(event.clone()).is_err()
+        {
+            // Nobody listens any more: forget the channel.
+            channels.remove(&name);
         }
         Ok(())
     }

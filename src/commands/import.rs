@@ -5,7 +5,7 @@ use crate::progress::Progress;
 use crate::settings::Settings;
 use fluxion_connectors::csv::{DateFormat, ImportKind, ImportOptions, ImportReport, Preset, parse_map_arg};
 use fluxion_domain::TenantSlug;
-use fluxion_memory::IngestStatus;
+use fluxion_memory::{IngestStatus, JobKind};
 use std::path::PathBuf;
 
 pub async fn run(settings: &Settings, args: ImportArgs, json: bool) -> anyhow::Result<()> {
@@ -69,6 +69,16 @@ pub async fn run(settings: &Settings, args: ImportArgs, json: bool) -> anyhow::R
     let report =
         fluxion_connectors::csv::import_file(&*tenant, &file, &options, &mut |p| bar.set(p.bytes_read)).await?;
     bar.finish();
+    if report.rows_imported > 0 {
+        // New data: the server's workers refresh the forecasts and scan for alerts.
+        let queue = crate::app::open_queue(settings).await?;
+        let key = format!("sync:{slug}:{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"));
+        for (kind, suffix) in [(JobKind::RefreshForecasts, "refresh"), (JobKind::ScanAlerts, "scan")] {
+            if let Err(e) = queue.enqueue(&slug, kind, &format!("{key}:{suffix}")).await {
+                tracing::warn!(error = %e, "the post-import jobs could not be queued; the daily schedule will catch up");
+            }
+        }
+    }
 
     if json {
         super::print_json(&report_json(&report))?;

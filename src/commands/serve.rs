@@ -42,11 +42,39 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     let local = listener.local_addr().context("listener address")?;
     tracing::info!(address = %local, backend = %store.backend(), "listening on http://{local}");
 
+    // The agents, the job workers and the scheduler of periodic jobs.
+    let runtime = crate::app::start_runtime(&settings, store.clone()).await?;
+    let queue = crate::app::open_queue(&settings).await?;
+    let background = CancellationToken::new();
+    let runner = fluxion_orchestrator::JobRunner::new(runtime.clone(), store.clone());
+    let mut tasks = Vec::new();
+    for k in 0..settings.jobs.workers {
+        let name = format!("{}-{}-{k}", hostname(), std::process::id());
+        tasks.push(runner.spawn_worker(queue.clone(), name, background.clone()));
+    }
+    let schedule = fluxion_orchestrator::Schedule {
+        refresh_hour: settings.jobs.refresh_hour,
+        optimize_weekday: settings.jobs.optimize_weekday,
+        tick: Duration::from_secs(settings.jobs.tick_seconds),
+    };
+    tasks.push(fluxion_orchestrator::spawn_scheduler(store.clone(), queue.clone(), schedule, background.clone()));
+    tracing::info!(
+        bus = runtime.bus().kind(),
+        queue = queue.kind(),
+        workers = settings.jobs.workers,
+        "agents and jobs running"
+    );
+
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(fluxion_gateway::serve(listener, state, shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down: finishing requests in flight");
     shutdown.cancel();
+    background.cancel();
+    for task in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
+    runtime.shutdown().await;
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.context("server task")?.context("server")?,
@@ -56,6 +84,16 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// This machine's name, for naming job workers (several processes share one queue).
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "fluxion".into())
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM (what Kubernetes and systemd send).

@@ -453,7 +453,7 @@ fn horizon_of(words: &[String]) -> (u32, Option<String>) {
                 let n = before.unwrap_or(1).clamp(1, 56);
                 return (n, Some(phrase(w)));
             }
-            "manana" if !words.get(k + 1).is_some_and(|x| x == "en") => return (1, Some("mañana".into())),
+            "manana" if words.get(k + 1).is_none_or(|x| x != "en") => return (1, Some("mañana".into())),
             _ => {}
         }
     }
