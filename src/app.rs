@@ -36,10 +36,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn fluxion_memory::Bus>> {
     match settings.redis_url() {
         Some(url) => {
+            // Connected on first use: a Redis that is down now makes /readyz fail, not the start.
             let redacted = crate::settings::redact_url(url);
-            let bus = fluxion_memory::RedisBus::connect(url)
-                .await
-                .with_context(|| format!("cannot connect the bus to Redis at {redacted}"))?;
+            let bus = fluxion_memory::RedisBus::new(url).with_context(|| format!("invalid redis.url {redacted}"))?;
             Ok(Arc::new(bus))
         }
         None => Ok(Arc::new(fluxion_memory::InProcessBus::new())),
@@ -53,14 +52,13 @@ pub async fn open_queue(settings: &Settings) -> anyhow::Result<Arc<dyn fluxion_m
     match settings.redis_url() {
         Some(url) => {
             let redacted = crate::settings::redact_url(url);
-            let queue = fluxion_memory::RedisJobQueue::connect(
+            let queue = fluxion_memory::RedisJobQueue::new(
                 url,
                 &settings.jobs.stream,
                 visibility,
                 std::time::Duration::from_secs(settings.jobs.key_ttl_hours * 3600),
             )
-            .await
-            .with_context(|| format!("cannot open the job queue on Redis at {redacted}"))?;
+            .with_context(|| format!("invalid redis.url {redacted}"))?;
             Ok(Arc::new(queue))
         }
         None => {

@@ -224,8 +224,8 @@ impl JobQueue for SqliteJobQueue {
 /// The production queue: a Redis stream with a consumer group.
 #[derive(Clone)]
 pub struct RedisJobQueue {
-    commands: redis::aio::ConnectionManager,
-    reads: redis::aio::ConnectionManager,
+    commands: crate::redis::LazyConnection,
+    reads: crate::redis::LazyConnection,
     stream: String,
     group: String,
     visibility: Duration,
@@ -239,18 +239,25 @@ impl std::fmt::Debug for RedisJobQueue {
 }
 
 impl RedisJobQueue {
-    /// Connects to `url` and makes sure `stream` and its consumer group exist. A job not
-    /// acknowledged within `visibility` is claimed again; idempotency keys are remembered for
-    /// `key_ttl`.
+    /// A queue on `url` that connects on first use (a Redis that is down at start is not an
+    /// error: claims fail and are retried). A job not acknowledged within `visibility` is claimed
+    /// again; idempotency keys are remembered for `key_ttl`.
+    pub fn new(url: &str, stream: &str, visibility: Duration, key_ttl: Duration) -> Result<Self, JobError> {
+        let lazy = |timeout| crate::redis::LazyConnection::new(url, timeout).map_err(|e| JobError::Redis(e.0));
+        Ok(Self {
+            commands: lazy(Duration::from_secs(5))?,
+            // Blocking reads get their own connection so they never hold up the other commands.
+            reads: lazy(Duration::from_secs(10))?,
+            stream: stream.to_owned(),
+            group: "workers".into(),
+            visibility,
+            key_ttl,
+        })
+    }
+
+    /// [`RedisJobQueue::new`], connected now, with the stream and its consumer group made.
     pub async fn connect(url: &str, stream: &str, visibility: Duration, key_ttl: Duration) -> Result<Self, JobError> {
-        let client = redis::Client::open(url)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(3)))
-            .set_response_timeout(Some(Duration::from_secs(5)));
-        let commands = redis::aio::ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
-        // Blocking reads get their own connection so they never hold up the other commands.
-        let reads = redis::aio::ConnectionManager::new_with_config(client, config).await?;
-        let queue = Self { commands, reads, stream: stream.to_owned(), group: "workers".into(), visibility, key_ttl };
+        let queue = Self::new(url, stream, visibility, key_ttl)?;
         queue.create_group().await?;
         Ok(queue)
     }
@@ -272,7 +279,7 @@ impl RedisJobQueue {
 #[async_trait]
 impl JobQueue for RedisJobQueue {
     async fn enqueue(&self, tenant: &TenantSlug, kind: JobKind, key: &str) -> Result<bool, JobError> {
-        let mut conn = self.commands.clone();
+        let mut conn = self.commands.get().await?;
         // The key first: a second enqueue of the same job finds it and stops.
         let fresh: Option<String> = redis::cmd("SET")
             .arg(format!("{}:key:{key}", self.stream))
@@ -316,7 +323,7 @@ impl JobQueue for RedisJobQueue {
     }
 
     async fn pending(&self) -> Result<u64, JobError> {
-        let mut conn = self.commands.clone();
+        let mut conn = self.commands.get().await?;
         let n: u64 = redis::cmd("XLEN").arg(&self.stream).query_async(&mut conn).await?;
         Ok(n)
     }
@@ -328,7 +335,7 @@ impl JobQueue for RedisJobQueue {
 
 impl RedisJobQueue {
     async fn create_group(&self) -> Result<(), JobError> {
-        let mut conn = self.commands.clone();
+        let mut conn = self.commands.get().await?;
         let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
             .arg("CREATE")
             .arg(&self.stream)
@@ -345,7 +352,7 @@ impl RedisJobQueue {
 
     async fn claim_once(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Job>, JobError> {
         use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamReadOptions, StreamReadReply};
-        let mut conn = self.reads.clone();
+        let mut conn = self.reads.get().await?;
         // Jobs whose holder went quiet past the visibility timeout come first.
         let stale: StreamAutoClaimReply = redis::AsyncCommands::xautoclaim_options(
             &mut conn,
@@ -393,7 +400,7 @@ impl RedisJobQueue {
     }
 
     async fn ack_one(&self, job: &Job) -> Result<(), JobError> {
-        let mut conn = self.commands.clone();
+        let mut conn = self.commands.get().await?;
         let () = redis::pipe()
             .atomic()
             .cmd("XACK")

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// Why Redis is not usable.
 #[derive(Debug, thiserror::Error)]
 #[error("redis: {0}")]
-pub struct RedisError(#[from] redis::RedisError);
+pub struct RedisError(#[from] pub redis::RedisError);
 
 /// A managed connection to one Redis server (reconnects by itself).
 #[derive(Clone)]
@@ -44,12 +44,77 @@ impl RedisConnection {
     }
 }
 
+/// A managed connection made on first use: a Redis that is down when Fluxion starts makes the
+/// operations that need it fail (and be retried by their callers) instead of stopping the start.
+/// Once made, the connection manager reconnects by itself.
+#[derive(Clone)]
+pub struct LazyConnection {
+    client: redis::Client,
+    config: redis::aio::ConnectionManagerConfig,
+    manager: std::sync::Arc<tokio::sync::OnceCell<ConnectionManager>>,
+    /// When connecting last failed: callers fail fast for a moment instead of queueing up.
+    failed_at: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+/// How long after a failed connection attempt callers fail fast.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+impl std::fmt::Debug for LazyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyConnection").finish_non_exhaustive()
+    }
+}
+
+impl LazyConnection {
+    /// A connection to `url`, made on first use (only the URL is checked here).
+    pub fn new(url: &str, response_timeout: Duration) -> Result<Self, RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(3)))
+            .set_response_timeout(Some(response_timeout))
+            .set_number_of_retries(1);
+        Ok(Self {
+            client,
+            config,
+            manager: std::sync::Arc::new(tokio::sync::OnceCell::new()),
+            failed_at: std::sync::Arc::new(std::sync::Mutex::new(None)),
+        })
+    }
+
+    /// The managed connection, connecting now if it was never made.
+    pub async fn get(&self) -> Result<ConnectionManager, redis::RedisError> {
+        if let Some(m) = self.manager.get() {
+            return Ok(m.clone());
+        }
+        let recently_failed = || {
+            let at = self.failed_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            at.is_some_and(|t| t.elapsed() < RETRY_AFTER)
+        };
+        if recently_failed() {
+            return Err((redis::ErrorKind::Io, "Redis is unreachable; retrying shortly").into());
+        }
+        let made = self
+            .manager
+            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), self.config.clone()))
+            .await
+            .cloned();
+        if made.is_err() {
+            *self.failed_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+        }
+        made
+    }
+
+    /// The client (for dedicated connections such as subscriptions).
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+}
+
 /// The production bus: Redis pub/sub for live events and a hash per request (with a TTL) for
 /// partial results. A subscription survives a Redis restart: it reconnects and subscribes again.
 #[derive(Clone)]
 pub struct RedisBus {
-    client: redis::Client,
-    conn: RedisConnection,
+    conn: LazyConnection,
 }
 
 impl std::fmt::Debug for RedisBus {
@@ -59,11 +124,16 @@ impl std::fmt::Debug for RedisBus {
 }
 
 impl RedisBus {
-    /// Connects to `url`.
+    /// A bus on `url` that connects on first use (a Redis that is down at start is not an error).
+    pub fn new(url: &str) -> Result<Self, RedisError> {
+        Ok(Self { conn: LazyConnection::new(url, Duration::from_secs(3))? })
+    }
+
+    /// A bus on `url`, connected now (fails when Redis does not answer).
     pub async fn connect(url: &str) -> Result<Self, RedisError> {
-        let client = redis::Client::open(url)?;
-        let conn = RedisConnection::connect(url).await?;
-        Ok(Self { client, conn })
+        let bus = Self::new(url)?;
+        bus.conn.get().await?;
+        Ok(bus)
     }
 
     async fn subscribed(client: &redis::Client, channel: &str) -> Result<redis::aio::PubSub, redis::RedisError> {
@@ -81,7 +151,7 @@ impl crate::bus::Bus for RedisBus {
         event: &crate::bus::BusEvent,
     ) -> Result<(), crate::bus::BusError> {
         let payload = serde_json::to_string(event)?;
-        let mut conn = self.conn.manager.clone();
+        let mut conn = self.conn.get().await?;
         let _: i64 = redis::cmd("PUBLISH").arg(topic.channel()).arg(payload).query_async(&mut conn).await?;
         Ok(())
     }
@@ -90,8 +160,8 @@ impl crate::bus::Bus for RedisBus {
         use futures_util::StreamExt;
         let channel = topic.channel();
         // Subscribed before returning: whatever is published after this call arrives.
-        let mut pubsub = Self::subscribed(&self.client, &channel).await?;
-        let client = self.client.clone();
+        let mut pubsub = Self::subscribed(self.conn.client(), &channel).await?;
+        let client = self.conn.client().clone();
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         let task = tokio::spawn(async move {
             loop {
@@ -142,7 +212,7 @@ impl crate::bus::Bus for RedisBus {
         ttl: Duration,
     ) -> Result<(), crate::bus::BusError> {
         let key = crate::bus::partials_key(tenant, request);
-        let mut conn = self.conn.manager.clone();
+        let mut conn = self.conn.get().await?;
         let () = redis::pipe()
             .atomic()
             .cmd("HSET")
@@ -164,7 +234,7 @@ impl crate::bus::Bus for RedisBus {
         tenant: &fluxion_domain::TenantSlug,
         request: uuid::Uuid,
     ) -> Result<std::collections::BTreeMap<String, serde_json::Value>, crate::bus::BusError> {
-        let mut conn = self.conn.manager.clone();
+        let mut conn = self.conn.get().await?;
         let raw: std::collections::HashMap<String, String> =
             redis::cmd("HGETALL").arg(crate::bus::partials_key(tenant, request)).query_async(&mut conn).await?;
         let mut out = std::collections::BTreeMap::new();
