@@ -106,6 +106,11 @@ fn status_of(e: &CallError) -> AgentStatus {
     }
 }
 
+/// The `tracing` span of one stage (a child of the request's `ask` span), for OpenTelemetry export.
+fn stage_span(stage: &'static str, agent: AgentKind) -> tracing::Span {
+    tracing::info_span!("stage", stage, agent = agent.as_str())
+}
+
 fn span_status(s: &AgentStatus) -> SpanStatus {
     match s {
         AgentStatus::Ok | AgentStatus::Skipped => SpanStatus::Ok,
@@ -267,7 +272,13 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
         // 1. Understand.
         let mut stage = run.begin("understand", AgentKind::Chat, &question);
         let request = ChatRequest::Understand { catalog: live.catalog.clone(), question: question.clone() };
-        let understanding = match inner.agents.chat.call_timed(request, d.understand).in_current_span().await {
+        let understanding = match inner
+            .agents
+            .chat
+            .call_timed(request, d.understand)
+            .instrument(stage_span("understand", AgentKind::Chat))
+            .await
+        {
             Ok((ChatReply::Understood(u), compute)) => {
                 stage.compute = compute;
                 let out = format!(
@@ -326,7 +337,13 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
         let figures = if plan.forecast && !items.is_empty() {
             let mut stage = run.begin("forecast", AgentKind::Forecast, &format!("{scope}, {} días", u.horizon_days));
             let request = ForecastRequest { ctx: ctx.clone(), items: items.clone(), horizon_days: u.horizon_days };
-            match inner.agents.forecast.call_timed(request, d.forecast).in_current_span().await {
+            match inner
+                .agents
+                .forecast
+                .call_timed(request, d.forecast)
+                .instrument(stage_span("forecast", AgentKind::Forecast))
+                .await
+            {
                 Ok((f, compute)) => {
                     stage.compute = compute;
                     let total: f64 = f.iter().map(|x| x.expected).sum();
@@ -371,7 +388,10 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
         let optimizer_stage = (plan.orders || plan.transfers) && !items.is_empty();
         let a_stage = alert_stage.then(|| run.begin("alert", AgentKind::Alert, &scope));
         let o_stage = optimizer_stage.then(|| run.begin("optimizer", AgentKind::Optimizer, &scope));
-        let (alerts, recommendations) = tokio::join!(alert_call.in_current_span(), optimizer_call.in_current_span());
+        let (alerts, recommendations) = tokio::join!(
+            alert_call.instrument(stage_span("alert", AgentKind::Alert)),
+            optimizer_call.instrument(stage_span("optimizer", AgentKind::Optimizer))
+        );
         let alerts = match (a_stage, alerts) {
             (Some(mut stage), Some(Ok((list, compute)))) => {
                 stage.compute = compute;
@@ -420,7 +440,7 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
             .agents
             .chat
             .call_timed(ChatRequest::Compose(Box::new(input.clone())), d.compose)
-            .in_current_span()
+            .instrument(stage_span("compose", AgentKind::Chat))
             .await
         {
             Ok((ChatReply::Text(text), compute)) => {
