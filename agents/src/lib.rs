@@ -11,6 +11,7 @@
 //! - [`chat`]: the Chat agent's understanding of Spanish questions and its grounded answers.
 //! - [`context`]: a tenant's items, tonight's books and the latest forecasts, loaded once and shared.
 //! - [`forecast`]: demand forecasts with quantiles, calendar effects and censored-demand handling.
+//! - [`lots`]: taking from perishable lots, first-expiring first.
 //! - [`optimizer`]: reorder levels, order quantities, transfers (LP) and purchase plans under a budget.
 //! - [`replay`]: replays history day by day under a policy (Fluxion's or min/max) and measures it.
 
@@ -19,5 +20,6 @@ pub mod alert;
 pub mod chat;
 pub mod context;
 pub mod forecast;
+pub mod lots;
 pub mod optimizer;
 pub mod replay;

@@ -44,6 +44,15 @@ impl JobRunner {
         Self { runtime, store, books: Arc::new(Mutex::new(HashMap::new())) }
     }
 
+    /// Tonight's whole-tenant scan (alerts, orders, transfers), off the async runtime.
+    async fn scan(&self, tenant: &TenantSlug) -> Result<fluxion_agents::alert::Scan, String> {
+        let live = self.runtime.live(tenant).await.map_err(|e| e.to_string())?;
+        let config = self.runtime.config();
+        let (settings, optimizer) = (config.alerts.clone(), config.optimizer.clone());
+        let ctx = live.ctx.clone();
+        tokio::task::spawn_blocking(move || scan_context(&ctx, &settings, &optimizer)).await.map_err(|e| e.to_string())
+    }
+
     /// Runs one job.
     pub async fn run(&self, job: &Job) -> Result<JobOutcome, String> {
         let tenant = &job.tenant;
@@ -74,13 +83,7 @@ impl JobRunner {
                 format!("{written} pronósticos guardados")
             }
             JobKind::ScanAlerts => {
-                let live = self.runtime.live(tenant).await.map_err(|e| e.to_string())?;
-                let (settings, optimizer) =
-                    (self.runtime.config().alerts.clone(), self.runtime.config().optimizer.clone());
-                let ctx = live.ctx.clone();
-                let scan = tokio::task::spawn_blocking(move || scan_context(&ctx, &settings, &optimizer))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let scan = self.scan(tenant).await?;
                 let news = {
                     let mut books = self.books.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     books.entry(tenant.clone()).or_default().admit(scan.today, scan.alerts)
@@ -99,13 +102,7 @@ impl JobRunner {
                 format!("{} alertas nuevas", news.len())
             }
             JobKind::Optimize => {
-                let live = self.runtime.live(tenant).await.map_err(|e| e.to_string())?;
-                let (settings, optimizer) =
-                    (self.runtime.config().alerts.clone(), self.runtime.config().optimizer.clone());
-                let ctx = live.ctx.clone();
-                let scan = tokio::task::spawn_blocking(move || scan_context(&ctx, &settings, &optimizer))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let scan = self.scan(tenant).await?;
                 let benefit: f64 = scan.orders.iter().chain(&scan.transfers).map(|r| r.benefit_usd).sum();
                 format!(
                     "{} pedidos y {} transferencias, US$ {} de margen protegido",

@@ -4,6 +4,8 @@
 //! set (mandatory in CI).
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use chrono::NaiveDate;
 use fluxion_connectors::demo::{DemoConfig, generate};
 use fluxion_domain::TenantSlug;
@@ -12,22 +14,6 @@ use fluxion_orchestrator::{JobRunner, Runtime, RuntimeConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-fn services_required() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-        || std::env::var("FLUXION_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
-
-fn redis_url() -> Option<String> {
-    match std::env::var("FLUXION_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if services_required() => panic!("FLUXION_TEST_REDIS_URL must be set: Redis tests are mandatory here"),
-        _ => {
-            eprintln!("FLUXION_TEST_REDIS_URL not set: the Redis run of this test is skipped");
-            None
-        }
-    }
-}
 
 fn slug(s: &str) -> TenantSlug {
     TenantSlug::parse(s).unwrap()
@@ -50,7 +36,7 @@ async fn demo_store(tenants: &[&str]) -> (Arc<dyn Store>, tempfile::TempDir) {
 async fn queues(dir: &std::path::Path, visibility: Duration) -> Vec<Arc<dyn JobQueue>> {
     let mut out: Vec<Arc<dyn JobQueue>> =
         vec![Arc::new(SqliteJobQueue::open(&dir.join("jobs.db"), visibility).await.unwrap())];
-    if let Some(url) = redis_url() {
+    if let Some(url) = support::redis_url() {
         let stream = format!("fluxion:test:jobs:{}", uuid::Uuid::new_v4().simple());
         out.push(Arc::new(RedisJobQueue::connect(&url, &stream, visibility, Duration::from_secs(60)).await.unwrap()));
     }
@@ -211,7 +197,7 @@ impl Drop for PrivateRedis {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_restart_is_survived_by_the_bus_the_queue_and_the_answers() {
-    if redis_url().is_none() {
+    if support::redis_url().is_none() {
         return;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -4,6 +4,8 @@
 //! in CI), on Redis too.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use chrono::NaiveDate;
 use fluxion_connectors::demo::{DemoConfig, generate};
 use fluxion_domain::{AgentKind, AgentStatus, Answer, Intent, SpanStatus, TenantSlug};
@@ -13,22 +15,6 @@ use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 const SEED_QUESTION: &str = "¿Cuánta harina PAN necesito para la quincena?";
-
-fn services_required() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-        || std::env::var("FLUXION_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
-
-fn redis_url() -> Option<String> {
-    match std::env::var("FLUXION_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if services_required() => panic!("FLUXION_TEST_REDIS_URL must be set: Redis tests are mandatory here"),
-        _ => {
-            eprintln!("FLUXION_TEST_REDIS_URL not set: the Redis run of this test is skipped");
-            None
-        }
-    }
-}
 
 /// Injected panics are expected here: keep them out of the test output.
 fn quiet_injected_panics() {
@@ -64,7 +50,7 @@ async fn demo_store() -> (Arc<dyn Store>, tempfile::TempDir) {
 
 async fn buses() -> Vec<Arc<dyn Bus>> {
     let mut out: Vec<Arc<dyn Bus>> = vec![Arc::new(InProcessBus::new())];
-    if let Some(url) = redis_url() {
+    if let Some(url) = support::redis_url() {
         out.push(Arc::new(RedisBus::connect(&url).await.expect("connect to FLUXION_TEST_REDIS_URL")));
     }
     out

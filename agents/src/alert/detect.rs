@@ -92,12 +92,26 @@ pub fn stockout_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
 /// until then against stock on hand, with each delivery already on its way counted only from the
 /// morning it arrives. `None` without a forecast.
 pub fn stockout_risk(item: &ItemView<'_>, today: NaiveDate) -> Option<f64> {
+    risk(item, today).map(|r| r.probability)
+}
+
+/// An item's stockout risk and the numbers behind it.
+struct Risk<'a> {
+    probability: f64,
+    horizon: usize,
+    exposure: PeriodDemand,
+    incoming: f64,
+    ahead: &'a DemandAhead<'a>,
+}
+
+fn risk<'a>(item: &'a ItemView<'_>, today: NaiveDate) -> Option<Risk<'a>> {
     let ahead = item.ahead.as_ref()?;
     let horizon = stockout_horizon(item.terms, today);
     // The horizon ends the morning a replenishment ordered now would arrive at the expected lead
     // time; the alert is judged on that horizon, so its probability is taken over the same days.
     let exposure = PeriodDemand::days(ahead, 0, horizon);
-    let available = item.on_hand.max(0.0) + arriving(item.inbound, today, horizon);
+    let incoming = arriving(item.inbound, today, horizon);
+    let available = item.on_hand.max(0.0) + incoming;
     // Goods on their way only help from the morning they arrive: the shelf can run dry before each
     // arrival, and after the last one before the next possible replenishment.
     let mut arrivals: Vec<(usize, f64)> = item
@@ -117,7 +131,8 @@ pub fn stockout_risk(item: &ItemView<'_>, today: NaiveDate) -> Option<f64> {
         }
         stock += units;
     }
-    Some(p.max(exposure.stockout_probability(available - waste[horizon])))
+    let probability = p.max(exposure.stockout_probability(available - waste[horizon]));
+    Some(Risk { probability, horizon, exposure, incoming, ahead })
 }
 
 /// Units of the lots on hand expected to expire unsold by the end of each of the next `horizon`
@@ -142,16 +157,7 @@ fn expected_waste(item: &ItemView<'_>, ahead: &DemandAhead<'_>, today: NaiveDate
             lots.remove(0);
         }
         // Day: sales take the first-expiring lots.
-        let mut take = ahead.mean_at(k - 1);
-        while take > 1e-12 {
-            let Some(front) = lots.first_mut() else { break };
-            let used = front.1.min(take);
-            front.1 -= used;
-            take -= used;
-            if front.1 <= 1e-12 {
-                lots.remove(0);
-            }
-        }
+        crate::lots::take_first(&mut lots, ahead.mean_at(k - 1));
         *slot = wasted;
     }
     waste
@@ -164,14 +170,10 @@ pub fn imminent_stockout(
     settings: &AlertSettings,
     reorder: &ReorderSettings,
 ) -> Option<Alert> {
-    let ahead = item.ahead.as_ref()?;
-    let p = stockout_risk(item, today)?;
+    let Risk { probability: p, horizon, exposure, incoming, ahead } = risk(item, today)?;
     if p < settings.stockout_probability {
         return None;
     }
-    let horizon = stockout_horizon(item.terms, today);
-    let exposure = PeriodDemand::days(ahead, 0, horizon);
-    let incoming = arriving(item.inbound, today, horizon);
     let available = item.on_hand.max(0.0) + incoming;
     // The day the stock is expected to run out: cumulative expected demand reaches what is there.
     let mut cumulative = 0.0;

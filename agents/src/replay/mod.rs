@@ -203,16 +203,7 @@ pub fn would_run_out(world: &ReplayWorld, i: usize, state: &ItemState, t: usize,
             return true;
         }
         stock -= demand;
-        let mut take = demand;
-        while take > 1e-12 {
-            let Some(front) = lots.first_mut() else { break };
-            let used = front.1.min(take);
-            front.1 -= used;
-            take -= used;
-            if front.1 <= 1e-12 {
-                lots.remove(0);
-            }
-        }
+        crate::lots::take_first(&mut lots, demand);
     }
     false
 }
@@ -309,16 +300,7 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             let sold = demand.min(available);
             let lost = demand - sold;
             state.on_hand -= sold;
-            let mut take = sold;
-            while take > 1e-12 {
-                let Some(front) = state.lots.first_mut() else { break };
-                let used = front.1.min(take);
-                front.1 -= used;
-                take -= used;
-                if front.1 <= 1e-12 {
-                    state.lots.remove(0);
-                }
-            }
+            crate::lots::take_first(&mut state.lots, sold);
             if active {
                 state.history.values.push(sold);
                 state.history.censored.push(state.on_hand <= 1e-9);
@@ -378,18 +360,7 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             }
             items[a].on_hand -= units;
             // Perishables travel with their lots, oldest first.
-            let mut moved: Vec<(usize, f64)> = Vec::new();
-            let mut left = units;
-            while left > 1e-12 {
-                let Some(front) = items[a].lots.first_mut() else { break };
-                let used = front.1.min(left);
-                front.1 -= used;
-                left -= used;
-                moved.push((front.0, used));
-                if front.1 <= 1e-12 {
-                    items[a].lots.remove(0);
-                }
-            }
+            let moved = crate::lots::take_first(&mut items[a].lots, units);
             if moved.is_empty() {
                 items[b].inbound.push(Inbound { arrives: t + 1, units, received: None });
             }
