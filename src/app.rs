@@ -79,7 +79,11 @@ pub async fn start_runtime(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<fluxion_orchestrator::Runtime> {
     let bus = open_bus(settings).await?;
-    Ok(fluxion_orchestrator::Runtime::start(store, bus, settings.runtime_config()).await?)
+    let memory: Arc<dyn fluxion_memory::ConversationMemory> = match settings.redis_url() {
+        Some(url) => Arc::new(fluxion_memory::RedisMemory::new(url).context("invalid redis.url")?),
+        None => Arc::new(fluxion_memory::InProcessMemory::new()),
+    };
+    Ok(fluxion_orchestrator::Runtime::start_with(store, bus, memory, settings.runtime_config()).await?)
 }
 
 /// `/readyz` check of the store.

@@ -250,6 +250,10 @@ pub struct AskArgs {
     pub tenant: String,
     /// The question, in Spanish ("¿Cuánta harina PAN necesito para la quincena?").
     pub question: String,
+    /// Ask as this user: the question follows on from their previous one ("¿y en Valencia?").
+    /// Conversations outlive one command only when Redis is configured.
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

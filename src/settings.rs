@@ -47,6 +47,7 @@ pub struct OrchestratorSettings {
     pub max_restarts: u32,
     pub restart_window_seconds: u64,
     pub partial_ttl_seconds: u64,
+    pub conversation_ttl_minutes: u64,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -151,8 +152,15 @@ impl Settings {
         if j.stream.trim().is_empty() {
             anyhow::bail!("jobs.stream must name a Redis stream");
         }
-        if o.max_restarts == 0 || o.restart_window_seconds == 0 || o.partial_ttl_seconds == 0 {
-            anyhow::bail!("orchestrator.max_restarts, restart_window_seconds and partial_ttl_seconds must be positive");
+        if o.max_restarts == 0
+            || o.restart_window_seconds == 0
+            || o.partial_ttl_seconds == 0
+            || o.conversation_ttl_minutes == 0
+        {
+            anyhow::bail!(
+                "orchestrator.max_restarts, restart_window_seconds, partial_ttl_seconds and conversation_ttl_minutes \
+                 must be positive"
+            );
         }
         if self.database.max_connections == 0 {
             anyhow::bail!("database.max_connections must be at least 1");
@@ -194,6 +202,7 @@ impl Settings {
             alerts: self.alerts.clone(),
             optimizer: self.optimizer.clone(),
             partial_ttl: Duration::from_secs(o.partial_ttl_seconds),
+            conversation_ttl: Duration::from_secs(o.conversation_ttl_minutes * 60),
         }
     }
 

@@ -16,6 +16,7 @@
 //! - [`recommendation`]: orders and transfers to make, explained, with the margin they protect.
 //! - [`forecast`]: demand series and the forecasts built on them (quantiles, model, effects).
 //! - [`answer`]: the unified answer to a question (text, intent, figures, alerts, recommendations, agents).
+//! - [`conversation`]: a user's last turns, for follow-up questions.
 //! - [`trace`]: the span tree recorded for every request.
 //! - [`format`]: numbers and dates as people in Venezuela read them (`1.234,5`).
 //! - [`calendar`]: Venezuelan paydays (quincena) and movable holidays (Carnaval, Semana Santa).
@@ -24,6 +25,7 @@ pub mod alert;
 pub mod answer;
 pub mod calendar;
 pub mod code;
+pub mod conversation;
 pub mod demand;
 pub mod error;
 pub mod forecast;
@@ -46,6 +48,7 @@ pub use alert::{Alert, AlertKind, ImpactKind, Severity, SuggestedAction};
 pub use answer::{AgentKind, AgentReport, AgentStatus, Answer, ForecastFigure, Intent, Resolved};
 pub use calendar::{CalendarEvent, EventKind};
 pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};
+pub use conversation::{Conversation, Turn};
 pub use demand::DailyDemand;
 pub use error::ParseError;
 pub use location::{Location, LocationKind};

@@ -9,16 +9,19 @@
 //!   backends, [`store::sqlite`] (embedded default: one file per tenant plus a control file) and
 //!   [`store::postgres`] (schema per tenant, row-level security on shared tables, monthly sales partitions).
 //! - [`bus`]: the shared context's live events and partial results ([`Bus`], [`InProcessBus`]).
+//! - [`conversation`]: short-term conversation memory per user ([`ConversationMemory`]: in-process or Redis).
 //! - [`jobs`]: the durable job queue ([`JobQueue`]: SQLite file embedded, Redis stream in production).
 //! - [`redis`]: the connection to a production Redis and the Redis [`RedisBus`].
 //! - `migrations/` (beside `src/`): the SQL of both backends, embedded in the binary and applied on open.
 
 pub mod bus;
+pub mod conversation;
 pub mod jobs;
 pub mod redis;
 pub mod store;
 
 pub use bus::{Bus, BusError, BusEvent, InProcessBus, Subscription, Topic};
+pub use conversation::{ConversationMemory, InProcessMemory, MemoryError, RedisMemory};
 pub use jobs::{Job, JobError, JobKind, JobQueue, RedisJobQueue, SqliteJobQueue};
 pub use redis::RedisBus;
 pub use store::postgres::PostgresOptions;

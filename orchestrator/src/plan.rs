@@ -13,7 +13,7 @@ use fluxion_agents::optimizer::OptimizerRequest;
 use fluxion_domain::format::units;
 use fluxion_domain::{
     AgentKind, AgentReport, AgentStatus, AlertKind, Answer, Intent, LocationCode, ProductCode, Resolved, SpanStatus,
-    TenantSlug,
+    TenantSlug, Turn,
 };
 use fluxion_memory::{BusEvent, Topic};
 use std::time::Instant;
@@ -246,7 +246,14 @@ fn resolved(found: &[fluxion_agents::chat::Found]) -> Vec<Resolved> {
 }
 
 /// Runs one request.
-pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, question: &str, channel: &str) -> Answer {
+pub(crate) async fn run(
+    inner: &Inner,
+    live: &Live,
+    tenant: &TenantSlug,
+    user: Option<&str>,
+    question: &str,
+    channel: &str,
+) -> Answer {
     let started = Instant::now();
     let id = Uuid::new_v4();
     let question: String = question.trim().chars().take(MAX_QUESTION).collect();
@@ -269,9 +276,21 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
         let ctx = live.ctx.clone();
         let d = inner.config.deadlines;
 
-        // 1. Understand.
+        // 1. Understand (in the light of the user's previous turn).
+        let mut conversation = match user {
+            Some(user) => inner.memory.load(tenant, user).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the conversation could not be read; answering without it");
+                None
+            }),
+            None => None,
+        }
+        .unwrap_or_default();
         let mut stage = run.begin("understand", AgentKind::Chat, &question);
-        let request = ChatRequest::Understand { catalog: live.catalog.clone(), question: question.clone() };
+        let request = ChatRequest::Understand {
+            catalog: live.catalog.clone(),
+            question: question.clone(),
+            previous: conversation.last().cloned().map(Box::new),
+        };
         let understanding = match inner
             .agents
             .chat
@@ -282,8 +301,9 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
             Ok((ChatReply::Understood(u), compute)) => {
                 stage.compute = compute;
                 let out = format!(
-                    "{} · {} días · productos: {} · tiendas: {}",
+                    "{}{} · {} días · productos: {} · tiendas: {}",
                     u.intent.as_str(),
+                    if u.follow_up { " (seguimiento)" } else { "" },
                     u.horizon_days,
                     u.products.iter().map(|p| p.code.as_str()).collect::<Vec<_>>().join(", "),
                     if u.stores.is_empty() {
@@ -321,6 +341,21 @@ pub(crate) async fn run(inner: &Inner, live: &Live, tenant: &TenantSlug, questio
                 .to_owned();
             return finish(run, live, started, &question, Intent::Help, text, Understood::default(), tenant).await;
         };
+
+        if let Some(user) = user {
+            conversation.push(Turn {
+                question: question.clone(),
+                intent: u.intent,
+                products: resolved(&u.products),
+                stores: resolved(&u.stores),
+                horizon_days: u.horizon_days,
+                horizon_es: u.horizon_es.clone(),
+                at: chrono::Utc::now(),
+            });
+            if let Err(e) = inner.memory.save(tenant, user, &conversation, inner.config.conversation_ttl).await {
+                tracing::warn!(error = %e, "the conversation could not be kept; the next question starts afresh");
+            }
+        }
 
         // 2. Which items.
         let products: Vec<ProductCode> = u.products.iter().filter_map(|p| ProductCode::parse(&p.code).ok()).collect();

@@ -10,7 +10,7 @@ use fluxion_agents::context::TenantContext;
 use fluxion_agents::forecast::{AutoConfig, ForecastAgent};
 use fluxion_agents::optimizer::{OptimizerAgent, OptimizerSettings};
 use fluxion_domain::{Answer, LocationKind, TenantSlug};
-use fluxion_memory::{Bus, Store, StoreError, TenantStore};
+use fluxion_memory::{Bus, ConversationMemory, InProcessMemory, Store, StoreError, TenantStore};
 use ractor::{Actor, ActorCell, ActorRef, ActorStatus};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -59,6 +59,8 @@ pub struct RuntimeConfig {
     pub optimizer: OptimizerSettings,
     /// How long partial results stay on the bus.
     pub partial_ttl: Duration,
+    /// How long a user's conversation is remembered after their last question.
+    pub conversation_ttl: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -70,6 +72,7 @@ impl Default for RuntimeConfig {
             alerts: AlertSettings::default(),
             optimizer: OptimizerSettings::default(),
             partial_ttl: Duration::from_secs(600),
+            conversation_ttl: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -114,6 +117,7 @@ pub struct Agents {
 pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) bus: Arc<dyn Bus>,
+    pub(crate) memory: Arc<dyn ConversationMemory>,
     pub(crate) faults: Arc<Faults>,
     pub(crate) restarts: Arc<Restarts>,
     pub(crate) agents: Agents,
@@ -148,8 +152,18 @@ fn child<A: Agent>(name: String, agent: Arc<A>, faults: Arc<Faults>, policy: Res
 }
 
 impl Runtime {
-    /// Starts the supervision tree and its agents.
+    /// Starts the supervision tree and its agents, with conversations remembered in process.
     pub async fn start(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        Self::start_with(store, bus, Arc::new(InProcessMemory::new()), config).await
+    }
+
+    /// Starts the supervision tree and its agents, with conversations kept in `memory`.
+    pub async fn start_with(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        memory: Arc<dyn ConversationMemory>,
+        config: RuntimeConfig,
+    ) -> Result<Self, RuntimeError> {
         // Registry names are process-wide: each runtime gets its own prefix.
         let prefix = format!("rt-{}", uuid::Uuid::new_v4().simple());
         let faults = Arc::new(Faults::default());
@@ -184,6 +198,7 @@ impl Runtime {
             inner: Arc::new(Inner {
                 store,
                 bus,
+                memory,
                 faults,
                 restarts,
                 agents,
@@ -248,7 +263,20 @@ impl Runtime {
     /// An agent that fails or runs out of time makes the answer degraded, never absent.
     pub async fn ask(&self, tenant: &TenantSlug, question: &str, channel: &str) -> Result<Answer, RuntimeError> {
         let live = self.live(tenant).await?;
-        Ok(plan::run(&self.inner, &live, tenant, question, channel).await)
+        Ok(plan::run(&self.inner, &live, tenant, None, question, channel).await)
+    }
+
+    /// [`Runtime::ask`] as `user`: the question is read in the light of the user's previous turn
+    /// ("¿y en Valencia?"), and becomes their latest turn. Users never share a conversation.
+    pub async fn ask_as(
+        &self,
+        tenant: &TenantSlug,
+        user: &str,
+        question: &str,
+        channel: &str,
+    ) -> Result<Answer, RuntimeError> {
+        let live = self.live(tenant).await?;
+        Ok(plan::run(&self.inner, &live, tenant, Some(user), question, channel).await)
     }
 
     /// Stops every agent and the supervisor.

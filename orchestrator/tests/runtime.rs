@@ -314,3 +314,33 @@ async fn tenants_never_see_each_others_answers_or_traces() {
     assert!(scoped.trace(b.trace_id).await.unwrap().is_some());
     rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_is_answered_from_the_previous_turn_and_never_from_another_users() {
+    let (store, _dir) = demo_store().await;
+    for bus in buses().await {
+        let rt = start(&store, bus, RuntimeConfig::default()).await;
+        let first =
+            rt.ask_as(&slug(), "maria", "¿Cuánta harina PAN blanca necesito para la quincena?", "test").await.unwrap();
+        let stores: Vec<String> = first.figures.iter().map(|f| f.store.to_string()).collect();
+        assert!(stores.len() >= 2, "{stores:?}");
+        let other_store = first.figures[1].store_name.clone();
+        let city_or_name = other_store.rsplit(' ').next().unwrap().to_owned();
+        // "¿y en <store>?": the same product and horizon, one store.
+        let a = rt.ask_as(&slug(), "maria", &format!("¿y en {city_or_name}?"), "test").await.unwrap();
+        assert_eq!((a.intent, a.horizon_days), (Intent::Need, 15), "{}", a.text_es);
+        assert_eq!(a.figures.len(), 1, "{}", a.text_es);
+        assert_eq!(a.figures[0].store_name, other_store);
+        assert_eq!(a.figures[0].product.as_str(), "HAR-PAN-BLA-1KG");
+        // "¿y para la semana?": the same product and store, a week.
+        let b = rt.ask_as(&slug(), "maria", "¿y para la semana?", "test").await.unwrap();
+        assert_eq!((b.horizon_days, b.figures.len()), (7, 1), "{}", b.text_es);
+        assert_eq!(b.figures[0].store_name, other_store);
+        // Another user (or the same question without a user) has no previous turn.
+        let c = rt.ask_as(&slug(), "jose", "¿y para la semana?", "test").await.unwrap();
+        assert!(c.figures.is_empty() && c.intent == Intent::Help, "{}", c.text_es);
+        let d = rt.ask(&slug(), "¿y para la semana?", "test").await.unwrap();
+        assert!(d.figures.is_empty(), "{}", d.text_es);
+        rt.shutdown().await;
+    }
+}

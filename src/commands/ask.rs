@@ -14,7 +14,13 @@ pub async fn run(settings: &Settings, args: AskArgs, json: bool) -> anyhow::Resu
     // An unknown tenant is the caller's mistake, said before anything starts.
     store.scope(&slug).await?;
     let runtime = crate::app::start_runtime(settings, store).await?;
-    let answer = runtime.ask(&slug, &args.question, "cli").await;
+    let answer = match &args.user {
+        Some(user) if user.trim().is_empty() || user.len() > 128 => {
+            return Err(crate::bad_input("--user must be 1 to 128 characters"));
+        }
+        Some(user) => runtime.ask_as(&slug, user.trim(), &args.question, "cli").await,
+        None => runtime.ask(&slug, &args.question, "cli").await,
+    };
     runtime.shutdown().await;
     let answer = answer?;
     if json {

@@ -4,7 +4,7 @@ use super::compose::{Parts, compose};
 use super::understand::{Catalog, Understanding};
 use crate::actor::Agent;
 use chrono::NaiveDate;
-use fluxion_domain::{AgentKind, AgentStatus, Alert, ForecastFigure, Recommendation};
+use fluxion_domain::{AgentKind, AgentStatus, Alert, ForecastFigure, Recommendation, Turn};
 use std::sync::Arc;
 
 /// What the other agents produced, owned (it crosses into the actor).
@@ -47,6 +47,8 @@ pub enum ChatRequest {
         catalog: Arc<Catalog>,
         /// The question.
         question: String,
+        /// The user's previous turn, for follow-ups.
+        previous: Option<Box<Turn>>,
     },
     /// Compose the answer.
     Compose(Box<ComposeInput>),
@@ -72,7 +74,9 @@ impl Agent for ChatAgent {
 
     fn run(&self, r: ChatRequest) -> Result<ChatReply, String> {
         Ok(match r {
-            ChatRequest::Understand { catalog, question } => ChatReply::Understood(catalog.understand(&question)),
+            ChatRequest::Understand { catalog, question, previous } => {
+                ChatReply::Understood(catalog.understand_after(&question, previous.as_deref()))
+            }
             ChatRequest::Compose(input) => ChatReply::Text(input.text()),
         })
     }

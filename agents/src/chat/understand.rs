@@ -2,7 +2,7 @@
 //! stores it names — forgiving of accents, brands, abbreviations and typos.
 
 use super::text::{normalize, word_match, words};
-use fluxion_domain::Intent;
+use fluxion_domain::{Intent, Resolved, Turn};
 use std::collections::HashMap;
 
 /// Words that never name a product or a store.
@@ -171,6 +171,10 @@ pub struct Understanding {
     pub stores: Vec<Found>,
     /// Words that looked like a product name but matched nothing.
     pub unmatched: Vec<String>,
+    /// Whether the question said what it wants (rather than the intent being assumed).
+    pub intent_explicit: bool,
+    /// Whether it read as a follow-up of the previous turn ("¿y en Valencia?") and took from it.
+    pub follow_up: bool,
 }
 
 impl Catalog {
@@ -228,12 +232,63 @@ impl Catalog {
         } else {
             Vec::new()
         };
+        let intent_explicit = intent != Intent::Help;
         let intent = match intent {
             // A product and nothing else: how much is needed.
             Intent::Help if !products.is_empty() => Intent::Need,
             other => other,
         };
-        Understanding { intent, horizon_days, horizon_es, products, stores, unmatched }
+        Understanding {
+            intent,
+            horizon_days,
+            horizon_es,
+            products,
+            stores,
+            unmatched,
+            intent_explicit,
+            follow_up: false,
+        }
+    }
+
+    /// Understands `question` as the next turn after `previous`: a follow-up ("¿y en Valencia?",
+    /// "¿y para la semana?", "¿y el aceite?") keeps what it does not change from the turn before.
+    pub fn understand_after(&self, question: &str, previous: Option<&Turn>) -> Understanding {
+        let mut u = self.understand(question);
+        let Some(prev) = previous else { return u };
+        if matches!(u.intent, Intent::Confirm { .. }) || matches!(prev.intent, Intent::Confirm { .. } | Intent::Help) {
+            return u;
+        }
+        let words = words(question);
+        let starts_with_and = words.first().is_some_and(|w| w == "y" || w == "e");
+        let says_something = !u.stores.is_empty() || u.horizon_es.is_some() || !u.products.is_empty();
+        if !(starts_with_and || (!u.intent_explicit && says_something)) {
+            return u;
+        }
+        let found = |r: &Resolved, entries: &[Entry]| {
+            entries.iter().position(|e| e.code == r.code).map(|index| Found {
+                index,
+                code: r.code.clone(),
+                name: r.name.clone(),
+                mention: r.mention.clone(),
+                score: r.score,
+            })
+        };
+        if !u.intent_explicit {
+            u.intent = prev.intent;
+        }
+        if u.products.is_empty() && matches!(u.intent, Intent::Need | Intent::Sales) {
+            u.products = prev.products.iter().filter_map(|r| found(r, &self.products)).collect();
+            u.unmatched.clear();
+        }
+        if u.stores.is_empty() {
+            u.stores = prev.stores.iter().filter_map(|r| found(r, &self.stores)).collect();
+        }
+        if u.horizon_es.is_none() {
+            u.horizon_days = prev.horizon_days;
+            u.horizon_es = prev.horizon_es.clone();
+        }
+        u.follow_up = true;
+        u
     }
 
     /// The entries the words name best: each word scores its best match in an entry weighted by

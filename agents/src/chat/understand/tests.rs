@@ -1,4 +1,5 @@
 use super::*;
+use fluxion_domain::{Resolved, Turn};
 
 fn catalog() -> Catalog {
     Catalog::new(
@@ -125,4 +126,63 @@ proptest::proptest! {
         let u = catalog().understand(&q);
         proptest::prop_assert!(u.horizon_days >= 1 && u.horizon_days <= 120);
     }
+}
+
+fn turn(c: &Catalog, q: &str) -> Turn {
+    let u = c.understand(q);
+    let resolved = |f: &[Found]| {
+        f.iter()
+            .map(|f| Resolved {
+                mention: f.mention.clone(),
+                code: f.code.clone(),
+                name: f.name.clone(),
+                score: f.score,
+            })
+            .collect()
+    };
+    Turn {
+        question: q.into(),
+        intent: u.intent,
+        products: resolved(&u.products),
+        stores: resolved(&u.stores),
+        horizon_days: u.horizon_days,
+        horizon_es: u.horizon_es,
+        at: chrono::Utc::now(),
+    }
+}
+
+#[test]
+fn follow_ups_keep_what_they_do_not_change() {
+    let c = catalog();
+    let first = turn(&c, "¿Cuánta harina PAN blanca necesito para la quincena en Chacao?");
+    // Another store.
+    let u = c.understand_after("¿y en Valencia?", Some(&first));
+    assert!(u.follow_up);
+    assert_eq!((u.intent, u.horizon_days), (Intent::Need, 15));
+    assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG"]);
+    assert_eq!(codes(&u.stores), ["VLN-01"]);
+    // Another horizon.
+    let u = c.understand_after("¿y para la semana?", Some(&first));
+    assert_eq!((u.intent, u.horizon_days), (Intent::Need, 7));
+    assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG"]);
+    assert_eq!(codes(&u.stores), ["CCS-01"]);
+    // Another product, same store and horizon.
+    let u = c.understand_after("¿y el aceite diana?", Some(&first));
+    assert_eq!(codes(&u.products), ["ACE-DIA-1L"]);
+    assert_eq!((codes(&u.stores), u.horizon_days), (vec!["CCS-01"], 15));
+    // The same store, another question: the intent asked now wins.
+    let out = turn(&c, "¿Qué se me va a agotar en Chacao?");
+    let u = c.understand_after("¿y en Maracaibo?", Some(&out));
+    assert_eq!((u.intent, codes(&u.stores)), (Intent::RunningOut, vec!["MCB-01"]));
+    assert!(u.products.is_empty());
+    // A whole new question is not a follow-up.
+    let u = c.understand_after("¿Cuánto arroz necesito?", Some(&first));
+    assert!(!u.follow_up && u.stores.is_empty() && u.horizon_days == 7);
+    assert_eq!(codes(&u.products), ["ARR-MAR-TI1-1KG"]);
+    // Yes/no and greetings stand on their own.
+    assert_eq!(c.understand_after("sí", Some(&first)).intent, Intent::Confirm { yes: true });
+    assert!(!c.understand_after("hola", Some(&first)).follow_up);
+    // Without a previous turn nothing is inherited.
+    let u = c.understand_after("¿y en Valencia?", None);
+    assert!(!u.follow_up && u.products.is_empty());
 }
