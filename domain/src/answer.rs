@@ -191,6 +191,8 @@ pub struct Answer {
     pub intent: Intent,
     /// Products named in the question, resolved.
     pub products: Vec<Resolved>,
+    /// Products the question also matched, set aside for a clear best seller (the text mentions them).
+    pub alternatives: Vec<Resolved>,
     /// Stores named in the question, resolved (none = all the chain's stores).
     pub stores: Vec<Resolved>,
     /// Days ahead the question is about.

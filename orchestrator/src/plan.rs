@@ -497,6 +497,7 @@ pub(crate) async fn run(
         };
         let understood = Understood {
             products: resolved(&u.products),
+            alternatives: resolved(&u.alternatives),
             stores: resolved(&u.stores),
             horizon_days: u.horizon_days,
             figures: figures.unwrap_or_default(),
@@ -513,6 +514,7 @@ pub(crate) async fn run(
 #[derive(Default)]
 struct Understood {
     products: Vec<Resolved>,
+    alternatives: Vec<Resolved>,
     stores: Vec<Resolved>,
     horizon_days: u32,
     figures: Vec<fluxion_domain::ForecastFigure>,
@@ -545,6 +547,7 @@ async fn finish(
         text_es: text,
         intent,
         products: parts.products,
+        alternatives: parts.alternatives,
         stores: parts.stores,
         horizon_days: if parts.horizon_days == 0 { 7 } else { parts.horizon_days },
         figures: parts.figures,

@@ -298,13 +298,22 @@ async fn load(store: Arc<dyn Store>, tenant: TenantSlug) -> Result<Arc<Live>, Ru
     let ctx = tokio::task::spawn_blocking(move || TenantContext::build(data, &AutoConfig::default()))
         .await
         .map_err(|e| RuntimeError::Start(format!("building the tenant's context: {e}")))?;
-    let catalog = Catalog::new(
+    let mut catalog = Catalog::new(
         products.iter().map(|p| (p.code().as_str(), p.name(), p.brand())),
         locations
             .iter()
             .filter(|l| l.kind == LocationKind::Store)
             .map(|l| (l.code.as_str(), l.name.as_str(), l.city.as_str())),
     );
+    // What each product sold in the last four weeks: a question naming several equally ("harina
+    // PAN") most likely means the best seller.
+    let mut sold: HashMap<&str, f64> = HashMap::new();
+    let from = ctx.world.days.saturating_sub(28);
+    for item in &ctx.world.items {
+        *sold.entry(ctx.world.products[item.product].as_str()).or_default() +=
+            item.recorded.get(from..).map_or(0.0, |d| d.iter().sum::<f64>());
+    }
+    catalog.set_popularity(sold);
     tracing::info!(
         tenant = %tenant,
         items = ctx.world.items.len(),

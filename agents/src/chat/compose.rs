@@ -174,7 +174,29 @@ fn need(p: &Parts<'_>) -> String {
     if out.is_empty() {
         return format!("No tengo historia de ventas de {} {} para pronosticar.", u.products[0].name, where_es(u));
     }
-    out.join("\n\n")
+    out.join("\n\n") + &alternatives_note(u)
+}
+
+/// "Tomé X, el más vendido; si te refieres a Y, dímelo." when other products matched as well.
+fn alternatives_note(u: &Understanding) -> String {
+    if u.alternatives.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = u.alternatives.iter().take(3).map(|a| a.name.clone()).collect();
+    format!(
+        "\n\nTomé {}, que es el que más se vende; si te refieres a {}, dímelo.",
+        u.products.first().map_or("", |p| p.name.as_str()),
+        join_o(&names)
+    )
+}
+
+/// "a, b o c".
+fn join_o(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} o {last}", rest.join(", ")),
+    }
 }
 
 /// "Sugiero ordenar 500 hoy." for the figure's item, from the optimizer.
@@ -355,7 +377,7 @@ fn sales(p: &Parts<'_>) -> String {
     if out.is_empty() {
         return format!("No tengo ventas registradas de {} {}.", u.products[0].name, where_es(u));
     }
-    out.join("\n\n")
+    out.join("\n\n") + &alternatives_note(u)
 }
 
 /// The question's products, the best sellers first.

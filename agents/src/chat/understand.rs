@@ -129,6 +129,8 @@ struct Entry {
     code: String,
     name: String,
     words: Vec<String>,
+    /// How much it sells (recent units), to prefer what people most likely mean.
+    popularity: f64,
 }
 
 /// A name found in a question.
@@ -175,6 +177,9 @@ pub struct Understanding {
     pub intent_explicit: bool,
     /// Whether it read as a follow-up of the previous turn ("¿y en Valencia?") and took from it.
     pub follow_up: bool,
+    /// Products the question named as well as the chosen one, set aside because the chosen one
+    /// sells far more ("harina PAN": the blanca, not the amarilla); the answer mentions them.
+    pub alternatives: Vec<Found>,
 }
 
 impl Catalog {
@@ -188,7 +193,7 @@ impl Catalog {
             w.retain(|x| !STOPWORDS.contains(&x.as_str()));
             w.sort();
             w.dedup();
-            Entry { code: code.to_owned(), name: name.to_owned(), words: w }
+            Entry { code: code.to_owned(), name: name.to_owned(), words: w, popularity: 0.0 }
         };
         let products: Vec<Entry> = products.into_iter().map(|(c, n, b)| entry(c, n, b)).collect();
         let stores: Vec<Entry> = stores.into_iter().map(|(c, n, city)| entry(c, n, city)).collect();
@@ -222,10 +227,22 @@ impl Catalog {
             let used = &self.stores[s.index].words;
             free.retain(|w| !used.iter().any(|u| word_match(w, u) >= 0.85));
         }
-        let products = if matches!(intent, Intent::Confirm { .. } | Intent::Help) && free.is_empty() {
+        let mut products = if matches!(intent, Intent::Confirm { .. } | Intent::Help) && free.is_empty() {
             Vec::new()
         } else {
             self.best(&self.products, &self.product_df, &free, false)
+        };
+        // Equally good matches: the best seller when it clearly outsells the others (at least
+        // twice the next); otherwise all of them, best seller first.
+        products.sort_by(|a, b| self.products[b.index].popularity.total_cmp(&self.products[a.index].popularity));
+        let alternatives = match products.as_slice() {
+            [first, second, ..]
+                if self.products[first.index].popularity >= 2.0 * self.products[second.index].popularity
+                    && self.products[first.index].popularity > 0.0 =>
+            {
+                products.split_off(1)
+            }
+            _ => Vec::new(),
         };
         let unmatched = if products.is_empty() {
             free.iter().filter(|w| w.len() >= 3 && !w.chars().all(|c| c.is_ascii_digit())).cloned().collect()
@@ -247,6 +264,17 @@ impl Catalog {
             unmatched,
             intent_explicit,
             follow_up: false,
+            alternatives,
+        }
+    }
+
+    /// Sets how much each product sells (recent units, by code); unknown codes are ignored.
+    pub fn set_popularity<'a>(&mut self, sales: impl IntoIterator<Item = (&'a str, f64)>) {
+        let index: HashMap<&str, usize> = self.products.iter().enumerate().map(|(i, e)| (e.code.as_str(), i)).collect();
+        let updates: Vec<(usize, f64)> =
+            sales.into_iter().filter_map(|(code, units)| index.get(code).map(|&i| (i, units))).collect();
+        for (i, units) in updates {
+            self.products[i].popularity = units.max(0.0);
         }
     }
 
@@ -279,6 +307,7 @@ impl Catalog {
         if u.products.is_empty() && matches!(u.intent, Intent::Need | Intent::Sales) {
             u.products = prev.products.iter().filter_map(|r| found(r, &self.products)).collect();
             u.unmatched.clear();
+            u.alternatives.clear();
         }
         if u.stores.is_empty() {
             u.stores = prev.stores.iter().filter_map(|r| found(r, &self.stores)).collect();

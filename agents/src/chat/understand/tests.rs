@@ -186,3 +186,21 @@ fn follow_ups_keep_what_they_do_not_change() {
     let u = c.understand_after("¿y en Valencia?", None);
     assert!(!u.follow_up && u.products.is_empty());
 }
+
+#[test]
+fn equally_good_matches_go_to_the_clear_best_seller() {
+    let mut c = catalog();
+    c.set_popularity([("HAR-PAN-BLA-1KG", 2_300.0), ("HAR-PAN-AMA-1KG", 970.0), ("NO-EXISTE", 5.0)]);
+    let u = c.understand("¿Cuánta harina PAN necesito para la quincena?");
+    assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG"]);
+    assert_eq!(codes(&u.alternatives), ["HAR-PAN-AMA-1KG"]);
+    // Named precisely, the other one is taken.
+    let u = c.understand("¿Cuánta harina PAN amarilla necesito?");
+    assert_eq!(codes(&u.products), ["HAR-PAN-AMA-1KG"]);
+    assert!(u.alternatives.is_empty());
+    // A toss-up keeps both, the best seller first.
+    c.set_popularity([("HAR-PAN-AMA-1KG", 2_000.0)]);
+    let u = c.understand("harina pan");
+    assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG", "HAR-PAN-AMA-1KG"]);
+    assert!(u.alternatives.is_empty());
+}
