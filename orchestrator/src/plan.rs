@@ -361,6 +361,8 @@ pub(crate) async fn run(
         let products: Vec<ProductCode> = u.products.iter().filter_map(|p| ProductCode::parse(&p.code).ok()).collect();
         let stores: Vec<LocationCode> = u.stores.iter().filter_map(|s| LocationCode::parse(&s.code).ok()).collect();
         let items = match u.intent {
+            // Several products named equally: Chat asks which before anyone computes.
+            Intent::Need | Intent::Sales if u.ambiguous() => Vec::new(),
             Intent::Need | Intent::Sales => ctx.items_for(&products, &stores),
             Intent::RunningOut | Intent::Overstock | Intent::Transfers => ctx.items_at(&stores),
             Intent::Confirm { .. } | Intent::Help => Vec::new(),

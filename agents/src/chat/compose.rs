@@ -103,10 +103,19 @@ fn no_product(u: &Understanding) -> String {
     }
 }
 
+/// "¿A cuál te refieres: A, B o C?" when the question named several products equally.
+fn which(u: &Understanding) -> String {
+    let names: Vec<String> = u.products.iter().take(5).map(|f| f.name.clone()).collect();
+    format!("¿A cuál te refieres: {}?", join_o(&names))
+}
+
 fn need(p: &Parts<'_>) -> String {
     let u = p.understanding;
     if u.products.is_empty() {
         return no_product(u);
+    }
+    if u.ambiguous() {
+        return which(u);
     }
     let Some(figures) = p.figures else {
         return format!(
@@ -338,6 +347,9 @@ fn sales(p: &Parts<'_>) -> String {
     let u = p.understanding;
     if u.products.is_empty() {
         return no_product(u);
+    }
+    if u.ambiguous() {
+        return which(u);
     }
     let Some(figures) = p.figures else {
         return "No pude consultar las ventas en este momento.".to_owned();

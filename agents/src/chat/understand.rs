@@ -182,6 +182,14 @@ pub struct Understanding {
     pub alternatives: Vec<Found>,
 }
 
+impl Understanding {
+    /// Whether the question names several products equally, none clearly the one meant: the answer
+    /// asks which.
+    pub fn ambiguous(&self) -> bool {
+        self.products.len() > 1 && matches!(self.intent, Intent::Need | Intent::Sales)
+    }
+}
+
 impl Catalog {
     /// A catalog of `(code, name, brand)` products and `(code, name, city)` stores.
     pub fn new<'a>(
@@ -287,20 +295,37 @@ impl Catalog {
             return u;
         }
         let words = words(question);
+        // The previous answer asked which of several products: an answer naming one of them
+        // ("la blanca", "el de 1 litro") picks it, and the rest of the question stays.
+        if prev.products.len() > 1 {
+            let candidates: Vec<usize> =
+                prev.products.iter().filter_map(|r| self.products.iter().position(|e| e.code == r.code)).collect();
+            let free: Vec<String> = words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).cloned().collect();
+            let chosen = self.best_among(&self.products, &self.product_df, &free, false, Some(&candidates));
+            if !chosen.is_empty() && chosen.len() < candidates.len() {
+                u.products = chosen;
+                u.alternatives.clear();
+                u.unmatched.clear();
+                if !u.intent_explicit || u.intent == Intent::Need {
+                    u.intent = prev.intent;
+                }
+                if u.stores.is_empty() {
+                    u.stores = prev.stores.iter().filter_map(|r| self.found(r, &self.stores)).collect();
+                }
+                if u.horizon_es.is_none() {
+                    u.horizon_days = prev.horizon_days;
+                    u.horizon_es = prev.horizon_es.clone();
+                }
+                u.follow_up = true;
+                return u;
+            }
+        }
         let starts_with_and = words.first().is_some_and(|w| w == "y" || w == "e");
         let says_something = !u.stores.is_empty() || u.horizon_es.is_some() || !u.products.is_empty();
         if !(starts_with_and || (!u.intent_explicit && says_something)) {
             return u;
         }
-        let found = |r: &Resolved, entries: &[Entry]| {
-            entries.iter().position(|e| e.code == r.code).map(|index| Found {
-                index,
-                code: r.code.clone(),
-                name: r.name.clone(),
-                mention: r.mention.clone(),
-                score: r.score,
-            })
-        };
+        let found = |r: &Resolved, entries: &[Entry]| self.found(r, entries);
         if !u.intent_explicit {
             u.intent = prev.intent;
         }
@@ -320,9 +345,32 @@ impl Catalog {
         u
     }
 
+    /// A resolved name of a previous turn, found again among `entries`.
+    fn found(&self, r: &Resolved, entries: &[Entry]) -> Option<Found> {
+        entries.iter().position(|e| e.code == r.code).map(|index| Found {
+            index,
+            code: r.code.clone(),
+            name: r.name.clone(),
+            mention: r.mention.clone(),
+            score: r.score,
+        })
+    }
+
     /// The entries the words name best: each word scores its best match in an entry weighted by
     /// the word's rarity; entries with the top score win (several when tied).
     fn best(&self, entries: &[Entry], df: &HashMap<String, usize>, free: &[String], stores: bool) -> Vec<Found> {
+        self.best_among(entries, df, free, stores, None)
+    }
+
+    /// [`Catalog::best`] among the entries `only` (all when `None`).
+    fn best_among(
+        &self,
+        entries: &[Entry],
+        df: &HashMap<String, usize>,
+        free: &[String],
+        stores: bool,
+        only: Option<&[usize]>,
+    ) -> Vec<Found> {
         if free.is_empty() || entries.is_empty() {
             return Vec::new();
         }
@@ -334,13 +382,22 @@ impl Catalog {
         };
         let mut scored: Vec<(f64, usize, Vec<&str>)> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
+            if only.is_some_and(|o| !o.contains(&i)) {
+                continue;
+            }
             let mut score = 0.0;
             let mut mention = Vec::new();
             for q in free {
                 let best = e
                     .words
                     .iter()
-                    .map(|w| (word_match(q, w), w))
+                    .map(|w| {
+                        let m = word_match(q, w);
+                        // A store is named by its words, not by the start of one ("leche" is not
+                        // "Lechería"): a prefix must be most of the word.
+                        let short_prefix = stores && m == 0.9 && q.chars().count() * 4 < w.chars().count() * 3;
+                        (if short_prefix { 0.0 } else { m }, w)
+                    })
                     .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
                 if let Some((m, w)) = best
                     && m > 0.0

@@ -19,6 +19,7 @@ fn catalog() -> Catalog {
             ("CCS-01", "La Cosecha Chacao", "Caracas"),
             ("MCB-01", "La Cosecha Bella Vista", "Maracaibo"),
             ("VLN-01", "La Cosecha Prebo", "Valencia"),
+            ("PLC-01", "La Cosecha Lechería", "Puerto La Cruz"),
         ],
     )
 }
@@ -66,7 +67,11 @@ fn stores_are_found_by_name_or_city_and_their_words_do_not_name_products() {
     assert_eq!(codes(&u.stores), ["VLN-01"]);
     assert_eq!(codes(&u.products), ["ARR-MAR-TI1-1KG"]);
     assert_eq!(codes(&c.understand("arroz en maracaibo").stores), ["MCB-01"]);
+    assert_eq!(codes(&c.understand("arroz en maracai").stores), ["MCB-01"], "most of the word");
     assert_eq!(codes(&c.understand("arroz en bella vista").stores), ["MCB-01"]);
+    // A product word that starts a store's name does not name the store.
+    assert!(c.understand("¿cuánta leche los andes pido?").stores.is_empty());
+    assert_eq!(codes(&c.understand("arroz en lecheria").stores), ["PLC-01"]);
 }
 
 #[test]
@@ -203,4 +208,22 @@ fn equally_good_matches_go_to_the_clear_best_seller() {
     let u = c.understand("harina pan");
     assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG", "HAR-PAN-AMA-1KG"]);
     assert!(u.alternatives.is_empty());
+}
+
+#[test]
+fn a_toss_up_is_asked_about_and_the_reply_picks_one() {
+    let c = catalog();
+    let first = turn(&c, "¿Cuánta harina PAN necesito para la quincena en Chacao?");
+    assert_eq!(first.products.len(), 2, "a toss-up without sales figures");
+    assert!(c.understand("¿Cuánta harina PAN necesito para la quincena?").ambiguous());
+    for reply in ["la amarilla", "amarilla", "la amarilla por favor", "¿y la amarilla?"] {
+        let u = c.understand_after(reply, Some(&first));
+        assert_eq!(codes(&u.products), ["HAR-PAN-AMA-1KG"], "{reply}");
+        assert_eq!((u.intent, u.horizon_days), (Intent::Need, 15), "{reply}");
+        assert_eq!(codes(&u.stores), ["CCS-01"], "{reply}");
+        assert!(!u.ambiguous());
+    }
+    // A reply that names none of them is a new question.
+    let u = c.understand_after("¿y el arroz?", Some(&first));
+    assert_eq!(codes(&u.products), ["ARR-MAR-TI1-1KG"]);
 }
