@@ -27,9 +27,34 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// The words of `text`, normalized.
+/// The words of `text`, normalized; a number glued to its unit is two words ("1kg" → "1", "kg")
+/// and units are written one way ("litros", "lts" → "l"; "kilo" → "kg"; "gr" → "g").
 pub fn words(text: &str) -> Vec<String> {
-    normalize(text).split_whitespace().map(str::to_owned).collect()
+    let mut out = Vec::new();
+    for word in normalize(text).split_whitespace() {
+        let mut start = 0;
+        let chars: Vec<(usize, char)> = word.char_indices().collect();
+        for k in 1..chars.len() {
+            if chars[k].1.is_ascii_digit() != chars[k - 1].1.is_ascii_digit() {
+                out.push(unit(&word[start..chars[k].0]));
+                start = chars[k].0;
+            }
+        }
+        out.push(unit(&word[start..]));
+    }
+    out
+}
+
+/// One spelling per unit.
+fn unit(word: &str) -> String {
+    match word {
+        "litro" | "litros" | "lt" | "lts" | "ltr" | "lit" => "l",
+        "kilo" | "kilos" | "kgs" | "kilogramo" | "kilogramos" => "kg",
+        "gr" | "grs" | "gramo" | "gramos" => "g",
+        "mililitro" | "mililitros" | "mls" => "ml",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// How well a word of the question matches a word of a name, 0–1: exact 1; a prefix of at least
@@ -62,6 +87,11 @@ mod tests {
         assert_eq!(words("¿Cuánta Harina P.A.N. necesito?"), ["cuanta", "harina", "pan", "necesito"]);
         assert_eq!(words("Azúcar  refinada 1 kg"), ["azucar", "refinada", "1", "kg"]);
         assert_eq!(words("Leche 1.5 L"), ["leche", "1", "5", "l"]);
+        assert_eq!(
+            words("aceite 1lt, coca-cola 1,5 litros y harina 1kg"),
+            ["aceite", "1", "l", "coca", "cola", "1", "5", "l", "y", "harina", "1", "kg"]
+        );
+        assert_eq!(words("huevos c30 de 500gr"), ["huevos", "c", "30", "de", "500", "g"]);
         assert_eq!(word_match("harna", "harina"), 0.85);
         assert_eq!(word_match("har", "harina"), 0.9);
         assert_eq!(word_match("pan", "pan"), 1.0);

@@ -1,7 +1,7 @@
 //! Understanding a question in Venezuelan Spanish: the intent, the horizon, and the products and
 //! stores it names — forgiving of accents, brands, abbreviations and typos.
 
-use super::text::{normalize, word_match, words};
+use super::text::{word_match, words};
 use fluxion_domain::{Intent, Resolved, Turn};
 use std::collections::HashMap;
 
@@ -224,8 +224,7 @@ impl Catalog {
 
     /// Understands `question`.
     pub fn understand(&self, question: &str) -> Understanding {
-        let norm = normalize(question);
-        let all: Vec<String> = norm.split_whitespace().map(str::to_owned).collect();
+        let all: Vec<String> = words(question);
         let intent = intent_of(&all);
         let (horizon_days, horizon_es) = horizon_of(&all);
         let mut free: Vec<String> = all.into_iter().filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
@@ -235,6 +234,7 @@ impl Catalog {
             let used = &self.stores[s.index].words;
             free.retain(|w| !used.iter().any(|u| word_match(w, u) >= 0.85));
         }
+        let free = self.split_compounds(free);
         let mut products = if matches!(intent, Intent::Confirm { .. } | Intent::Help) && free.is_empty() {
             Vec::new()
         } else {
@@ -345,6 +345,25 @@ impl Catalog {
         u
     }
 
+    /// Unknown words that are two catalog words written together ("cocacola" → "coca", "cola").
+    fn split_compounds(&self, words: Vec<String>) -> Vec<String> {
+        let known = |w: &str| w.chars().count() >= 3 && self.product_df.contains_key(w);
+        let mut out = Vec::with_capacity(words.len());
+        for w in words {
+            let split = (!known(&w) && w.is_ascii() && w.len() >= 6)
+                .then(|| (3..=w.len() - 3).find(|&k| known(&w[..k]) && known(&w[k..])))
+                .flatten();
+            match split {
+                Some(k) => {
+                    out.push(w[..k].to_owned());
+                    out.push(w[k..].to_owned());
+                }
+                None => out.push(w),
+            }
+        }
+        out
+    }
+
     /// A resolved name of a previous turn, found again among `entries`.
     fn found(&self, r: &Resolved, entries: &[Entry]) -> Option<Found> {
         entries.iter().position(|e| e.code == r.code).map(|index| Found {
@@ -387,7 +406,12 @@ impl Catalog {
             }
             let mut score = 0.0;
             let mut mention = Vec::new();
+            let mut covered: Vec<&str> = Vec::new();
             for q in free {
+                // A word the catalog knows is read as written; only unknown words are read as
+                // typos or beginnings of a catalog word ("lata" is not "nata", and the product
+                // word "caraotas" is not a misspelt "Caracas").
+                let known = df.contains_key(q.as_str()) || (stores && self.product_df.contains_key(q.as_str()));
                 let best = e
                     .words
                     .iter()
@@ -396,7 +420,7 @@ impl Catalog {
                         // A store is named by its words, not by the start of one ("leche" is not
                         // "Lechería"): a prefix must be most of the word.
                         let short_prefix = stores && m == 0.9 && q.chars().count() * 4 < w.chars().count() * 3;
-                        (if short_prefix { 0.0 } else { m }, w)
+                        (if short_prefix || (known && m < 1.0) { 0.0 } else { m }, w)
                     })
                     .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
                 if let Some((m, w)) = best
@@ -406,10 +430,16 @@ impl Catalog {
                     score += m * wt;
                     if wt > 0.0 {
                         mention.push(q.as_str());
+                        covered.push(w.as_str());
                     }
                 }
             }
             if score > 0.0 && !mention.is_empty() {
+                // Between equal matches, the one whose name the words cover most ("speed stick"
+                // is Speed Stick, not Lady Speed Stick).
+                covered.sort_unstable();
+                covered.dedup();
+                score += 0.01 * covered.len() as f64 / e.words.len().max(1) as f64;
                 scored.push((score, i, mention));
             }
         }
