@@ -314,6 +314,7 @@ async fn load(store: Arc<dyn Store>, tenant: TenantSlug) -> Result<Arc<Live>, Ru
             item.recorded.get(from..).map_or(0.0, |d| d.iter().sum::<f64>());
     }
     catalog.set_popularity(sold);
+    catalog.set_today(ctx.today);
     tracing::info!(
         tenant = %tenant,
         items = ctx.world.items.len(),

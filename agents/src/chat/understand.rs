@@ -2,6 +2,7 @@
 //! stores it names — forgiving of accents, brands, abbreviations and typos.
 
 use super::text::{word_match, words};
+use chrono::{Datelike, NaiveDate};
 use fluxion_domain::{Intent, Resolved, Turn};
 use std::collections::HashMap;
 
@@ -156,6 +157,8 @@ pub struct Catalog {
     /// How many products carry each word (rare words weigh more).
     product_df: HashMap<String, usize>,
     store_df: HashMap<String, usize>,
+    /// The evening the tenant's numbers are for (dates such as "diciembre" count from it).
+    today: Option<NaiveDate>,
 }
 
 /// What a question asks, resolved against a catalog.
@@ -214,7 +217,7 @@ impl Catalog {
             }
             df
         };
-        Self { product_df: df(&products), store_df: df(&stores), products, stores }
+        Self { product_df: df(&products), store_df: df(&stores), products, stores, today: None }
     }
 
     /// Number of products.
@@ -226,8 +229,17 @@ impl Catalog {
     pub fn understand(&self, question: &str) -> Understanding {
         let all: Vec<String> = words(question);
         let intent = intent_of(&all);
-        let (horizon_days, horizon_es) = horizon_of(&all);
-        let mut free: Vec<String> = all.into_iter().filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
+        let (horizon_days, horizon_es) = horizon_of(&all, self.today);
+        // The numbers of a horizon ("3 días", "dos semanas") are not product words.
+        const UNITS: [&str; 8] = ["dia", "dias", "semana", "semanas", "quincena", "quincenas", "mes", "meses"];
+        let mut free: Vec<String> = all
+            .iter()
+            .enumerate()
+            .filter(|(k, w)| {
+                !STOPWORDS.contains(&w.as_str()) && !all.get(k + 1).is_some_and(|n| UNITS.contains(&n.as_str()))
+            })
+            .map(|(_, w)| w.clone())
+            .collect();
         // Stores first: their words (the whole name of a store that matched) are not product words.
         let stores = self.best(&self.stores, &self.store_df, &free, true);
         for s in &stores {
@@ -276,6 +288,11 @@ impl Catalog {
         }
     }
 
+    /// Sets the evening the tenant's numbers are for (horizons named by date count from it).
+    pub fn set_today(&mut self, today: NaiveDate) {
+        self.today = Some(today);
+    }
+
     /// Sets how much each product sells (recent units, by code); unknown codes are ignored.
     pub fn set_popularity<'a>(&mut self, sales: impl IntoIterator<Item = (&'a str, f64)>) {
         let index: HashMap<&str, usize> = self.products.iter().enumerate().map(|(i, e)| (e.code.as_str(), i)).collect();
@@ -321,13 +338,25 @@ impl Catalog {
             }
         }
         let starts_with_and = words.first().is_some_and(|w| w == "y" || w == "e");
-        let says_something = !u.stores.is_empty() || u.horizon_es.is_some() || !u.products.is_empty();
-        if !(starts_with_and || (!u.intent_explicit && says_something)) {
+        // "¿y …?" continues; so does a bare store or horizon ("en Valencia", "para la semana"). A
+        // product named without "y" starts a new question.
+        let only_where_or_when = u.products.is_empty() && (!u.stores.is_empty() || u.horizon_es.is_some());
+        if !(starts_with_and || (!u.intent_explicit && only_where_or_when)) {
             return u;
         }
         let found = |r: &Resolved, entries: &[Entry]| self.found(r, entries);
         if !u.intent_explicit {
             u.intent = prev.intent;
+        }
+        // "¿y la deslactosada?" after Los Andes completa: among equal matches, the ones closest to
+        // the product before (its brand, its size).
+        if u.products.len() > 1
+            && let [before] = prev.products.as_slice()
+            && let Some(before) = self.products.iter().find(|e| e.code == before.code)
+        {
+            let shared = |f: &Found| self.products[f.index].words.iter().filter(|w| before.words.contains(w)).count();
+            let most = u.products.iter().map(shared).max().unwrap_or(0);
+            u.products.retain(|f| shared(f) == most);
         }
         if u.products.is_empty() && matches!(u.intent, Intent::Need | Intent::Sales) {
             u.products = prev.products.iter().filter_map(|r| found(r, &self.products)).collect();
@@ -588,7 +617,31 @@ fn intent_of(words: &[String]) -> Intent {
 }
 
 /// The horizon a question names (days, and the words), or a week.
-fn horizon_of(words: &[String]) -> (u32, Option<String>) {
+/// Days the forecasts reach: a longer horizon is cut to it (and the answer says how many days).
+pub const MAX_HORIZON_DAYS: u32 = 42;
+
+/// The horizon a question names, cut to what the forecasts reach.
+fn horizon_of(words: &[String], today: Option<NaiveDate>) -> (u32, Option<String>) {
+    let (days, named) = named_horizon(words, today);
+    if days > MAX_HORIZON_DAYS { (MAX_HORIZON_DAYS, None) } else { (days.max(1), named) }
+}
+
+const MONTHS: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+
+fn named_horizon(words: &[String], today: Option<NaiveDate>) -> (u32, Option<String>) {
     let number = |w: &str| -> Option<u32> {
         w.parse().ok().or(match w {
             "un" | "una" | "uno" => Some(1),
@@ -624,7 +677,30 @@ fn horizon_of(words: &[String]) -> (u32, Option<String>) {
                 let n = before.unwrap_or(1).clamp(1, 56);
                 return (n, Some(phrase(w)));
             }
-            "manana" if words.get(k + 1).is_none_or(|x| x != "en") => return (1, Some("mañana".into())),
+            // "mañana" is tomorrow, unless it is the morning ("en la mañana", "por la mañana").
+            "manana" if k == 0 || words[k - 1] != "la" => return (1, Some("mañana".into())),
+            // From tomorrow through the coming Sunday (at least the weekend's two days).
+            "fin" if words.get(k + 1).is_some_and(|x| x == "de") && words.get(k + 2).is_some_and(|x| x == "semana") => {
+                let Some(today) = today else { continue };
+                let to_sunday = 7 - today.weekday().number_from_monday();
+                return (to_sunday.max(2), Some("el fin de semana".into()));
+            }
+            // A month by name ("para diciembre"): from tomorrow through its last day (this month
+            // or the next ones). Only after a preposition: "mayo" alone is mayonnaise.
+            month
+                if today.is_some()
+                    && MONTHS.contains(&month)
+                    && k.checked_sub(1)
+                        .is_some_and(|j| ["para", "en", "de", "hasta", "todo"].contains(&words[j].as_str())) =>
+            {
+                let Some(today) = today else { continue };
+                let m = MONTHS.iter().position(|x| *x == month).unwrap_or(0) as u32 + 1;
+                let year = if m >= today.month() { today.year() } else { today.year() + 1 };
+                let next = if m == 12 { (year + 1, 1) } else { (year, m + 1) };
+                let Some(first_after) = NaiveDate::from_ymd_opt(next.0, next.1, 1) else { continue };
+                let days = (first_after - today).num_days() - 1;
+                return (u32::try_from(days).unwrap_or(0).max(1), Some(month.to_owned()));
+            }
             _ => {}
         }
     }

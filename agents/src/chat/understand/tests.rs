@@ -112,10 +112,27 @@ fn horizons_in_words_and_numbers() {
         ("arroz para el mes", 30),
         ("arroz para 10 días", 10),
         ("arroz para mañana", 1),
+        ("arroz para mañana en valencia", 1),
+        ("arroz para la tarde, no en la mañana", 7),
         ("arroz", 7),
+        // Past what the forecasts reach: cut, and not named.
+        ("arroz para dos meses", MAX_HORIZON_DAYS),
+        ("arroz para 4 quincenas", MAX_HORIZON_DAYS),
     ] {
         assert_eq!(c.understand(q).horizon_days, days, "{q}");
     }
+    assert_eq!(c.understand("arroz para dos meses").horizon_es, None);
+    // Dates count from the tenant's evening: Friday 27 November 2026.
+    let mut c = catalog();
+    c.set_today(chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default());
+    let u = c.understand("¿cuánto arroz necesito para el fin de semana?");
+    assert_eq!((u.horizon_days, u.horizon_es.as_deref()), (2, Some("el fin de semana")));
+    let u = c.understand("¿cuánto arroz necesito para diciembre?");
+    assert_eq!((u.horizon_days, u.horizon_es.as_deref()), (34, Some("diciembre")), "28/11 through 31/12");
+    assert_eq!(c.understand("arroz para noviembre").horizon_days, 3, "the rest of this month");
+    assert_eq!(c.understand("arroz para enero").horizon_days, MAX_HORIZON_DAYS, "past the forecasts");
+    let u = c.understand("¿cuánta mayo kraft necesito?");
+    assert_eq!(u.horizon_days, 7, "mayo alone is mayonnaise, not May");
 }
 
 #[test]

@@ -1,0 +1,223 @@
+//! The conversation suite: Venezuelan-Spanish questions and follow-ups over a demo chain, each with
+//! the intent, products, stores and horizon it means; the figures in every answer must be the
+//! agents'. Prints the share answered correctly; fails below 95%.
+#![allow(clippy::unwrap_used)]
+
+use chrono::NaiveDate;
+use fluxion_connectors::demo::{DemoConfig, generate};
+use fluxion_domain::format::units;
+use fluxion_domain::{Answer, Intent, TenantSlug};
+use fluxion_memory::InProcessBus;
+use fluxion_orchestrator::{Runtime, RuntimeConfig};
+use std::sync::Arc;
+
+/// One turn: who asks, what, and what it means.
+struct Case {
+    user: &'static str,
+    question: &'static str,
+    intent: Intent,
+    products: &'static [&'static str],
+    stores: &'static [&'static str],
+    /// `None`: whatever the default is.
+    horizon: Option<u32>,
+}
+
+const fn case(
+    user: &'static str,
+    question: &'static str,
+    intent: Intent,
+    products: &'static [&'static str],
+    stores: &'static [&'static str],
+    horizon: Option<u32>,
+) -> Case {
+    Case { user, question, intent, products, stores, horizon }
+}
+
+const NEED: Intent = Intent::Need;
+const SALES: Intent = Intent::Sales;
+const OUT: Intent = Intent::RunningOut;
+const OVER: Intent = Intent::Overstock;
+const MOVE: Intent = Intent::Transfers;
+const HELP: Intent = Intent::Help;
+const CCS: &str = "CCS-01";
+const MCB: &str = "MCB-01";
+const VLN: &str = "VLN-01";
+
+/// The demo chain's evening is Friday 27 November 2026: "el fin de semana" is 2 days and
+/// "diciembre" 34 (28/11 through 31/12).
+const CASES: &[Case] = &[
+    case("ana", "¿Cuánta harina PAN blanca necesito para la quincena?", NEED, &["HAR-PAN-BLA-1KG"], &[], Some(15)),
+    case("ana", "¿y en Chacao?", NEED, &["HAR-PAN-BLA-1KG"], &[CCS], Some(15)),
+    case("ana", "¿y para la semana?", NEED, &["HAR-PAN-BLA-1KG"], &[CCS], Some(7)),
+    case("ana", "¿y el aceite diana de 1 litro?", NEED, &["ACE-DIA-1L"], &[CCS], Some(7)),
+    case("ana", "¿y en Maracaibo?", NEED, &["ACE-DIA-1L"], &[MCB], Some(7)),
+    case(
+        "beto",
+        "cuanto arroz mary tipo 1 pido pa la quincena en valencia",
+        NEED,
+        &["ARR-MAR-TI1-1KG"],
+        &[VLN],
+        Some(15),
+    ),
+    case("beto", "¿y para el fin de semana?", NEED, &["ARR-MAR-TI1-1KG"], &[VLN], Some(2)),
+    case("beto", "¿y para diciembre?", NEED, &["ARR-MAR-TI1-1KG"], &[VLN], Some(34)),
+    case("beto", "¿Qué se me va a agotar en Valencia?", OUT, &[], &[VLN], None),
+    case("beto", "¿y en Chacao?", OUT, &[], &[CCS], None),
+    case("carla", "¿Qué tengo de más en Bella Vista?", OVER, &[], &[MCB], None),
+    case("carla", "¿qué productos tienen exceso de inventario?", OVER, &[], &[], None),
+    case("carla", "¿Qué debo transferir?", MOVE, &[], &[], None),
+    case("carla", "¿qué puedo mover a Prebo?", MOVE, &[], &[VLN], None),
+    case("carla", "¿Cómo se vendió el café fama de américa 500g?", SALES, &["CAF-FAM-500G"], &[], None),
+    case("carla", "¿y en Caracas?", SALES, &["CAF-FAM-500G"], &[CCS], None),
+    case("dani", "harna pan amarilla para 10 dias", NEED, &["HAR-PAN-AMA-1KG"], &[], Some(10)),
+    case(
+        "dani",
+        "cuantas maltin polar lata necesito para el fin de semana en chacao",
+        NEED,
+        &["MAL-MPO-355ML"],
+        &[CCS],
+        Some(2),
+    ),
+    case("dani", "coca cola 2 litros para la semana", NEED, &["REF-COC-2L"], &[], Some(7)),
+    case("dani", "¿y la pepsi de 2 litros?", NEED, &["REF-PEP-2L"], &[], Some(7)),
+    case(
+        "dani",
+        "¿cuántos huevos blancos los samanes carton 30 necesito mañana en Valencia?",
+        NEED,
+        &["HUE-SAM-BLA-C30"],
+        &[VLN],
+        Some(1),
+    ),
+    case("eva", "¿Cuánto queso blanco duro necesito para la semana en Chacao?", NEED, &["QUE-DUR-KG"], &[CCS], Some(7)),
+    case("eva", "¿y de pollo entero?", NEED, &["POL-SAM-ENT-KG"], &[CCS], Some(7)),
+    case("eva", "¿Qué se va a agotar esta semana?", OUT, &[], &[], None),
+    case("eva", "ventas de mayonesa mavesa 445", SALES, &["MAY-MAV-445G"], &[], None),
+    case("eva", "¿cómo va el azucar montalban refinada 1kg en valencia?", SALES, &["AZU-MON-REF-1KG"], &[VLN], None),
+    case("fer", "¿cuánta leche los andes completa pido para la quincena?", NEED, &["LEC-LAN-COM-1L"], &[], Some(15)),
+    case("fer", "¿y la deslactosada?", NEED, &["LEC-LAN-DSL-1L"], &[], Some(15)),
+    case("fer", "¿cuántos pañales pampers talla g necesito para el mes?", NEED, &["PNL-PAM-G"], &[], Some(30)),
+    case("fer", "papel higienico rosal 12 rollos en maracaibo", NEED, &["PHI-ROS-12R"], &[MCB], Some(7)),
+    case("fer", "¿Qué se me va a acabar en Maracaibo?", OUT, &[], &[MCB], None),
+    case("gabi", "hola", HELP, &[], &[], None),
+    case(
+        "gabi",
+        "¿cuánto detergente ariel 1kg necesito en prebo para dos semanas?",
+        NEED,
+        &["DET-ARI-1KG"],
+        &[VLN],
+        Some(14),
+    ),
+    case("gabi", "¿y en Chacao?", NEED, &["DET-ARI-1KG"], &[CCS], Some(14)),
+    case("gabi", "¿Cuánta pasta primor espagueti 1 kilo pido?", NEED, &["PAS-PRI-ESP-1KG"], &[], Some(7)),
+    case("gabi", "¿y para la quincena?", NEED, &["PAS-PRI-ESP-1KG"], &[], Some(15)),
+    case("gabi", "¿Cómo se vendió la cerveza polar pilsen lata?", SALES, &["CRV-PPI-355ML"], &[], None),
+    case("hugo", "¿cuanto ron santa teresa añejo 1 litro para diciembre?", NEED, &["RON-STE-ANE-1L"], &[], Some(34)),
+    case("hugo", "¿y ponche crema eduardo 1l?", NEED, &["PON-EDU-1L"], &[], Some(34)),
+    case("hugo", "¿Qué tengo de más en Chacao?", OVER, &[], &[CCS], None),
+    case("hugo", "¿qué debo transferir a Chacao?", MOVE, &[], &[CCS], None),
+    case(
+        "ines",
+        "¿cuánto café madrid de 500 necesito para la quincena en bella vista?",
+        NEED,
+        &["CAF-MAD-500G"],
+        &[MCB],
+        Some(15),
+    ),
+    case("ines", "y para 3 dias", NEED, &["CAF-MAD-500G"], &[MCB], Some(3)),
+    case(
+        "ines",
+        "¿Cómo se vendió el arroz mary tipo 1 de 1 kg la semana pasada?",
+        SALES,
+        &["ARR-MAR-TI1-1KG"],
+        &[],
+        None,
+    ),
+    case("ines", "¿qué se va a agotar en caracas?", OUT, &[], &[CCS], None),
+];
+
+fn grounded(a: &Answer) -> Result<(), String> {
+    match a.intent {
+        Intent::Need => {
+            if a.figures.is_empty() {
+                return Err("no figures".into());
+            }
+            let total: f64 = a.figures.iter().map(|f| f.expected).sum();
+            let shown = if a.figures.len() == 1 { a.figures[0].expected } else { total };
+            if !a.text_es.contains(&format!("~{}", units(shown))) {
+                return Err(format!("the text does not carry the forecast's {}", units(shown)));
+            }
+        }
+        Intent::Sales => {
+            let sold: f64 = a.figures.iter().map(|f| f.sold_last_7).sum();
+            if a.figures.is_empty() || !a.text_es.contains(&format!("vendiste {}", units(sold))) {
+                return Err(format!("the text does not carry the {} sold", units(sold)));
+            }
+        }
+        Intent::RunningOut => {
+            let n = a.alerts.iter().filter(|x| x.kind == fluxion_domain::AlertKind::ImminentStockout).count();
+            if n > 0 && !a.text_es.contains(&format!("se pueden agotar {}", units(n as f64))) {
+                return Err(format!("{n} alerts, not in the text"));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn venezuelan_spanish_questions_and_follow_ups_are_understood_and_answered_with_the_agents_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fluxion_memory::open_sqlite(dir.path()).await.unwrap();
+    let slug = TenantSlug::parse("demo").unwrap();
+    store.create_tenant(&slug, "Demo").await.unwrap();
+    let tenant = store.scope(&slug).await.unwrap();
+    let end = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    for batch in generate(&DemoConfig::new(3, 3, 400, 120, end).unwrap()).unwrap().batches() {
+        tenant.apply(&batch).await.unwrap();
+    }
+    let rt = Runtime::start(store.clone(), Arc::new(InProcessBus::new()), RuntimeConfig::default()).await.unwrap();
+    let mut wrong = Vec::new();
+    for c in CASES {
+        let a = rt.ask_as(&slug, c.user, c.question, "test").await.unwrap();
+        let products: Vec<&str> = a.products.iter().map(|p| p.code.as_str()).collect();
+        let stores: Vec<&str> = a.stores.iter().map(|s| s.code.as_str()).collect();
+        let mut problems = Vec::new();
+        if a.intent != c.intent {
+            problems.push(format!("intent {:?}", a.intent));
+        }
+        if products != c.products {
+            problems.push(format!("products {products:?}"));
+        }
+        if stores != c.stores {
+            problems.push(format!("stores {stores:?}"));
+        }
+        if let Some(h) = c.horizon
+            && a.horizon_days != h
+        {
+            problems.push(format!("horizon {}", a.horizon_days));
+        }
+        if let Err(e) = grounded(&a) {
+            problems.push(e);
+        }
+        if a.degraded {
+            problems.push("degraded".into());
+        }
+        if !problems.is_empty() {
+            wrong.push(format!(
+                "{}: {:?} → {}\n    {}",
+                c.user,
+                c.question,
+                problems.join(", "),
+                a.text_es.replace('\n', " ")
+            ));
+        }
+    }
+    let share = 1.0 - wrong.len() as f64 / CASES.len() as f64;
+    println!("conversation suite: {} turns, {:.1}% answered correctly", CASES.len(), 100.0 * share);
+    for w in &wrong {
+        println!("  wrong: {w}");
+    }
+    assert!(CASES.len() >= 40);
+    assert!(share >= 0.95, "{:.1}% correct:\n{}", 100.0 * share, wrong.join("\n"));
+    rt.shutdown().await;
+}
