@@ -139,6 +139,8 @@ pub struct ForecastFigure {
     pub product: ProductCode,
     /// Its name.
     pub product_name: String,
+    /// What its quantities count (pieces, kilograms, litres).
+    pub unit: crate::Unit,
     /// First day covered (tomorrow).
     pub from: NaiveDate,
     /// Days covered.

@@ -18,6 +18,15 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// How a quantity of it reads in Spanish: "unidades", "kg", "litros".
+    pub fn label_es(&self) -> &'static str {
+        match self {
+            Unit::Each => "unidades",
+            Unit::Kilogram => "kg",
+            Unit::Litre => "litros",
+        }
+    }
+
     /// The stable name used in files and databases.
     pub fn as_str(&self) -> &'static str {
         match self {

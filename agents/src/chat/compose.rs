@@ -134,9 +134,10 @@ fn need(p: &Parts<'_>) -> String {
         }
         if let [f] = of.as_slice() {
             let mut s = format!(
-                "{} necesitas ~{} unidades de {} en {} (entre {} y {}); tienes {}",
+                "{} necesitas ~{} {} de {} en {} (entre {} y {}); tienes {}",
                 capitalize(&horizon_es(u)),
                 units(f.expected),
+                f.unit.label_es(),
                 f.product_name,
                 f.store_name,
                 units(f.p10),
@@ -155,9 +156,10 @@ fn need(p: &Parts<'_>) -> String {
             let on_hand: f64 = of.iter().map(|f| f.on_hand).sum();
             let inbound: f64 = of.iter().map(|f| f.inbound).sum();
             let mut s = format!(
-                "{} necesitas ~{} unidades de {} {} ({} tiendas); tienes {}{}.",
+                "{} necesitas ~{} {} de {} {} ({} tiendas); tienes {}{}.",
                 capitalize(&horizon_es(u)),
                 units(expected),
+                of[0].unit.label_es(),
                 of[0].product_name,
                 where_es(u),
                 of.len(),

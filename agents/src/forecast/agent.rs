@@ -53,6 +53,7 @@ pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<F
                 store_name: world.store_names[item.store].clone(),
                 product: world.products[item.product].clone(),
                 product_name: world.product_names[item.product].clone(),
+                unit: world.product_units.get(item.product).copied().unwrap_or(fluxion_domain::Unit::Each),
                 from: ctx.today + Days::new(1),
                 days: horizon_days,
                 expected: total.mean,

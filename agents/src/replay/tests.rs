@@ -36,6 +36,7 @@ fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWorld {
         store_names: (0..items.len()).map(|i| format!("Tienda {i}")).collect(),
         products: vec![ProductCode::parse("P").expect("code")],
         product_names: vec!["Producto".into()],
+        product_units: vec![fluxion_domain::Unit::Each],
         suppliers: vec![fluxion_domain::SupplierCode::parse("SUP").expect("code")],
         items,
         calendar: Calendar::default(),

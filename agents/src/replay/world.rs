@@ -82,6 +82,8 @@ pub struct ReplayWorld {
     pub products: Vec<ProductCode>,
     /// Product names (for reasons).
     pub product_names: Vec<String>,
+    /// What each product's quantities count.
+    pub product_units: Vec<fluxion_domain::Unit>,
     /// Supplier codes.
     pub suppliers: Vec<SupplierCode>,
     /// Every item.
@@ -232,6 +234,7 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
         store_names,
         products: product_codes,
         product_names,
+        product_units: products.iter().map(|p| p.unit()).collect(),
         suppliers: supplier_codes,
         items,
         calendar,
