@@ -184,6 +184,7 @@ impl TenantContext {
             store_name: &self.world.store_names[item.store],
             product: &self.world.products[item.product],
             product_name: &self.world.product_names[item.product],
+            unit: self.world.product_units.get(item.product).copied().unwrap_or(fluxion_domain::Unit::Each),
             terms: &item.terms,
             on_hand: self.on_hand(i)?,
             inbound: self.inbound(i),

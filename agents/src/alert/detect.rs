@@ -6,7 +6,7 @@ use crate::optimizer::{
 };
 use chrono::{Days, NaiveDate};
 use fluxion_domain::format::{number, short_date, units};
-use fluxion_domain::{Alert, AlertKind, ImpactKind, LocationCode, ProductCode, Severity, SuggestedAction};
+use fluxion_domain::{Alert, AlertKind, ImpactKind, LocationCode, ProductCode, Severity, SuggestedAction, Unit};
 
 /// One recent day checked against the forecast made before it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +34,8 @@ pub struct ItemView<'a> {
     pub product: &'a ProductCode,
     /// The product's name, for reasons.
     pub product_name: &'a str,
+    /// What its quantities count (pieces, kilograms, litres).
+    pub unit: Unit,
     /// Ordering terms (cost, price, pack, MOQ, lead time, order days, shelf life).
     pub terms: &'a ItemTerms,
     /// Units on hand tonight, as the system has them.
@@ -210,9 +212,10 @@ pub fn imminent_stockout(
         format!("se agota el {}", short_date(runs_out_on))
     };
     a.reason_es = format!(
-        "Quedan {} unidades de {} en {}{}; se venden ~{} al día y el proveedor tarda {} días: {} \
+        "Quedan {} {} de {} en {}{}; se venden ~{} al día y el proveedor tarda {} días: {} \
          (probabilidad de quiebre {} %). Pedir {}.",
         units(item.on_hand.max(0.0)),
+        item.unit.label_es(),
         item.product_name,
         item.store_name,
         arriving_text,
@@ -269,8 +272,9 @@ pub fn overstock(
         "no se están vendiendo".into()
     };
     a.reason_es = format!(
-        "Hay {} unidades de {} en {}: a ~{} al día {}, y la política pide unos {}. US$ {} inmovilizados en {} unidades de más.",
+        "Hay {} {} de {} en {}: a ~{} al día {}, y la política pide unos {}. US$ {} inmovilizados en {} {} de más.",
         units(stock),
+        item.unit.label_es(),
         item.product_name,
         item.store_name,
         units(daily),
@@ -278,6 +282,7 @@ pub fn overstock(
         number(policy_days, 0),
         number(tied, 2),
         units(excess),
+        item.unit.label_es(),
     );
     Some(a)
 }
@@ -318,10 +323,11 @@ pub fn sales_anomaly(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSett
         let band_hi = d.expected + 3.0 * (d.expected + d.expected.powi(2) / d.size.max(1e-9)).sqrt();
         a.reason_es = if spike {
             format!(
-                "El {} se vendieron {} unidades de {} en {}, cuando lo esperado era ~{} (rara vez más de {}). \
+                "El {} se vendieron {} {} de {} en {}, cuando lo esperado era ~{} (rara vez más de {}). \
                  ¿Promoción, compra grande o error de registro? Revise si hay que reponer antes.",
                 short_date(d.date),
                 units(d.sold),
+                item.unit.label_es(),
                 item.product_name,
                 item.store_name,
                 units(d.expected),
@@ -329,9 +335,10 @@ pub fn sales_anomaly(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSett
             )
         } else {
             format!(
-                "El {} se vendieron solo {} unidades de {} en {}, cuando lo esperado era ~{}. Revise precio, exhibición o inventario.",
+                "El {} se vendieron solo {} {} de {} en {}, cuando lo esperado era ~{}. Revise precio, exhibición o inventario.",
                 short_date(d.date),
                 units(d.sold),
+                item.unit.label_es(),
                 item.product_name,
                 item.store_name,
                 units(d.expected),
@@ -365,10 +372,11 @@ pub fn sales_anomaly(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSett
     a.expires_on = today + Days::new(14);
     let ratio = sold / expected;
     a.reason_es = format!(
-        "En las últimas dos semanas {} vendió {} unidades de {} frente a ~{} esperadas ({}): la venta cambió de nivel. \
+        "En las últimas dos semanas {} vendió {} {} de {} frente a ~{} esperadas ({}): la venta cambió de nivel. \
          Revise precio, competencia o exhibición; los pronósticos se ajustarán.",
         item.store_name,
         units(sold),
+        item.unit.label_es(),
         item.product_name,
         units(expected),
         fluxion_domain::format::percent_change(ratio),
@@ -406,9 +414,10 @@ pub fn phantom_stock(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSett
     a.action = SuggestedAction::CheckShelf;
     a.probability = Some(1.0 - p);
     a.reason_es = format!(
-        "El sistema dice que hay {} unidades de {} en {}, pero lleva {} días sin una venta (se esperaban ~{}). \
+        "El sistema dice que hay {} {} de {} en {}, pero lleva {} días sin una venta (se esperaban ~{}). \
          Revise el anaquel y cuente: puede estar perdido, robado o mal contado.",
         units(item.on_hand),
+        item.unit.label_es(),
         item.product_name,
         item.store_name,
         run,
@@ -456,9 +465,10 @@ pub fn expiring_lots(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSett
         };
         a.expires_on = expires;
         a.reason_es = format!(
-            "Un lote de {} unidades de {} en {} vence el {}; al ritmo de venta (~{} al día) quedarían {} sin vender \
+            "Un lote de {} {} de {} en {} vence el {}; al ritmo de venta (~{} al día) quedarían {} sin vender \
              (US$ {}). Conviene rebajarlo o transferirlo.",
             units(qty),
+            item.unit.label_es(),
             item.product_name,
             item.store_name,
             short_date(expires),

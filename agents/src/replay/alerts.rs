@@ -102,6 +102,7 @@ impl AlertScoring {
                 store_name: &world.store_names[item.store],
                 product,
                 product_name: &world.product_names[item.product],
+                unit: world.product_units.get(item.product).copied().unwrap_or(fluxion_domain::Unit::Each),
                 terms: &item.terms,
                 on_hand: state.on_hand,
                 inbound: &inbound,

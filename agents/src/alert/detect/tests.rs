@@ -46,6 +46,7 @@ impl Fixture {
             store_name: "Chacao",
             product: &self.product,
             product_name: "Harina P.A.N. 1 kg",
+            unit: Unit::Each,
             terms: &self.terms,
             on_hand,
             inbound: &self.inbound,
