@@ -273,12 +273,7 @@ fn running_out(p: &Parts<'_>) -> String {
         units(list.len() as f64),
         if list.len() == 1 { "producto" } else { "productos" }
     );
-    for a in list.iter().take(LIST) {
-        s.push_str(&format!("\n• {}", a.reason_es));
-    }
-    if list.len() > LIST {
-        s.push_str(&format!("\n… y {} más.", list.len() - LIST));
-    }
+    bullets(&mut s, list.iter().map(|a| a.reason_es.clone()), list.len());
     s
 }
 
@@ -304,15 +299,13 @@ fn overstock(p: &Parts<'_>) -> String {
     }
     s.push_str(&join_es(&parts));
     s.push('.');
-    for a in list.iter().take(LIST) {
-        s.push_str(&format!("\n• {}", a.reason_es));
-        if let SuggestedAction::MarkDown { discount_pct, .. } = a.action {
-            s.push_str(&format!(" (rebaja sugerida: {discount_pct} %)"));
+    let lines = list.iter().map(|a| match a.action {
+        SuggestedAction::MarkDown { discount_pct, .. } => {
+            format!("{} (rebaja sugerida: {discount_pct} %)", a.reason_es)
         }
-    }
-    if list.len() > LIST {
-        s.push_str(&format!("\n… y {} más.", list.len() - LIST));
-    }
+        _ => a.reason_es.clone(),
+    });
+    bullets(&mut s, lines, list.len());
     s
 }
 
@@ -336,13 +329,18 @@ fn transfers(p: &Parts<'_>) -> String {
         if list.len() == 1 { "transferencia" } else { "transferencias" },
         number(benefit, 2)
     );
-    for r in list.iter().take(LIST) {
-        s.push_str(&format!("\n• {}", r.explanation_es));
-    }
-    if list.len() > LIST {
-        s.push_str(&format!("\n… y {} más.", list.len() - LIST));
-    }
+    bullets(&mut s, list.iter().map(|r| r.explanation_es.clone()), list.len());
     s
+}
+
+/// The first [`LIST`] lines as bullets, then how many more there are.
+fn bullets(s: &mut String, lines: impl Iterator<Item = String>, total: usize) {
+    for line in lines.take(LIST) {
+        s.push_str(&format!("\n• {line}"));
+    }
+    if total > LIST {
+        s.push_str(&format!("\n… y {} más.", total - LIST));
+    }
 }
 
 fn sales(p: &Parts<'_>) -> String {
