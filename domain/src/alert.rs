@@ -172,4 +172,7 @@ pub struct Alert {
     pub probability: Option<f64>,
     /// For stockouts: the day the stock is expected to run out.
     pub runs_out_on: Option<NaiveDate>,
+    /// What the product's quantities count (none for store-wide alerts).
+    #[serde(default)]
+    pub unit: Option<crate::Unit>,
 }

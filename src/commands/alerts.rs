@@ -46,7 +46,8 @@ pub async fn run(settings: &Settings, args: AlertsArgs, json: bool) -> anyhow::R
         for a in of_kind.iter().take(args.limit) {
             println!("  [{}] {}  {}", a.severity.as_str(), a.store, a.product.as_ref().map_or("", |p| p.as_str()));
             println!("      {}", a.reason_es);
-            println!("      → {}   (US$ {})", action_es(&a.action), format::number(a.impact_usd, 2));
+            let unit = a.unit.map_or("unidades", |u| u.label_es());
+            println!("      → {}   (US$ {})", action_es(&a.action, unit), format::number(a.impact_usd, 2));
         }
         if of_kind.len() > args.limit {
             println!("  … y {} más", of_kind.len() - args.limit);
@@ -55,14 +56,14 @@ pub async fn run(settings: &Settings, args: AlertsArgs, json: bool) -> anyhow::R
     Ok(())
 }
 
-fn action_es(action: &SuggestedAction) -> String {
+fn action_es(action: &SuggestedAction, unit: &str) -> String {
     match action {
-        SuggestedAction::Reorder { units } => format!("pedir {} unidades", format::units(*units)),
+        SuggestedAction::Reorder { units } => format!("pedir {} {unit}", format::units(*units)),
         SuggestedAction::Transfer { units, from, to } => {
-            format!("transferir {} unidades de {from} a {to}", format::units(*units))
+            format!("transferir {} {unit} de {from} a {to}", format::units(*units))
         }
         SuggestedAction::MarkDown { units, discount_pct } => {
-            format!("rebajar {} unidades un {discount_pct} %", format::units(*units))
+            format!("rebajar {} {unit} un {discount_pct} %", format::units(*units))
         }
         SuggestedAction::HoldOrders => "no pedir hasta que baje el inventario".into(),
         SuggestedAction::CheckShelf => "revisar el anaquel y contar".into(),

@@ -70,6 +70,7 @@ mod tests {
             expires_on: NaiveDate::from_ymd_opt(2026, 1, expires).expect("date"),
             probability: None,
             runs_out_on: None,
+            unit: None,
         }
     }
 

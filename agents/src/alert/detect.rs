@@ -70,6 +70,7 @@ impl ItemView<'_> {
             expires_on: today + Days::new(7),
             probability: None,
             runs_out_on: None,
+            unit: Some(self.unit),
         }
     }
 
@@ -486,6 +487,7 @@ pub fn transfer_opportunity(
     m: &Move,
     product: &ProductCode,
     product_name: &str,
+    unit: Unit,
     from: (&LocationCode, &str),
     to: (&LocationCode, &str),
     today: NaiveDate,
@@ -499,12 +501,13 @@ pub fn transfer_opportunity(
         impact: ImpactKind::LostMargin,
         action: SuggestedAction::Transfer { units: m.units, from: from.0.clone(), to: to.0.clone() },
         reason_es: format!(
-            "{} se quedará corto de {} antes de su próxima entrega y {} tiene de más: transferir {} unidades \
+            "{} se quedará corto de {} antes de su próxima entrega y {} tiene de más: transferir {} {} \
              evita perder US$ {} en ventas (el traslado cuesta US$ {}).",
             to.1,
             product_name,
             from.1,
             units(m.units),
+            unit.label_es(),
             number(m.benefit + m.cost, 2),
             number(m.cost, 2),
         ),
@@ -513,6 +516,7 @@ pub fn transfer_opportunity(
         expires_on: today + Days::new(2),
         probability: None,
         runs_out_on: None,
+        unit: Some(unit),
     }
 }
 
@@ -558,6 +562,7 @@ pub fn stale_data(feed: &FeedView<'_>, today: NaiveDate, settings: &AlertSetting
         expires_on: today + Days::new(7),
         probability: None,
         runs_out_on: None,
+        unit: None,
     })
 }
 

@@ -95,6 +95,7 @@ pub fn alerts_for(
             &m,
             &world.products[product],
             &world.product_names[product],
+            world.product_units.get(product).copied().unwrap_or(fluxion_domain::Unit::Each),
             (&world.stores[m.from], &world.store_names[m.from]),
             (&world.stores[m.to], &world.store_names[m.to]),
             today,
