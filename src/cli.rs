@@ -363,6 +363,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
+    /// Vector search over a tenant's product names (built-in n-gram embedder, exact in-process
+    /// index): p50/p95 latency of a filtered top-5 with this many products per tenant.
+    Vectors {
+        /// Products per tenant (the demo catalog's names, repeated in numbered presentations).
+        #[arg(long, default_value_t = 10_000)]
+        products: usize,
+        /// Queries (misspelt catalog names).
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+    },
     /// The purchase plan under a budget (0-1 knapsack MIP) on random candidate orders.
     Budget {
         /// Candidate orders.

@@ -10,18 +10,23 @@
 //!   [`store::postgres`] (schema per tenant, row-level security on shared tables, monthly sales partitions).
 //! - [`bus`]: the shared context's live events and partial results ([`Bus`], [`InProcessBus`]).
 //! - [`conversation`]: short-term conversation memory per user ([`ConversationMemory`]: in-process or Redis).
+//! - [`embed`]: text to vectors ([`Embedder`]; the built-in [`HashEmbedder`] hashes character n-grams).
+//! - [`vectors`]: the vector memory ([`VectorStore`]; [`ExactIndex`], exact search in process).
 //! - [`jobs`]: the durable job queue ([`JobQueue`]: SQLite file embedded, Redis stream in production).
 //! - [`redis`]: the connection to a production Redis and the Redis [`RedisBus`].
 //! - `migrations/` (beside `src/`): the SQL of both backends, embedded in the binary and applied on open.
 
 pub mod bus;
 pub mod conversation;
+pub mod embed;
 pub mod jobs;
 pub mod redis;
 pub mod store;
+pub mod vectors;
 
 pub use bus::{Bus, BusError, BusEvent, InProcessBus, Subscription, Topic};
 pub use conversation::{ConversationMemory, InProcessMemory, MemoryError, RedisMemory};
+pub use embed::{Embedder, HashEmbedder};
 pub use jobs::{Job, JobError, JobKind, JobQueue, RedisJobQueue, SqliteJobQueue};
 pub use redis::RedisBus;
 pub use store::postgres::PostgresOptions;
@@ -29,3 +34,4 @@ pub use store::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast,
     TableCounts, TenantStore, TraceQuery, open_postgres, open_sqlite,
 };
+pub use vectors::{ExactIndex, Hit, VectorError, VectorPoint, VectorStore};

@@ -1,0 +1,133 @@
+//! Embeddings: text to vectors for the vector memory. One trait; the built-in [`HashEmbedder`]
+//! needs no setup and is deterministic (the same text gives the same vector on every machine and
+//! every version), robust to accents, typos and brand spellings because it embeds character
+//! n-grams.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Turns texts into vectors of a fixed dimension, L2-normalised (cosine = dot product).
+pub trait Embedder: Send + Sync + std::fmt::Debug {
+    /// The dimension of every vector.
+    fn dim(&self) -> usize;
+    /// A name that changes whenever the vectors would (stored with an index: another name means
+    /// re-indexing).
+    fn id(&self) -> String;
+    /// The vectors of `texts`, in order.
+    fn embed(&self, texts: &[&str]) -> Vec<Vec<f32>>;
+}
+
+/// Character n-grams (3 to 4 letters, word boundaries marked) and whole words, hashed into `dim`
+/// buckets with FNV-1a (stable by construction), signed, then L2-normalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashEmbedder {
+    dim: usize,
+}
+
+impl Default for HashEmbedder {
+    fn default() -> Self {
+        Self { dim: 384 }
+    }
+}
+
+impl HashEmbedder {
+    /// An embedder into `dim` dimensions (at least 16).
+    pub fn new(dim: usize) -> Self {
+        Self { dim: dim.max(16) }
+    }
+
+    fn one(&self, text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; self.dim];
+        let mut add = |feature: &str, weight: f32| {
+            let h = fnv1a(feature.as_bytes());
+            let slot = (h % self.dim as u64) as usize;
+            let sign = if (h >> 63) & 1 == 0 { 1.0 } else { -1.0 };
+            v[slot] += sign * weight;
+        };
+        for word in normalized_words(text) {
+            add(&format!("w:{word}"), 1.0);
+            let marked: Vec<char> = format!("^{word}$").chars().collect();
+            for n in 3..=4 {
+                for gram in marked.windows(n) {
+                    add(&gram.iter().collect::<String>(), 0.5);
+                }
+            }
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|x| *x /= norm);
+        }
+        v
+    }
+}
+
+impl Embedder for HashEmbedder {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn id(&self) -> String {
+        format!("hash-ngram-3-4-fnv1a-{}", self.dim)
+    }
+
+    fn embed(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        texts.iter().map(|t| self.one(t)).collect()
+    }
+}
+
+/// Lower case, accents gone, dotted abbreviations joined ("P.A.N." → "pan"), split on the rest.
+fn normalized_words(text: &str) -> Vec<String> {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) || c == '.' || c == '\'' {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(' ');
+        }
+    }
+    out.split_whitespace().map(str::to_owned).collect()
+}
+
+/// FNV-1a, 64 bits.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Cosine similarity of two L2-normalised vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similar_spellings_are_close_and_different_products_are_not() {
+        let e = HashEmbedder::default();
+        let v = e.embed(&[
+            "Harina de maíz precocida P.A.N. blanca 1 kg",
+            "harina pan blanca",
+            "harna pan blanka",
+            "Aceite vegetal Diana 1 L",
+            "Papel higiénico Rosal 12 rollos",
+        ]);
+        assert!(v.iter().all(|x| x.len() == 384));
+        assert!((cosine(&v[0], &v[0]) - 1.0).abs() < 1e-5);
+        let (typed, typo, oil, paper) =
+            (cosine(&v[0], &v[1]), cosine(&v[0], &v[2]), cosine(&v[0], &v[3]), cosine(&v[0], &v[4]));
+        assert!(typed > 0.45 && typo > 0.25, "{typed} {typo}");
+        assert!(typed > oil + 0.2 && typo > paper + 0.1, "{typed} {typo} {oil} {paper}");
+        // Accents and case do not matter; the same text gives the same vector.
+        assert_eq!(e.embed(&["Café MOLIDO"]), e.embed(&["cafe molido"]));
+        assert_ne!(e.id(), HashEmbedder::new(256).id());
+        assert_eq!(e.embed(&[""])[0], vec![0.0; 384]);
+    }
+}
