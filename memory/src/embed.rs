@@ -100,9 +100,18 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
-/// Cosine similarity of two L2-normalised vectors.
+/// Cosine similarity of two L2-normalised vectors (their dot product, in eight lanes so that the
+/// compiler vectorises it).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -129,5 +138,12 @@ mod tests {
         assert_eq!(e.embed(&["Café MOLIDO"]), e.embed(&["cafe molido"]));
         assert_ne!(e.id(), HashEmbedder::new(256).id());
         assert_eq!(e.embed(&[""])[0], vec![0.0; 384]);
+        // The lanes add up to the plain dot product, whatever the length.
+        for n in [0, 3, 8, 13, 384] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((cosine(&a, &b) - plain).abs() < 1e-4, "{n}");
+        }
     }
 }

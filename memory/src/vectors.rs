@@ -63,11 +63,21 @@ pub trait VectorStore: Send + Sync + std::fmt::Debug {
     async fn count(&self, tenant: &TenantSlug) -> Result<u64, VectorError>;
 }
 
+/// One tenant's points, vectors stored contiguously (a search is one pass over memory).
+#[derive(Debug, Default)]
+struct TenantPoints {
+    ids: Vec<String>,
+    kinds: Vec<String>,
+    payloads: Vec<serde_json::Value>,
+    flat: Vec<f32>,
+    position: HashMap<String, usize>,
+}
+
 /// The exact in-process index.
 #[derive(Debug)]
 pub struct ExactIndex {
     dim: usize,
-    tenants: RwLock<HashMap<TenantSlug, HashMap<String, VectorPoint>>>,
+    tenants: RwLock<HashMap<TenantSlug, TenantPoints>>,
 }
 
 impl ExactIndex {
@@ -90,7 +100,20 @@ impl VectorStore for ExactIndex {
         let mut tenants = self.tenants.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mine = tenants.entry(tenant.clone()).or_default();
         for p in points {
-            mine.insert(p.id.clone(), p);
+            match mine.position.get(&p.id) {
+                Some(&i) => {
+                    mine.kinds[i] = p.kind;
+                    mine.payloads[i] = p.payload;
+                    mine.flat[i * self.dim..(i + 1) * self.dim].copy_from_slice(&p.vector);
+                }
+                None => {
+                    mine.position.insert(p.id.clone(), mine.ids.len());
+                    mine.ids.push(p.id);
+                    mine.kinds.push(p.kind);
+                    mine.payloads.push(p.payload);
+                    mine.flat.extend_from_slice(&p.vector);
+                }
+            }
         }
         Ok(())
     }
@@ -105,26 +128,34 @@ impl VectorStore for ExactIndex {
         self.check(query)?;
         let tenants = self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(mine) = tenants.get(tenant) else { return Ok(Vec::new()) };
-        let mut scored: Vec<(f32, &VectorPoint)> = mine
-            .values()
-            .filter(|p| kind.is_none_or(|k| p.kind == k))
-            .map(|p| (crate::embed::cosine(query, &p.vector), p))
+        let mut scored: Vec<(f32, usize)> = mine
+            .flat
+            .chunks_exact(self.dim)
+            .enumerate()
+            .filter(|(i, _)| kind.is_none_or(|k| mine.kinds[*i] == k))
+            .map(|(i, v)| (crate::embed::cosine(query, v), i))
             .collect();
         let k = k.min(scored.len());
         if k == 0 {
             return Ok(Vec::new());
         }
-        scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(mine.ids[a.1].cmp(&mine.ids[b.1]));
+        scored.select_nth_unstable_by(k - 1, order);
         scored.truncate(k);
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        scored.sort_by(order);
         Ok(scored
             .into_iter()
-            .map(|(score, p)| Hit { id: p.id.clone(), kind: p.kind.clone(), score, payload: p.payload.clone() })
+            .map(|(score, i)| Hit {
+                id: mine.ids[i].clone(),
+                kind: mine.kinds[i].clone(),
+                score,
+                payload: mine.payloads[i].clone(),
+            })
             .collect())
     }
 
     async fn count(&self, tenant: &TenantSlug) -> Result<u64, VectorError> {
         let tenants = self.tenants.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(tenants.get(tenant).map_or(0, |m| m.len() as u64))
+        Ok(tenants.get(tenant).map_or(0, |m| m.ids.len() as u64))
     }
 }
