@@ -43,7 +43,10 @@ pub struct TenantContext {
     pub world: ReplayWorld,
     /// The evening the books and forecasts are for (the last day with data).
     pub today: NaiveDate,
-    books: Books,
+    /// Per item: tonight's books (looked up by index on every question, so kept by index).
+    on_hand: Vec<Option<f64>>,
+    inbound: Vec<Vec<(NaiveDate, f64)>>,
+    lots: Vec<Vec<(NaiveDate, f64)>>,
     /// Per item: its forecast from tonight.
     pub ahead: Vec<Option<Forecast>>,
     /// Per item: its forecast from `RECENT_DAYS` ago, for checking the days since.
@@ -72,7 +75,7 @@ impl TenantContext {
 
     /// Makes tonight's forecasts and the backcast (CPU-heavy: the whole tenant in parallel).
     pub fn build(data: ContextData, cfg: &AutoConfig) -> Self {
-        let ContextData { world, books } = data;
+        let ContextData { world, mut books } = data;
         let today = world.end();
         let (ahead, back) = if world.items.is_empty() {
             (Vec::new(), Vec::new())
@@ -89,14 +92,19 @@ impl TenantContext {
             .iter()
             .map(|f| f.as_ref().map(|f| f.points.iter().map(|p| p.mean).collect()).unwrap_or_default())
             .collect();
-        let item_of = world
+        let item_of: HashMap<(LocationCode, ProductCode), usize> = world
             .items
             .iter()
             .enumerate()
             .map(|(i, it)| ((world.stores[it.store].clone(), world.products[it.product].clone()), i))
             .collect();
+        let keys: Vec<(LocationCode, ProductCode)> =
+            world.items.iter().map(|it| (world.stores[it.store].clone(), world.products[it.product].clone())).collect();
+        let on_hand = keys.iter().map(|k| books.on_hand.get(k).copied()).collect();
+        let inbound = keys.iter().map(|k| books.inbound.remove(k).unwrap_or_default()).collect();
+        let lots = keys.iter().map(|k| books.lots.remove(k).unwrap_or_default()).collect();
         let feeds = feeds(&world);
-        Self { world, today, books, ahead, back, feeds, means, item_of }
+        Self { world, today, on_hand, inbound, lots, ahead, back, feeds, means, item_of }
     }
 
     /// Reads and builds in one go (the CPU part on the caller's thread).
@@ -135,17 +143,17 @@ impl TenantContext {
 
     /// Units on hand tonight (the last count minus the sales since), when the books have the item.
     pub fn on_hand(&self, i: usize) -> Option<f64> {
-        self.books.on_hand.get(&self.key(i)).copied()
+        self.on_hand.get(i).copied().flatten()
     }
 
     /// Goods on their way: `(arrival day, units)`.
     pub fn inbound(&self, i: usize) -> &[(NaiveDate, f64)] {
-        self.books.inbound.get(&self.key(i)).map_or(&[], Vec::as_slice)
+        self.inbound.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// Lots on hand: `(expiry day, units)`.
     pub fn lots(&self, i: usize) -> &[(NaiveDate, f64)] {
-        self.books.lots.get(&self.key(i)).map_or(&[], Vec::as_slice)
+        self.lots.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// Demand from tomorrow on, from tonight's forecast.
@@ -192,11 +200,6 @@ impl TenantContext {
             ahead: self.demand_ahead(i),
             recent,
         })
-    }
-
-    fn key(&self, i: usize) -> (LocationCode, ProductCode) {
-        let item = &self.world.items[i];
-        (self.world.stores[item.store].clone(), self.world.products[item.product].clone())
     }
 }
 

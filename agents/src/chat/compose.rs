@@ -109,13 +109,21 @@ fn which(u: &Understanding) -> String {
     format!("¿A cuál te refieres: {}?", join_o(&names))
 }
 
+/// What to say instead of figures when the question names no product, or several equally.
+fn product_first(u: &Understanding) -> Option<String> {
+    if u.products.is_empty() {
+        Some(no_product(u))
+    } else if u.ambiguous() {
+        Some(which(u))
+    } else {
+        None
+    }
+}
+
 fn need(p: &Parts<'_>) -> String {
     let u = p.understanding;
-    if u.products.is_empty() {
-        return no_product(u);
-    }
-    if u.ambiguous() {
-        return which(u);
+    if let Some(text) = product_first(u) {
+        return text;
     }
     let Some(figures) = p.figures else {
         return format!(
@@ -345,11 +353,8 @@ fn bullets(s: &mut String, lines: impl Iterator<Item = String>, total: usize) {
 
 fn sales(p: &Parts<'_>) -> String {
     let u = p.understanding;
-    if u.products.is_empty() {
-        return no_product(u);
-    }
-    if u.ambiguous() {
-        return which(u);
+    if let Some(text) = product_first(u) {
+        return text;
     }
     let Some(figures) = p.figures else {
         return "No pude consultar las ventas en este momento.".to_owned();
