@@ -83,7 +83,69 @@ pub async fn start_runtime(
         Some(url) => Arc::new(fluxion_memory::RedisMemory::new(url).context("invalid redis.url")?),
         None => Arc::new(fluxion_memory::InProcessMemory::new()),
     };
-    Ok(fluxion_orchestrator::Runtime::start_with(store, bus, memory, settings.runtime_config()).await?)
+    let ledger: Arc<dyn fluxion_memory::TokenLedger> = match settings.redis_url() {
+        Some(url) => Arc::new(fluxion_memory::RedisLedger::new(url).context("invalid redis.url")?),
+        None => Arc::new(fluxion_memory::InProcessLedger::new()),
+    };
+    let llm = match settings.llm_config() {
+        Some(config) => Some(Arc::new(fluxion_agents::chat::Llm::new(config).context("invalid [llm] settings")?)),
+        None => None,
+    };
+    let semantic = open_semantic(settings).await?;
+    let services = fluxion_orchestrator::Services { bus, memory, ledger, llm, semantic };
+    Ok(fluxion_orchestrator::Runtime::start_with(store, services, settings.runtime_config()).await?)
+}
+
+/// The embedder of `[embeddings]`: an OpenAI-compatible endpoint when set, else the built-in one.
+pub fn open_embedder(settings: &Settings) -> anyhow::Result<Arc<dyn fluxion_memory::Embedder>> {
+    let e = &settings.embeddings;
+    if e.base_url.trim().is_empty() {
+        return Ok(Arc::new(fluxion_memory::HashEmbedder::new(e.dim)));
+    }
+    let config = fluxion_memory::OpenAiEmbedderConfig {
+        base_url: e.base_url.trim().to_owned(),
+        api_key: e.api_key.expose_secret().to_owned(),
+        model: e.model.clone(),
+        dim: e.dim,
+        timeout: std::time::Duration::from_secs(e.timeout_seconds),
+        batch: e.batch,
+    };
+    Ok(Arc::new(fluxion_memory::OpenAiEmbedder::new(config).context("invalid [embeddings] settings")?))
+}
+
+/// The vector memory of `[vectors]` (none when its backend is "off").
+pub async fn open_semantic(settings: &Settings) -> anyhow::Result<Option<fluxion_memory::SemanticMemory>> {
+    use crate::settings::VectorBackend;
+    let embedder = open_embedder(settings)?;
+    let v = &settings.vectors;
+    let store: Arc<dyn fluxion_memory::VectorStore> = match v.backend {
+        VectorBackend::Off => return Ok(None),
+        VectorBackend::Exact => Arc::new(fluxion_memory::ExactIndex::new(embedder.dim())),
+        VectorBackend::Edge => {
+            let root = settings.data_dir.join("vectors");
+            let (id, dim) = (embedder.id(), embedder.dim());
+            let store = tokio::task::spawn_blocking(move || fluxion_memory::EdgeStore::open(&root, &id, dim))
+                .await?
+                .with_context(|| {
+                    format!("cannot open the embedded vector store in {}", settings.data_dir.join("vectors").display())
+                })?;
+            Arc::new(store)
+        }
+        VectorBackend::Qdrant => {
+            let config = fluxion_memory::ServerConfig {
+                url: v.qdrant_url.trim().to_owned(),
+                api_key: v.qdrant_api_key.expose_secret().to_owned(),
+                prefix: v.collection_prefix.clone(),
+                timeout: std::time::Duration::from_secs(v.timeout_seconds),
+                attempts: v.attempts,
+            };
+            let store = fluxion_memory::ServerStore::connect(&config, &embedder.id(), embedder.dim())
+                .await
+                .with_context(|| format!("cannot reach Qdrant at {}", crate::settings::redact_url(&config.url)))?;
+            Arc::new(store)
+        }
+    };
+    Ok(Some(fluxion_memory::SemanticMemory::new(embedder, store)))
 }
 
 /// `/readyz` check of the store.

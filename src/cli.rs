@@ -363,8 +363,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
-    /// Vector search over a tenant's product names (built-in n-gram embedder, exact in-process
-    /// index): p50/p95 latency of a filtered top-5 with this many products per tenant.
+    /// Vector search over a tenant's product names (built-in n-gram embedder): p50/p95 latency of
+    /// a tenant-filtered top-5 with this many products per tenant, on Qdrant's embedded engine
+    /// (HNSW built) and on the exact in-process index.
     Vectors {
         /// Products per tenant (the demo catalog's names, repeated in numbered presentations).
         #[arg(long, default_value_t = 10_000)]
@@ -372,6 +373,9 @@ pub enum BenchCommand {
         /// Queries (misspelt catalog names).
         #[arg(long, default_value_t = 1_000)]
         queries: usize,
+        /// Engines: "edge", "exact" or "both".
+        #[arg(long, default_value = "both")]
+        engine: String,
     },
     /// The purchase plan under a budget (0-1 knapsack MIP) on random candidate orders.
     Budget {

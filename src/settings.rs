@@ -23,6 +23,9 @@ pub struct Settings {
     pub alerts: fluxion_agents::alert::AlertSettings,
     pub orchestrator: OrchestratorSettings,
     pub jobs: JobSettings,
+    pub llm: LlmSettings,
+    pub embeddings: EmbeddingSettings,
+    pub vectors: VectorSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -34,6 +37,51 @@ pub struct JobSettings {
     pub tick_seconds: u64,
     pub stream: String,
     pub key_ttl_hours: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LlmSettings {
+    pub base_url: String,
+    pub api_key: SecretString,
+    pub model: String,
+    pub timeout_seconds: u64,
+    pub deadline_ms: u64,
+    pub stream: bool,
+    pub max_tokens: u32,
+    pub temperature: f32,
+    pub max_tool_rounds: u32,
+    pub daily_tokens_per_tenant: u64,
+    pub usd_per_million_prompt: f64,
+    pub usd_per_million_completion: f64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmbeddingSettings {
+    pub base_url: String,
+    pub api_key: SecretString,
+    pub model: String,
+    pub dim: usize,
+    pub timeout_seconds: u64,
+    pub batch: usize,
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VectorBackend {
+    Edge,
+    Exact,
+    Qdrant,
+    Off,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VectorSettings {
+    pub backend: VectorBackend,
+    pub qdrant_url: String,
+    pub qdrant_api_key: SecretString,
+    pub collection_prefix: String,
+    pub timeout_seconds: u64,
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -162,6 +210,27 @@ impl Settings {
                  must be positive"
             );
         }
+        let l = &self.llm;
+        if !l.base_url.trim().is_empty() && l.model.trim().is_empty() {
+            anyhow::bail!("llm.model must name the model when llm.base_url is set");
+        }
+        if l.timeout_seconds == 0 || l.deadline_ms == 0 || l.max_tokens == 0 || !(0.0..=2.0).contains(&l.temperature) {
+            anyhow::bail!("llm.timeout_seconds, deadline_ms and max_tokens must be positive, llm.temperature 0–2");
+        }
+        let e = &self.embeddings;
+        if !e.base_url.trim().is_empty() && e.model.trim().is_empty() {
+            anyhow::bail!("embeddings.model must name the model when embeddings.base_url is set");
+        }
+        if !(16..=8192).contains(&e.dim) || e.batch == 0 || e.timeout_seconds == 0 {
+            anyhow::bail!("embeddings.dim must be 16–8192, embeddings.batch and timeout_seconds positive");
+        }
+        let v = &self.vectors;
+        if v.backend == VectorBackend::Qdrant && v.qdrant_url.trim().is_empty() {
+            anyhow::bail!("vectors.qdrant_url must be set when vectors.backend is \"qdrant\"");
+        }
+        if v.timeout_seconds == 0 || v.attempts == 0 || v.collection_prefix.trim().is_empty() {
+            anyhow::bail!("vectors.timeout_seconds and attempts must be positive, vectors.collection_prefix set");
+        }
         if self.database.max_connections == 0 {
             anyhow::bail!("database.max_connections must be at least 1");
         }
@@ -203,7 +272,28 @@ impl Settings {
             optimizer: self.optimizer.clone(),
             partial_ttl: Duration::from_secs(o.partial_ttl_seconds),
             conversation_ttl: Duration::from_secs(o.conversation_ttl_minutes * 60),
+            llm: fluxion_orchestrator::LlmPolicy {
+                deadline: Duration::from_millis(self.llm.deadline_ms),
+                daily_tokens_per_tenant: self.llm.daily_tokens_per_tenant,
+                usd_per_million_prompt: self.llm.usd_per_million_prompt,
+                usd_per_million_completion: self.llm.usd_per_million_completion,
+            },
         }
+    }
+
+    /// The language model's client settings, when one is configured.
+    pub fn llm_config(&self) -> Option<fluxion_agents::chat::LlmConfig> {
+        let l = &self.llm;
+        (!l.base_url.trim().is_empty()).then(|| fluxion_agents::chat::LlmConfig {
+            base_url: l.base_url.trim().to_owned(),
+            api_key: l.api_key.expose_secret().to_owned(),
+            model: l.model.clone(),
+            timeout: std::time::Duration::from_secs(l.timeout_seconds),
+            stream: l.stream,
+            max_tokens: l.max_tokens,
+            temperature: l.temperature,
+            max_tool_rounds: l.max_tool_rounds,
+        })
     }
 
     /// The effective settings as a TOML-like tree with every secret redacted.
@@ -226,6 +316,36 @@ impl Settings {
             "alerts": self.alerts,
             "orchestrator": self.orchestrator,
             "jobs": self.jobs,
+            "llm": {
+                "base_url": redact_url(&self.llm.base_url),
+                "api_key": if self.llm.api_key.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "model": self.llm.model,
+                "timeout_seconds": self.llm.timeout_seconds,
+                "deadline_ms": self.llm.deadline_ms,
+                "stream": self.llm.stream,
+                "max_tokens": self.llm.max_tokens,
+                "temperature": self.llm.temperature,
+                "max_tool_rounds": self.llm.max_tool_rounds,
+                "daily_tokens_per_tenant": self.llm.daily_tokens_per_tenant,
+                "usd_per_million_prompt": self.llm.usd_per_million_prompt,
+                "usd_per_million_completion": self.llm.usd_per_million_completion,
+            },
+            "embeddings": {
+                "base_url": redact_url(&self.embeddings.base_url),
+                "api_key": if self.embeddings.api_key.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "model": self.embeddings.model,
+                "dim": self.embeddings.dim,
+                "timeout_seconds": self.embeddings.timeout_seconds,
+                "batch": self.embeddings.batch,
+            },
+            "vectors": {
+                "backend": self.vectors.backend,
+                "qdrant_url": redact_url(&self.vectors.qdrant_url),
+                "qdrant_api_key": if self.vectors.qdrant_api_key.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "collection_prefix": self.vectors.collection_prefix,
+                "timeout_seconds": self.vectors.timeout_seconds,
+                "attempts": self.vectors.attempts,
+            },
         })
     }
 }

@@ -23,6 +23,9 @@ pub enum Intent {
     Transfers,
     /// How a product sold ("¿cómo se vendió el arroz?").
     Sales,
+    /// What happened before: past alerts and the user's own past questions ("¿qué pasó con el
+    /// aceite la semana pasada?").
+    Recall,
     /// An answer to a pending suggestion: yes or no.
     Confirm {
         /// "sí" / "dale" = true; "no" = false.
@@ -41,6 +44,7 @@ impl Intent {
             Intent::Overstock => "overstock",
             Intent::Transfers => "transfers",
             Intent::Sales => "sales",
+            Intent::Recall => "recall",
             Intent::Confirm { yes: true } => "confirm_yes",
             Intent::Confirm { yes: false } => "confirm_no",
             Intent::Help => "help",
@@ -209,6 +213,12 @@ pub struct Answer {
     pub agents: Vec<AgentReport>,
     /// Whether a part is missing because an agent failed or timed out (the text says which).
     pub degraded: bool,
+    /// The language model that phrased the text, when one did (none: the grounded templates).
+    #[serde(default)]
+    pub phrased_by: Option<String>,
+    /// The suggestion the user approved with this message ("sí", "dale"), when one was pending.
+    #[serde(default)]
+    pub approved: Option<Recommendation>,
     /// Wall time of the whole request, milliseconds.
     pub millis: f64,
 }

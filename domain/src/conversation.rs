@@ -1,7 +1,7 @@
 //! A user's short-term conversation: the last turns (what each asked, as understood), so that a
 //! follow-up ("¿y en Valencia?", "¿y para la semana?") is read in the light of the one before.
 
-use crate::{Intent, Resolved};
+use crate::{Intent, Recommendation, Resolved};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -27,11 +27,25 @@ pub struct Turn {
     pub at: DateTime<Utc>,
 }
 
-/// A user's recent turns, oldest first.
+/// A suggestion offered to the user, awaiting their "sí" or "no".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    /// What was suggested.
+    pub recommendation: Recommendation,
+    /// The answer that offered it (its trace).
+    pub offered_in: uuid::Uuid,
+    /// After this, a "sí" no longer approves it.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A user's recent turns, oldest first, and the suggestion awaiting their answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     /// The turns.
     pub turns: Vec<Turn>,
+    /// The suggestion awaiting "sí"/"no", if any.
+    #[serde(default)]
+    pub pending: Option<Pending>,
 }
 
 impl Conversation {

@@ -48,7 +48,7 @@ pub use alert::{Alert, AlertKind, ImpactKind, Severity, SuggestedAction};
 pub use answer::{AgentKind, AgentReport, AgentStatus, Answer, ForecastFigure, Intent, Resolved};
 pub use calendar::{CalendarEvent, EventKind};
 pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};
-pub use conversation::{Conversation, Turn};
+pub use conversation::{Conversation, Pending, Turn};
 pub use demand::DailyDemand;
 pub use error::ParseError;
 pub use location::{Location, LocationKind};

@@ -10,28 +10,41 @@
 //!   [`store::postgres`] (schema per tenant, row-level security on shared tables, monthly sales partitions).
 //! - [`bus`]: the shared context's live events and partial results ([`Bus`], [`InProcessBus`]).
 //! - [`conversation`]: short-term conversation memory per user ([`ConversationMemory`]: in-process or Redis).
-//! - [`embed`]: text to vectors ([`Embedder`]; the built-in [`HashEmbedder`] hashes character n-grams).
+//! - [`embed`]: text to vectors ([`Embedder`]; the built-in [`HashEmbedder`] hashes character n-grams,
+//!   [`OpenAiEmbedder`] calls an OpenAI-compatible endpoint).
+//! - [`budget`]: language-model tokens spent per tenant and day ([`TokenLedger`]).
+//! - [`http`]: the HTTP client of outside APIs.
 //! - [`vectors`]: the vector memory ([`VectorStore`]; [`ExactIndex`], exact search in process).
+//! - [`semantic`]: what the vector memory holds (products, past answers, alerts) and how it is asked.
+//! - [`qdrant`]: Qdrant behind the same trait ([`EdgeStore`] embedded, [`ServerStore`] a server).
 //! - [`jobs`]: the durable job queue ([`JobQueue`]: SQLite file embedded, Redis stream in production).
 //! - [`redis`]: the connection to a production Redis and the Redis [`RedisBus`].
 //! - `migrations/` (beside `src/`): the SQL of both backends, embedded in the binary and applied on open.
 
+pub mod budget;
 pub mod bus;
 pub mod conversation;
 pub mod embed;
+pub mod http;
 pub mod jobs;
+pub mod qdrant;
 pub mod redis;
+pub mod semantic;
 pub mod store;
 pub mod vectors;
 
+pub use budget::{InProcessLedger, RedisLedger, TokenLedger};
 pub use bus::{Bus, BusError, BusEvent, InProcessBus, Subscription, Topic};
 pub use conversation::{ConversationMemory, InProcessMemory, MemoryError, RedisMemory};
-pub use embed::{Embedder, HashEmbedder};
+pub use embed::{EmbedError, Embedder, HashEmbedder, OpenAiEmbedder, OpenAiEmbedderConfig};
+pub use http::http_client;
 pub use jobs::{Job, JobError, JobKind, JobQueue, RedisJobQueue, SqliteJobQueue};
+pub use qdrant::{EdgeStore, ServerConfig, ServerStore};
 pub use redis::RedisBus;
+pub use semantic::{PastAnswer, Recalled, SemanticError, SemanticMemory};
 pub use store::postgres::PostgresOptions;
 pub use store::{
     Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast,
     TableCounts, TenantStore, TraceQuery, open_postgres, open_sqlite,
 };
-pub use vectors::{ExactIndex, Hit, VectorError, VectorPoint, VectorStore};
+pub use vectors::{ExactIndex, Filter, Hit, VectorError, VectorPoint, VectorStore};

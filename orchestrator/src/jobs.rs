@@ -88,6 +88,13 @@ impl JobRunner {
                     let mut books = self.books.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     books.entry(tenant.clone()).or_default().admit(scan.today, scan.alerts)
                 };
+                if let Some(semantic) = self.runtime.semantic() {
+                    let live = self.runtime.live(tenant).await.map_err(|e| e.to_string())?;
+                    let names = |code: &str| live.catalog.product_name(code).map(str::to_owned);
+                    if let Err(e) = semantic.remember_alerts(tenant, &news, &names).await {
+                        tracing::warn!(error = %e, "new alerts could not be kept in the vector memory");
+                    }
+                }
                 for alert in &news {
                     let event = BusEvent {
                         kind: "alert.new".into(),

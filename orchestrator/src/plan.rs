@@ -7,15 +7,15 @@ use crate::runtime::{Inner, Live};
 use crate::trace::TraceRecorder;
 use fluxion_agents::actor::CallError;
 use fluxion_agents::alert::AlertRequest;
-use fluxion_agents::chat::{ChatReply, ChatRequest, ComposeInput};
+use fluxion_agents::chat::{Brief, ChatReply, ChatRequest, ComposeInput, Understanding};
 use fluxion_agents::forecast::ForecastRequest;
 use fluxion_agents::optimizer::OptimizerRequest;
 use fluxion_domain::format::units;
 use fluxion_domain::{
-    AgentKind, AgentReport, AgentStatus, AlertKind, Answer, Intent, LocationCode, ProductCode, Resolved, SpanStatus,
-    TenantSlug, Turn,
+    AgentKind, AgentReport, AgentStatus, AlertKind, Answer, Intent, LocationCode, Pending, ProductCode, Resolved,
+    SpanStatus, TenantSlug, Turn,
 };
-use fluxion_memory::{BusEvent, Topic};
+use fluxion_memory::{BusEvent, PastAnswer, Recalled, SemanticMemory, Topic};
 use std::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -232,7 +232,7 @@ fn needs(intent: Intent) -> Needs {
             transfers: false,
         },
         Intent::Transfers => Needs { forecast: false, alert_kinds: None, orders: false, transfers: true },
-        Intent::Confirm { .. } | Intent::Help => {
+        Intent::Confirm { .. } | Intent::Help | Intent::Recall => {
             Needs { forecast: false, alert_kinds: None, orders: false, transfers: false }
         }
     }
@@ -342,7 +342,11 @@ pub(crate) async fn run(
             return finish(run, live, started, &question, Intent::Help, text, Understood::default(), tenant).await;
         };
 
-        if let Some(user) = user {
+        let mut u = u;
+        if let Some(semantic) = &inner.semantic {
+            resolve_by_vectors(&mut run, semantic, live, tenant, &mut u).await;
+        }
+        if user.is_some() {
             conversation.push(Turn {
                 question: question.clone(),
                 intent: u.intent,
@@ -352,10 +356,15 @@ pub(crate) async fn run(
                 horizon_es: u.horizon_es.clone(),
                 at: chrono::Utc::now(),
             });
-            if let Err(e) = inner.memory.save(tenant, user, &conversation, inner.config.conversation_ttl).await {
-                tracing::warn!(error = %e, "the conversation could not be kept; the next question starts afresh");
-            }
         }
+        // A "sí" or "no" settles the pending suggestion (if it has not expired); any other
+        // question leaves it pending until the next answer offers another.
+        let settled = match u.intent {
+            Intent::Confirm { .. } => {
+                conversation.pending.take().filter(|p| p.expires_at > chrono::Utc::now()).map(|p| p.recommendation)
+            }
+            _ => None,
+        };
 
         // 2. Which items.
         let products: Vec<ProductCode> = u.products.iter().filter_map(|p| ProductCode::parse(&p.code).ok()).collect();
@@ -365,7 +374,7 @@ pub(crate) async fn run(
             Intent::Need | Intent::Sales if u.ambiguous() => Vec::new(),
             Intent::Need | Intent::Sales => ctx.items_for(&products, &stores),
             Intent::RunningOut | Intent::Overstock | Intent::Transfers => ctx.items_at(&stores),
-            Intent::Confirm { .. } | Intent::Help => Vec::new(),
+            Intent::Confirm { .. } | Intent::Help | Intent::Recall => Vec::new(),
         };
         let plan = needs(u.intent);
         let scope = format!("{} artículos (producto × tienda)", units(items.len() as f64));
@@ -463,6 +472,28 @@ pub(crate) async fn run(
             }
         };
 
+        // What the memory holds, for a look back.
+        let recalled = if u.intent == Intent::Recall { recall(&mut run, live, tenant, user, &u).await } else { None };
+
+        // The suggestion put to the user: the first recommendation, when they can answer it.
+        let offer = match (user, u.intent, &recommendations) {
+            (Some(_), Intent::Need | Intent::Transfers, Some(list)) => list.first().cloned(),
+            _ => None,
+        };
+        if let Some(r) = &offer {
+            conversation.pending = Some(Pending {
+                recommendation: r.clone(),
+                offered_in: id,
+                expires_at: chrono::Utc::now()
+                    + chrono::Duration::from_std(inner.config.conversation_ttl).unwrap_or_default(),
+            });
+        }
+        if let Some(user) = user
+            && let Err(e) = inner.memory.save(tenant, user, &conversation, inner.config.conversation_ttl).await
+        {
+            tracing::warn!(error = %e, "the conversation could not be kept; the next question starts afresh");
+        }
+
         // 5. Compose.
         let input = ComposeInput {
             understanding: u.clone(),
@@ -471,6 +502,9 @@ pub(crate) async fn run(
             recommendations: recommendations.clone(),
             faults: run.faults.clone(),
             today: ctx.today,
+            offer,
+            settled: settled.clone(),
+            recalled,
         };
         let mut stage = run.begin("compose", AgentKind::Chat, "respuesta en español");
         let text = match inner
@@ -492,12 +526,17 @@ pub(crate) async fn run(
                 };
                 run.end(stage, "compose", status, "", Partial::None);
                 // The orchestrator composes from the same templates, and says Chat failed.
-                let mut fallback = input;
+                let mut fallback = input.clone();
                 fallback.faults = run.faults.clone();
                 fallback.text()
             }
         };
+        // 6. Phrase (when a language model is configured): checked against the agents' numbers.
+        let (text, phrased_by) = phrase(&mut run, tenant, &question, &input, text).await;
+        let approved = if matches!(u.intent, Intent::Confirm { yes: true }) { settled } else { None };
         let understood = Understood {
+            phrased_by,
+            approved,
             products: resolved(&u.products),
             alternatives: resolved(&u.alternatives),
             stores: resolved(&u.stores),
@@ -506,15 +545,221 @@ pub(crate) async fn run(
             alerts: alerts.unwrap_or_default(),
             recommendations: recommendations.unwrap_or_default(),
         };
-        finish(run, live, started, &question, u.intent, text, understood, tenant).await
+        let answer = finish(run, live, started, &question, u.intent, text, understood, tenant).await;
+        remember(inner, tenant, user, &answer, ctx.today);
+        answer
     }
     .instrument(span)
     .await
 }
 
+/// Least similarity at which the vector memory's best product is taken for words the catalog's
+/// word matching did not recognise, or recognised only weakly.
+const MIN_VECTOR_SCORE: f32 = 0.42;
+/// A word match scoring below this is weak: the vector memory may overrule it.
+const WEAK_WORD_MATCH: f64 = 0.5;
+/// Vector hits this close to the best are equally good (the answer asks which, or takes the best
+/// seller).
+const VECTOR_TIE: f32 = 0.05;
+
+/// Products the word matcher missed or matched weakly, found through the vector memory ("harinita
+/// pan" → the Harina PAN products, not a bread that shares the word "pan"): the hits close to the
+/// best when it is similar enough and, against a weak word match, clearly better.
+async fn resolve_by_vectors(
+    run: &mut Run<'_>,
+    semantic: &SemanticMemory,
+    live: &Live,
+    tenant: &TenantSlug,
+    u: &mut Understanding,
+) {
+    if !matches!(u.intent, Intent::Need | Intent::Sales | Intent::Recall | Intent::Help) {
+        return;
+    }
+    let weak = u.products.first().is_some_and(|p| p.score < WEAK_WORD_MATCH);
+    let mention = if (u.products.is_empty() && !u.unmatched.is_empty()) || weak {
+        u.product_words.clone()
+    } else {
+        return;
+    };
+    if mention.trim().is_empty() {
+        return;
+    }
+    let span = run.trace.open("resolve", Some(AgentKind::Chat), None, &mention);
+    let hits = match semantic.products_like(tenant, &mention, 5).await {
+        Ok(h) => h,
+        Err(e) => {
+            run.trace.close(span, SpanStatus::Error, "", Some(e.to_string()));
+            return;
+        }
+    };
+    let listed = hits.iter().map(|(c, s)| format!("{c} {s:.2}")).collect::<Vec<_>>().join(", ");
+    let need = if weak { MIN_VECTOR_SCORE + VECTOR_TIE } else { MIN_VECTOR_SCORE };
+    let best = hits.first().map_or(0.0, |h| h.1);
+    let already = weak && hits.first().is_some_and(|(c, _)| u.products.iter().any(|p| &p.code == c));
+    if best < need || already {
+        run.trace.close(span, SpanStatus::Ok, &format!("sin coincidencia mejor: {listed}"), None);
+        return;
+    }
+    let mut found: Vec<_> = hits
+        .iter()
+        .filter(|(_, s)| best - s <= VECTOR_TIE)
+        .filter_map(|(code, s)| live.catalog.product_by_code(code, &mention, f64::from(*s)))
+        .collect();
+    let alternatives = live.catalog.prefer_best_seller(&mut found);
+    run.trace.close(
+        span,
+        SpanStatus::Ok,
+        &format!("{} ← {listed}", found.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(", ")),
+        None,
+    );
+    u.products = found;
+    u.alternatives = alternatives;
+    u.unmatched.clear();
+    if u.intent == Intent::Help {
+        u.intent = Intent::Need;
+    }
+}
+
+/// What the memory holds for a look back: the tenant's alerts and the user's own past answers,
+/// about the products named when the question named some. `None` when the memory failed.
+async fn recall(
+    run: &mut Run<'_>,
+    live: &Live,
+    tenant: &TenantSlug,
+    user: Option<&str>,
+    u: &Understanding,
+) -> Option<Vec<Recalled>> {
+    let Some(semantic) = &run.inner.semantic else { return Some(Vec::new()) };
+    let about = if !u.products.is_empty() {
+        u.products.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(" ")
+    } else {
+        u.unmatched.join(" ")
+    };
+    let since = live.ctx.today - chrono::Duration::days(i64::from(u.horizon_days));
+    let span = run.trace.open("recall", Some(AgentKind::Chat), None, &format!("«{about}» desde {since}"));
+    let query = if about.is_empty() { "alerta" } else { about.as_str() };
+    match semantic.recall(tenant, user, query, since, 8).await {
+        Ok(mut found) => {
+            if !u.products.is_empty() {
+                found.retain(|r| r.product.as_deref().is_some_and(|p| u.products.iter().any(|f| f.code == p)));
+            }
+            run.trace.close(span, SpanStatus::Ok, &format!("{} recuerdos", found.len()), None);
+            Some(found)
+        }
+        Err(e) => {
+            run.trace.close(span, SpanStatus::Error, "", Some(e.to_string()));
+            None
+        }
+    }
+}
+
+/// Has the language model (when configured and within the tenant's token budget) phrase the
+/// template answer; its text is used only when every number in it comes from the agents. On any
+/// failure, timeout or invented number the template goes out, and the trace says why.
+async fn phrase(
+    run: &mut Run<'_>,
+    tenant: &TenantSlug,
+    question: &str,
+    input: &ComposeInput,
+    template: String,
+) -> (String, Option<String>) {
+    let Some(llm) = run.inner.llm.clone() else { return (template, None) };
+    let policy = run.inner.config.llm.clone();
+    let ledger = run.inner.ledger.clone();
+    let day = chrono::Utc::now().date_naive();
+    let span = run.trace.open("phrase", Some(AgentKind::Chat), None, &format!("modelo {}", llm.model()));
+    let id = run.trace.id();
+    run.progress.send(id, "agent.started", Some(AgentKind::Chat), serde_json::json!({"stage": "phrase"}), None);
+    if policy.daily_tokens_per_tenant > 0 {
+        match ledger.spent(tenant, day).await {
+            Ok(spent) if spent >= policy.daily_tokens_per_tenant => {
+                let why = format!(
+                    "presupuesto diario de tokens agotado ({} de {}): respuesta con plantilla",
+                    spent, policy.daily_tokens_per_tenant
+                );
+                run.trace.close(span, SpanStatus::Ok, &why, None);
+                return (template, None);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the token ledger could not be read; phrasing anyway"),
+        }
+    }
+    let brief = Brief::of(question, input, &template);
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(policy.deadline, llm.phrase(&brief))
+        .instrument(stage_span("phrase", AgentKind::Chat))
+        .await;
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let (result, spent) = match outcome {
+        Ok(Ok(p)) => {
+            let text = p.text.clone();
+            (Ok(text), p)
+        }
+        Ok(Err((e, p))) => (Err((SpanStatus::Error, e.to_string())), p),
+        Err(_) => (
+            Err((SpanStatus::Timeout, format!("the LLM did not answer within {} ms", policy.deadline.as_millis()))),
+            Default::default(),
+        ),
+    };
+    let tokens = spent.tokens();
+    let cost = f64::from(spent.prompt_tokens) * policy.usd_per_million_prompt / 1e6
+        + f64::from(spent.completion_tokens) * policy.usd_per_million_completion / 1e6;
+    run.trace.set_usage(span, tokens, cost);
+    if tokens > 0
+        && let Err(e) = ledger.spend(tenant, day, u64::from(tokens)).await
+    {
+        tracing::warn!(error = %e, "spent tokens could not be counted");
+    }
+    let (text, by, status) = match result {
+        Ok(text) => {
+            run.trace.close(span, SpanStatus::Ok, &text, None);
+            (text, Some(llm.model().to_owned()), "ok")
+        }
+        Err((status, why)) => {
+            tracing::info!(reason = %why, "the LLM's phrasing was not used; the template answer goes out");
+            run.trace.close(span, status, "respuesta con plantilla", Some(why));
+            (template, None, if status == SpanStatus::Timeout { "timed_out" } else { "fallback" })
+        }
+    };
+    run.progress.send(
+        id,
+        "agent.finished",
+        Some(AgentKind::Chat),
+        serde_json::json!({"stage": "phrase", "status": status, "millis": millis, "tokens": tokens}),
+        None,
+    );
+    (text, by)
+}
+
+/// Keeps the question and its answer in the user's long-term memory (off the request's path).
+fn remember(inner: &Inner, tenant: &TenantSlug, user: Option<&str>, answer: &Answer, today: chrono::NaiveDate) {
+    let (Some(semantic), Some(user)) = (inner.semantic.clone(), user) else { return };
+    if matches!(answer.intent, Intent::Confirm { .. } | Intent::Help | Intent::Recall) {
+        return;
+    }
+    let (tenant, user) = (tenant.clone(), user.to_owned());
+    let (id, question, text) = (answer.trace_id.to_string(), answer.question.clone(), answer.text_es.clone());
+    let product = answer.products.first().map(|p| p.code.clone());
+    tokio::spawn(async move {
+        let past = PastAnswer {
+            user: &user,
+            id: &id,
+            day: today,
+            question: &question,
+            answer: &text,
+            product: product.as_deref(),
+        };
+        if let Err(e) = semantic.remember_answer(&tenant, &past).await {
+            tracing::warn!(error = %e, "an answer could not be kept in the long-term memory");
+        }
+    });
+}
+
 /// The structured parts of an answer.
 #[derive(Default)]
 struct Understood {
+    phrased_by: Option<String>,
+    approved: Option<fluxion_domain::Recommendation>,
     products: Vec<Resolved>,
     alternatives: Vec<Resolved>,
     stores: Vec<Resolved>,
@@ -558,6 +803,8 @@ async fn finish(
         agents: run.reports.clone(),
         degraded,
         millis,
+        phrased_by: parts.phrased_by,
+        approved: parts.approved,
     };
     run.progress.send(
         id,

@@ -5,12 +5,16 @@ use crate::plan;
 use crate::supervisor::{ChildSpec, RestartPolicy, Restarts, StartFn, Supervisor, SupervisorArgs, SupervisorMsg};
 use fluxion_agents::actor::{Agent, AgentActor, AgentHandle, Faults};
 use fluxion_agents::alert::{AlertAgent, AlertSettings};
+use fluxion_agents::chat::Llm;
 use fluxion_agents::chat::{Catalog, ChatAgent};
 use fluxion_agents::context::TenantContext;
 use fluxion_agents::forecast::{AutoConfig, ForecastAgent};
 use fluxion_agents::optimizer::{OptimizerAgent, OptimizerSettings};
 use fluxion_domain::{Answer, LocationKind, TenantSlug};
-use fluxion_memory::{Bus, ConversationMemory, InProcessMemory, Store, StoreError, TenantStore};
+use fluxion_memory::{
+    Bus, ConversationMemory, InProcessBus, InProcessLedger, InProcessMemory, SemanticMemory, Store, StoreError,
+    TenantStore, TokenLedger,
+};
 use ractor::{Actor, ActorCell, ActorRef, ActorStatus};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -61,6 +65,61 @@ pub struct RuntimeConfig {
     pub partial_ttl: Duration,
     /// How long a user's conversation is remembered after their last question.
     pub conversation_ttl: Duration,
+    /// How the language model (when one is configured) may be used.
+    pub llm: LlmPolicy,
+}
+
+/// Limits on the language model's use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmPolicy {
+    /// Longest the model may take to phrase one answer (all its rounds and retries); past it the
+    /// template answer goes out.
+    pub deadline: Duration,
+    /// Tokens each tenant may spend per day (UTC); past it answers use the templates (0 = no cap).
+    pub daily_tokens_per_tenant: u64,
+    /// Price of a million prompt tokens, USD (for the cost in traces).
+    pub usd_per_million_prompt: f64,
+    /// Price of a million completion tokens, USD.
+    pub usd_per_million_completion: f64,
+}
+
+impl Default for LlmPolicy {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(8),
+            daily_tokens_per_tenant: 200_000,
+            usd_per_million_prompt: 0.0,
+            usd_per_million_completion: 0.0,
+        }
+    }
+}
+
+/// What the runtime keeps its state in and talks to, besides the relational store.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Live events and partial results.
+    pub bus: Arc<dyn Bus>,
+    /// Users' short-term conversations.
+    pub memory: Arc<dyn ConversationMemory>,
+    /// Language-model tokens spent per tenant and day.
+    pub ledger: Arc<dyn TokenLedger>,
+    /// The language model that phrases answers (none: templates).
+    pub llm: Option<Arc<Llm>>,
+    /// The vector memory (products, past answers, alerts); none: word matching only.
+    pub semantic: Option<SemanticMemory>,
+}
+
+impl Services {
+    /// Everything in process, no language model, no vector memory.
+    pub fn in_process() -> Self {
+        Self {
+            bus: Arc::new(InProcessBus::new()),
+            memory: Arc::new(InProcessMemory::new()),
+            ledger: Arc::new(InProcessLedger::new()),
+            llm: None,
+            semantic: None,
+        }
+    }
 }
 
 impl Default for RuntimeConfig {
@@ -73,6 +132,7 @@ impl Default for RuntimeConfig {
             optimizer: OptimizerSettings::default(),
             partial_ttl: Duration::from_secs(600),
             conversation_ttl: Duration::from_secs(30 * 60),
+            llm: LlmPolicy::default(),
         }
     }
 }
@@ -118,6 +178,9 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) bus: Arc<dyn Bus>,
     pub(crate) memory: Arc<dyn ConversationMemory>,
+    pub(crate) ledger: Arc<dyn TokenLedger>,
+    pub(crate) llm: Option<Arc<Llm>>,
+    pub(crate) semantic: Option<SemanticMemory>,
     pub(crate) faults: Arc<Faults>,
     pub(crate) restarts: Arc<Restarts>,
     pub(crate) agents: Agents,
@@ -152,18 +215,19 @@ fn child<A: Agent>(name: String, agent: Arc<A>, faults: Arc<Faults>, policy: Res
 }
 
 impl Runtime {
-    /// Starts the supervision tree and its agents, with conversations remembered in process.
+    /// Starts the supervision tree and its agents on `bus`, everything else in process (no
+    /// language model, no vector memory).
     pub async fn start(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: RuntimeConfig) -> Result<Self, RuntimeError> {
-        Self::start_with(store, bus, Arc::new(InProcessMemory::new()), config).await
+        Self::start_with(store, Services { bus, ..Services::in_process() }, config).await
     }
 
-    /// Starts the supervision tree and its agents, with conversations kept in `memory`.
+    /// Starts the supervision tree and its agents on `services`.
     pub async fn start_with(
         store: Arc<dyn Store>,
-        bus: Arc<dyn Bus>,
-        memory: Arc<dyn ConversationMemory>,
+        services: Services,
         config: RuntimeConfig,
     ) -> Result<Self, RuntimeError> {
+        let Services { bus, memory, ledger, llm, semantic } = services;
         // Registry names are process-wide: each runtime gets its own prefix.
         let prefix = format!("rt-{}", uuid::Uuid::new_v4().simple());
         let faults = Arc::new(Faults::default());
@@ -199,6 +263,9 @@ impl Runtime {
                 store,
                 bus,
                 memory,
+                ledger,
+                llm,
+                semantic,
                 faults,
                 restarts,
                 agents,
@@ -246,14 +313,16 @@ impl Runtime {
             let mut tenants = self.inner.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             tenants.entry(tenant.clone()).or_default().clone()
         };
-        let live = cell.get_or_try_init(|| load(self.inner.store.clone(), tenant.clone())).await?;
+        let live = cell
+            .get_or_try_init(|| load(self.inner.store.clone(), self.inner.semantic.clone(), tenant.clone()))
+            .await?;
         Ok(live.clone())
     }
 
     /// Reloads a tenant's context (after a data sync or on schedule); requests keep the old one
     /// until the new one is ready.
     pub async fn refresh(&self, tenant: &TenantSlug) -> Result<Arc<Live>, RuntimeError> {
-        let live = load(self.inner.store.clone(), tenant.clone()).await?;
+        let live = load(self.inner.store.clone(), self.inner.semantic.clone(), tenant.clone()).await?;
         let cell = Arc::new(OnceCell::new_with(Some(live.clone())));
         self.inner.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(tenant.clone(), cell);
         Ok(live)
@@ -279,6 +348,19 @@ impl Runtime {
         Ok(plan::run(&self.inner, &live, tenant, Some(user), question, channel).await)
     }
 
+    /// The vector memory, when configured.
+    pub fn semantic(&self) -> Option<&SemanticMemory> {
+        self.inner.semantic.as_ref()
+    }
+
+    /// Indexes the tenant's catalog in the vector memory now (loading a tenant also does it, in the
+    /// background); the number of products indexed (0 without a vector memory).
+    pub async fn index_catalog(&self, tenant: &TenantSlug) -> Result<usize, RuntimeError> {
+        let Some(semantic) = &self.inner.semantic else { return Ok(0) };
+        let products = self.inner.store.scope(tenant).await?.products().await?;
+        semantic.index_products(tenant, &products).await.map_err(|e| RuntimeError::Start(e.to_string()))
+    }
+
     /// Stops every agent and the supervisor.
     pub async fn shutdown(&self) {
         let _ = self.inner.supervisor.cast(SupervisorMsg::Shutdown);
@@ -289,7 +371,11 @@ impl Runtime {
     }
 }
 
-async fn load(store: Arc<dyn Store>, tenant: TenantSlug) -> Result<Arc<Live>, RuntimeError> {
+async fn load(
+    store: Arc<dyn Store>,
+    semantic: Option<SemanticMemory>,
+    tenant: TenantSlug,
+) -> Result<Arc<Live>, RuntimeError> {
     let started = Instant::now();
     let scoped = store.scope(&tenant).await?;
     let data = TenantContext::read(&*scoped).await?;
@@ -315,6 +401,16 @@ async fn load(store: Arc<dyn Store>, tenant: TenantSlug) -> Result<Arc<Live>, Ru
     }
     catalog.set_popularity(sold);
     catalog.set_today(ctx.today);
+    if let Some(semantic) = semantic {
+        // The catalog's vectors, off the load's path: word matching works meanwhile.
+        let (tenant, products) = (tenant.clone(), products.clone());
+        tokio::spawn(async move {
+            match semantic.index_products(&tenant, &products).await {
+                Ok(n) => tracing::info!(tenant = %tenant, products = n, "catalog indexed in the vector memory"),
+                Err(e) => tracing::warn!(tenant = %tenant, error = %e, "the catalog could not be indexed"),
+            }
+        });
+    }
     tracing::info!(
         tenant = %tenant,
         items = ctx.world.items.len(),

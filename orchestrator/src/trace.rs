@@ -84,6 +84,14 @@ impl TraceRecorder {
         }
     }
 
+    /// Records the language-model tokens and their cost on span `id`.
+    pub fn set_usage(&mut self, id: u32, tokens: u32, cost_usd: f64) {
+        if let Some(s) = self.spans.get_mut(id as usize) {
+            s.tokens = Some(tokens);
+            s.cost_usd = Some(cost_usd);
+        }
+    }
+
     /// Closes the root span and returns the trace.
     pub fn finish(mut self, status: SpanStatus, output: &str) -> Trace {
         self.close(0, status, output, None);

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use fluxion_connectors::demo::{DemoConfig, generate};
 use fluxion_domain::format::units;
 use fluxion_domain::{Answer, Intent, TenantSlug};
-use fluxion_memory::InProcessBus;
-use fluxion_orchestrator::{Runtime, RuntimeConfig};
+use fluxion_memory::{ExactIndex, HashEmbedder, SemanticMemory};
+use fluxion_orchestrator::{Runtime, RuntimeConfig, Services};
 use std::sync::Arc;
 
 /// One turn: who asks, what, and what it means.
@@ -39,6 +39,9 @@ const OUT: Intent = Intent::RunningOut;
 const OVER: Intent = Intent::Overstock;
 const MOVE: Intent = Intent::Transfers;
 const HELP: Intent = Intent::Help;
+const RECALL: Intent = Intent::Recall;
+const YES: Intent = Intent::Confirm { yes: true };
+const NO: Intent = Intent::Confirm { yes: false };
 const CCS: &str = "CCS-01";
 const MCB: &str = "MCB-01";
 const VLN: &str = "VLN-01";
@@ -51,6 +54,7 @@ const CASES: &[Case] = &[
     case("ana", "¿y para la semana?", NEED, &["HAR-PAN-BLA-1KG"], &[CCS], Some(7)),
     case("ana", "¿y el aceite diana de 1 litro?", NEED, &["ACE-DIA-1L"], &[CCS], Some(7)),
     case("ana", "¿y en Maracaibo?", NEED, &["ACE-DIA-1L"], &[MCB], Some(7)),
+    case("ana", "dale", YES, &[], &[], None),
     case(
         "beto",
         "cuanto arroz mary tipo 1 pido pa la quincena en valencia",
@@ -69,6 +73,14 @@ const CASES: &[Case] = &[
     case("carla", "¿qué puedo mover a Prebo?", MOVE, &[], &[VLN], None),
     case("carla", "¿Cómo se vendió el café fama de américa 500g?", SALES, &["CAF-FAM-500G"], &[], None),
     case("carla", "¿y en Caracas?", SALES, &["CAF-FAM-500G"], &[CCS], None),
+    case(
+        "carla",
+        "¿qué pasó con el café fama de américa 500g la semana pasada?",
+        RECALL,
+        &["CAF-FAM-500G"],
+        &[],
+        Some(14),
+    ),
     case("dani", "harna pan amarilla para 10 dias", NEED, &["HAR-PAN-AMA-1KG"], &[], Some(10)),
     case(
         "dani",
@@ -115,6 +127,10 @@ const CASES: &[Case] = &[
     case("hugo", "¿y ponche crema eduardo 1l?", NEED, &["PON-EDU-1L"], &[], Some(34)),
     case("hugo", "¿Qué tengo de más en Chacao?", OVER, &[], &[CCS], None),
     case("hugo", "¿qué debo transferir a Chacao?", MOVE, &[], &[CCS], None),
+    case("hugo", "no, gracias", NO, &[], &[], None),
+    case("hugo", "¿qué me dijiste del ponche crema?", RECALL, &["PON-EDU-1L"], &[], Some(30)),
+    case("juan", "¿cuánta harinita pan necesito para la quincena?", NEED, &["HAR-PAN-BLA-1KG"], &[], Some(15)),
+    case("juan", "si, hazlo", YES, &[], &[], None),
     case(
         "ines",
         "¿cuánto café madrid de 500 necesito para la quincena en bella vista?",
@@ -175,7 +191,11 @@ async fn venezuelan_spanish_questions_and_follow_ups_are_understood_and_answered
     for batch in generate(&DemoConfig::new(3, 3, 400, 120, end).unwrap()).unwrap().batches() {
         tenant.apply(&batch).await.unwrap();
     }
-    let rt = Runtime::start(store.clone(), Arc::new(InProcessBus::new()), RuntimeConfig::default()).await.unwrap();
+    // With the vector memory on: products are resolved through it too, answers are remembered.
+    let semantic = SemanticMemory::new(Arc::new(HashEmbedder::default()), Arc::new(ExactIndex::new(384)));
+    let services = Services { semantic: Some(semantic), ..Services::in_process() };
+    let rt = Runtime::start_with(store.clone(), services, RuntimeConfig::default()).await.unwrap();
+    rt.index_catalog(&slug).await.unwrap();
     let mut wrong = Vec::new();
     for c in CASES {
         let a = rt.ask_as(&slug, c.user, c.question, "test").await.unwrap();

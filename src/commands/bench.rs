@@ -34,7 +34,7 @@ pub async fn run(settings: &Settings, cmd: BenchCommand, json: bool) -> anyhow::
         BenchCommand::Forecast { series, days, horizon } => return forecast(series, days, horizon, json).await,
         BenchCommand::Transfers { stores, products } => return transfers(stores, products, json).await,
         BenchCommand::Budget { candidates } => return budget(candidates, json).await,
-        BenchCommand::Vectors { products, queries } => return vectors(products, queries, json).await,
+        BenchCommand::Vectors { products, queries, engine } => return vectors(products, queries, &engine, json).await,
         BenchCommand::Ask { tenant, requests, concurrency } => {
             return ask(settings, &tenant, requests, concurrency, json).await;
         }
@@ -570,10 +570,13 @@ async fn ask(settings: &Settings, tenant: &str, requests: usize, concurrency: us
 
 #[derive(Debug, Serialize)]
 struct VectorFigures {
+    engine: &'static str,
     products: usize,
     dim: usize,
     embed_seconds: f64,
     upsert_seconds: f64,
+    /// Building the search index (HNSW for Qdrant's engine; none for the exact index).
+    optimize_seconds: f64,
     queries: usize,
     p50_ms: f64,
     p95_ms: f64,
@@ -581,11 +584,17 @@ struct VectorFigures {
     top1: f64,
 }
 
-async fn vectors(products: usize, queries: usize, json: bool) -> anyhow::Result<()> {
-    use fluxion_memory::{Embedder, ExactIndex, HashEmbedder, VectorPoint, VectorStore};
+async fn vectors(products: usize, queries: usize, engine: &str, json: bool) -> anyhow::Result<()> {
+    use fluxion_memory::{EdgeStore, Embedder, ExactIndex, Filter, HashEmbedder, VectorPoint, VectorStore};
     if !(1..=1_000_000).contains(&products) || !(1..=100_000).contains(&queries) {
         return Err(crate::bad_input("--products 1–1000000 and --queries 1–100000"));
     }
+    let engines: &[&str] = match engine {
+        "both" => &["edge", "exact"],
+        "edge" => &["edge"],
+        "exact" => &["exact"],
+        _ => return Err(crate::bad_input("--engine must be edge, exact or both")),
+    };
     let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default();
     let chain = fluxion_connectors::demo::generate(&fluxion_connectors::demo::DemoConfig::new(1, 1, 400, 60, end)?)?;
     let base: Vec<String> =
@@ -602,80 +611,94 @@ async fn vectors(products: usize, queries: usize, json: bool) -> anyhow::Result<
         .collect();
     let e = HashEmbedder::default();
     let clock = Instant::now();
-    let vectors = e.embed(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let vectors = e.embed_now(&names.iter().map(String::as_str).collect::<Vec<_>>());
     let embed_seconds = clock.elapsed().as_secs_f64();
-    let index = ExactIndex::new(e.dim());
-    let tenant = TenantSlug::parse("bench")?;
-    let points = names
-        .iter()
-        .zip(vectors)
-        .enumerate()
-        .map(|(i, (_, vector))| VectorPoint {
-            id: i.to_string(),
-            kind: "product".into(),
-            vector,
-            payload: serde_json::Value::Null,
-        })
-        .collect();
-    let clock = Instant::now();
-    index.upsert(&tenant, points).await?;
-    // Another tenant of the same size: a search must filter it out.
-    let other = TenantSlug::parse("other")?;
-    let copies = e
-        .embed(&names.iter().map(String::as_str).collect::<Vec<_>>())
-        .into_iter()
-        .enumerate()
-        .map(|(i, vector)| VectorPoint {
-            id: i.to_string(),
-            kind: "product".into(),
-            vector,
-            payload: serde_json::Value::Null,
-        })
-        .collect();
-    index.upsert(&other, copies).await?;
-    let upsert_seconds = clock.elapsed().as_secs_f64();
     // Queries: a catalog name with one letter dropped from its first long word.
-    let mut latencies = Vec::with_capacity(queries);
-    let mut first = 0usize;
-    for q in 0..queries {
-        let target = q % base.len();
-        let name = &base[target];
-        let typo: String = match name.split_whitespace().position(|w| w.chars().count() > 4) {
-            Some(k) => name
-                .split_whitespace()
-                .enumerate()
-                .map(|(j, w)| if j == k { w.chars().skip(1).collect::<String>() } else { w.to_owned() })
-                .collect::<Vec<_>>()
-                .join(" "),
-            None => name.clone(),
-        };
-        let v = &e.embed(&[typo.as_str()])[0];
-        let clock = Instant::now();
-        let hits = index.search(&tenant, v, 5, Some("product")).await?;
-        latencies.push(clock.elapsed().as_secs_f64() * 1000.0);
-        first += usize::from(hits.first().is_some_and(|h| h.id == target.to_string()));
-    }
-    latencies.sort_by(f64::total_cmp);
-    let figures = VectorFigures {
-        products,
-        dim: e.dim(),
-        embed_seconds,
-        upsert_seconds,
-        queries,
-        p50_ms: quantile(&latencies, 0.5),
-        p95_ms: quantile(&latencies, 0.95),
-        top1: first as f64 / queries as f64,
+    let typos: Vec<(usize, Vec<f32>)> = (0..queries)
+        .map(|q| {
+            let target = q % base.len();
+            let name = &base[target];
+            let typo: String = match name.split_whitespace().position(|w| w.chars().count() > 4) {
+                Some(k) => name
+                    .split_whitespace()
+                    .enumerate()
+                    .map(|(j, w)| if j == k { w.chars().skip(1).collect::<String>() } else { w.to_owned() })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                None => name.clone(),
+            };
+            (target, e.embed_now(&[typo.as_str()]).remove(0))
+        })
+        .collect();
+    let tenant = TenantSlug::parse("bench")?;
+    let other = TenantSlug::parse("other")?;
+    let points = |v: &[Vec<f32>]| -> Vec<VectorPoint> {
+        v.iter()
+            .enumerate()
+            .map(|(i, vector)| VectorPoint {
+                id: i.to_string(),
+                kind: "product".into(),
+                owner: None,
+                vector: vector.clone(),
+                payload: serde_json::Value::Null,
+            })
+            .collect()
     };
+    let mut all = Vec::new();
+    for &name in engines {
+        let dir = tempfile::tempdir()?;
+        let index: Box<dyn VectorStore> = match name {
+            "edge" => Box::new(EdgeStore::open(dir.path(), &e.id(), e.dim())?),
+            _ => Box::new(ExactIndex::new(e.dim())),
+        };
+        let clock = Instant::now();
+        index.upsert(&tenant, points(&vectors)).await?;
+        // Another tenant of the same size: a search must filter it out.
+        index.upsert(&other, points(&vectors)).await?;
+        let upsert_seconds = clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        index.optimize().await?;
+        let optimize_seconds = clock.elapsed().as_secs_f64();
+        let mut latencies = Vec::with_capacity(queries);
+        let mut first = 0usize;
+        for (target, v) in &typos {
+            let clock = Instant::now();
+            let hits = index.search(&tenant, v, 5, Filter::kind("product")).await?;
+            latencies.push(clock.elapsed().as_secs_f64() * 1000.0);
+            first += usize::from(hits.first().is_some_and(|h| h.id == target.to_string()));
+        }
+        latencies.sort_by(f64::total_cmp);
+        all.push(VectorFigures {
+            engine: index.backend(),
+            products,
+            dim: e.dim(),
+            embed_seconds,
+            upsert_seconds,
+            optimize_seconds,
+            queries,
+            p50_ms: quantile(&latencies, 0.5),
+            p95_ms: quantile(&latencies, 0.95),
+            top1: first as f64 / queries as f64,
+        });
+    }
     if json {
-        return crate::commands::print_json(&figures);
+        return crate::commands::print_json(&all);
     }
     let n = |x: f64| fluxion_domain::format::number(x, 3);
-    println!(
-        "vectors: {} products per tenant × 2 tenants, dim {} (hash n-gram embedder, exact index)",
-        products, figures.dim
-    );
-    println!("  embed {} s, upsert {} s", n(embed_seconds), n(upsert_seconds));
-    println!("  filtered top-5: p50 {} ms, p95 {} ms over {} queries", n(figures.p50_ms), n(figures.p95_ms), queries);
-    println!("  misspelt names found first: {} %", fluxion_domain::format::number(100.0 * figures.top1, 1));
+    println!("vectors: {products} products per tenant × 2 tenants, dim {} (hash n-gram embedder)", e.dim());
+    println!("  embed {} s", n(embed_seconds));
+    for f in &all {
+        println!(
+            "  {:<12} upsert {} s, index {} s; filtered top-5 p50 {} ms, p95 {} ms over {} queries; misspelt names \
+             found first {} %",
+            f.engine,
+            n(f.upsert_seconds),
+            n(f.optimize_seconds),
+            n(f.p50_ms),
+            n(f.p95_ms),
+            f.queries,
+            fluxion_domain::format::number(100.0 * f.top1, 1)
+        );
+    }
     Ok(())
 }

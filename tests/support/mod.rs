@@ -84,7 +84,9 @@ impl Server {
     }
 
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let resp = reqwest::get(format!("{}{path}", self.base)).await.unwrap();
+        // The product's HTTP client (rustls with the ring provider installed).
+        let client = fluxion_memory::http_client(std::time::Duration::from_secs(30)).unwrap();
+        let resp = client.get(format!("{}{path}", self.base)).send().await.unwrap();
         let status = resp.status().as_u16();
         (status, serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap())
     }

@@ -22,6 +22,12 @@ pub struct ComposeInput {
     pub faults: Vec<(AgentKind, AgentStatus)>,
     /// The evening the numbers are for.
     pub today: NaiveDate,
+    /// The suggestion the answer puts to the user.
+    pub offer: Option<Recommendation>,
+    /// The pending suggestion this message approved or declined.
+    pub settled: Option<Recommendation>,
+    /// What the memory holds about the question (`None` = the memory could not be asked).
+    pub recalled: Option<Vec<fluxion_memory::Recalled>>,
 }
 
 impl ComposeInput {
@@ -34,6 +40,9 @@ impl ComposeInput {
             recommendations: self.recommendations.as_deref(),
             faults: &self.faults,
             today: self.today,
+            offer: self.offer.as_ref(),
+            settled: self.settled.as_ref(),
+            recalled: self.recalled.as_deref(),
         })
     }
 }

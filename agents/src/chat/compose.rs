@@ -24,6 +24,12 @@ pub struct Parts<'a> {
     pub faults: &'a [(AgentKind, AgentStatus)],
     /// The tonight the numbers are for.
     pub today: chrono::NaiveDate,
+    /// The suggestion the answer puts to the user ("¿Lo apruebo? Responde SI o NO").
+    pub offer: Option<&'a Recommendation>,
+    /// The pending suggestion this message approved ("sí") or declined ("no").
+    pub settled: Option<&'a Recommendation>,
+    /// What the memory holds about the question (for [`Intent::Recall`]).
+    pub recalled: Option<&'a [fluxion_memory::Recalled]>,
 }
 
 /// Items listed at most in one answer.
@@ -38,17 +44,26 @@ pub fn compose(p: &Parts<'_>) -> String {
         Intent::Overstock => overstock(p),
         Intent::Transfers => transfers(p),
         Intent::Sales => sales(p),
-        Intent::Confirm { yes } => {
-            if yes {
-                "No tengo ninguna sugerencia pendiente de tu confirmación. Pregúntame, por ejemplo, «¿cuánta \
-                 harina PAN necesito para la quincena?» y te propongo un pedido."
-                    .to_owned()
-            } else {
-                "Entendido, no hago nada. Aquí estoy si necesitas algo más.".to_owned()
+        Intent::Confirm { yes } => match (yes, p.settled) {
+            (true, Some(r)) => format!(
+                "¡Listo! Quedó aprobado{}: {} Queda registrado a tu nombre.",
+                suggestion_es(p, r),
+                r.explanation_es.trim_end_matches('.').to_owned() + "."
+            ),
+            (true, None) => "No tengo ninguna sugerencia pendiente de tu confirmación. Pregúntame, por ejemplo, \
+                             «¿cuánta harina PAN necesito para la quincena?» y te propongo un pedido."
+                .to_owned(),
+            (false, Some(r)) => {
+                format!("Entendido, descarto{}. Aquí estoy si necesitas algo más.", suggestion_es(p, r))
             }
-        }
+            (false, None) => "Entendido, no hago nada. Aquí estoy si necesitas algo más.".to_owned(),
+        },
+        Intent::Recall => recall(p),
         Intent::Help => help(),
     };
+    if let Some(r) = p.offer {
+        text.push_str(&format!("\n\n¿Apruebo{}? Responde SI o NO.", suggestion_es(p, r)));
+    }
     if !p.faults.is_empty() {
         let missing: Vec<String> = p
             .faults
@@ -70,10 +85,58 @@ pub fn compose(p: &Parts<'_>) -> String {
     text
 }
 
+/// " el pedido de 96 unidades de Harina PAN para Chacao" / " la transferencia de 20 … de A a B".
+fn suggestion_es(p: &Parts<'_>, r: &Recommendation) -> String {
+    let figure = p.figures.and_then(|f| f.iter().find(|f| f.product == r.product));
+    let product = figure.map_or_else(|| r.product.as_str().to_owned(), |f| f.product_name.clone());
+    let store = |code: &fluxion_domain::LocationCode| {
+        p.figures
+            .and_then(|f| f.iter().find(|f| &f.store == code))
+            .map_or_else(|| code.as_str().to_owned(), |f| f.store_name.clone())
+    };
+    let unit = figure.map_or("unidades", |f| f.unit.label_es());
+    match &r.action {
+        RecommendedAction::Order { .. } => {
+            format!(" el pedido de {} {unit} de {product} para {}", units(r.units), store(&r.store))
+        }
+        RecommendedAction::Transfer { from } => format!(
+            " la transferencia de {} {unit} de {product} de {} a {}",
+            units(r.units),
+            store(from),
+            store(&r.store)
+        ),
+    }
+}
+
+/// What the memory holds: the user's past questions and the tenant's alerts, most relevant first.
+fn recall(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    let about = match u.products.first() {
+        Some(f) => format!(" sobre {}", f.name),
+        None if !u.unmatched.is_empty() => format!(" sobre «{}»", u.unmatched.join(" ")),
+        None => String::new(),
+    };
+    let days = u.horizon_days;
+    let Some(found) = p.recalled else {
+        return "No pude consultar la memoria en este momento; intenta de nuevo en unos segundos.".to_owned();
+    };
+    if found.is_empty() {
+        return format!("No encuentro nada{about} en los últimos {days} días: ni alertas ni preguntas tuyas.");
+    }
+    let mut s = format!("Esto es lo que tengo{about} de los últimos {days} días:");
+    for r in found.iter().take(LIST) {
+        let what = if r.kind == fluxion_memory::semantic::kind::ALERT { "alerta" } else { "conversación" };
+        let text: String = r.text.chars().take(220).collect();
+        let cut = if r.text.chars().count() > 220 { "…" } else { "" };
+        s.push_str(&format!("\n• {} ({what}): {text}{cut}", short_date(r.day)));
+    }
+    s
+}
+
 fn help() -> String {
     "Puedo ayudarte con:\n• cuánto pedir de un producto («¿cuánta harina PAN necesito para la quincena?»)\n• qué se \
      va a agotar («¿qué se me va a agotar en Chacao?»)\n• qué tienes de más\n• qué transferir entre tiendas\n• cómo \
-     se vendió un producto («¿cómo se vendió el arroz?»)"
+     se vendió un producto («¿cómo se vendió el arroz?»)\n• qué pasó antes («¿qué pasó con el aceite la semana pasada?»)"
         .to_owned()
 }
 

@@ -176,6 +176,9 @@ pub struct Understanding {
     pub stores: Vec<Found>,
     /// Words that looked like a product name but matched nothing.
     pub unmatched: Vec<String>,
+    /// Every word of the question that may name a product (neither a store's, a horizon's nor a
+    /// common word): what a search by similarity looks for.
+    pub product_words: String,
     /// Whether the question said what it wants (rather than the intent being assumed).
     pub intent_explicit: bool,
     /// Whether it read as a follow-up of the previous turn ("¿y en Valencia?") and took from it.
@@ -246,30 +249,25 @@ impl Catalog {
             let used = &self.stores[s.index].words;
             free.retain(|w| !used.iter().any(|u| word_match(w, u) >= 0.85));
         }
+        if intent == Intent::Recall {
+            free.retain(|w| !RECALL_WORDS.contains(&w.as_str()));
+        }
         let free = self.split_compounds(free);
         let mut products = if matches!(intent, Intent::Confirm { .. } | Intent::Help) && free.is_empty() {
             Vec::new()
         } else {
             self.best(&self.products, &self.product_df, &free, false)
         };
-        // Equally good matches: the best seller when it clearly outsells the others (at least
-        // twice the next); otherwise all of them, best seller first.
-        products.sort_by(|a, b| self.products[b.index].popularity.total_cmp(&self.products[a.index].popularity));
-        let alternatives = match products.as_slice() {
-            [first, second, ..]
-                if self.products[first.index].popularity >= 2.0 * self.products[second.index].popularity
-                    && self.products[first.index].popularity > 0.0 =>
-            {
-                products.split_off(1)
-            }
-            _ => Vec::new(),
-        };
+        let alternatives = self.prefer_best_seller(&mut products);
         let unmatched = if products.is_empty() {
             free.iter().filter(|w| w.len() >= 3 && !w.chars().all(|c| c.is_ascii_digit())).cloned().collect()
         } else {
             Vec::new()
         };
         let intent_explicit = intent != Intent::Help;
+        // A look back: the days it covers take the horizon's place.
+        let (horizon_days, horizon_es) =
+            if intent == Intent::Recall { (lookback_of(&all), None) } else { (horizon_days, horizon_es) };
         let intent = match intent {
             // A product and nothing else: how much is needed.
             Intent::Help if !products.is_empty() => Intent::Need,
@@ -282,10 +280,40 @@ impl Catalog {
             products,
             stores,
             unmatched,
+            product_words: free.join(" "),
             intent_explicit,
             follow_up: false,
             alternatives,
         }
+    }
+
+    /// The product of `code` as if the question had named it with `mention` at `score` (a match
+    /// found another way, such as the vector memory).
+    pub fn product_by_code(&self, code: &str, mention: &str, score: f64) -> Option<Found> {
+        let index = self.products.iter().position(|e| e.code == code)?;
+        let e = &self.products[index];
+        Some(Found { index, code: e.code.clone(), name: e.name.clone(), mention: mention.to_owned(), score })
+    }
+
+    /// Of equally good matches, the best seller when it clearly outsells the others (at least twice
+    /// the next): `products` keeps it alone and the rest come back as alternatives. Otherwise all of
+    /// them stay, best seller first, and no alternatives.
+    pub fn prefer_best_seller(&self, products: &mut Vec<Found>) -> Vec<Found> {
+        products.sort_by(|a, b| self.products[b.index].popularity.total_cmp(&self.products[a.index].popularity));
+        match products.as_slice() {
+            [first, second, ..]
+                if self.products[first.index].popularity >= 2.0 * self.products[second.index].popularity
+                    && self.products[first.index].popularity > 0.0 =>
+            {
+                products.split_off(1)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The name of the product of `code`.
+    pub fn product_name(&self, code: &str) -> Option<&str> {
+        self.products.iter().find(|e| e.code == code).map(|e| e.name.as_str())
     }
 
     /// Sets the evening the tenant's numbers are for (horizons named by date count from it).
@@ -539,6 +567,23 @@ fn intent_of(words: &[String]) -> Intent {
         return Intent::Confirm { yes: false };
     }
     let padded = format!(" {whole} ");
+    if has(
+        &padded,
+        &[
+            " que paso ",
+            " que ha pasado ",
+            " que me dijiste ",
+            " que te pregunte ",
+            " que pregunte ",
+            " recuerdas ",
+            " te acuerdas ",
+            " que alertas hubo ",
+            " alertas pasadas ",
+            " historial ",
+        ],
+    ) {
+        return Intent::Recall;
+    }
     if has(&padded, &["transfer", "traslad", " mover ", " muevo ", " movemos ", "pasar mercancia", "redistribu"]) {
         return Intent::Transfers;
     }
@@ -614,6 +659,43 @@ fn intent_of(words: &[String]) -> Intent {
         return Intent::RunningOut;
     }
     Intent::Help
+}
+
+/// Words of a look back that are not product words.
+const RECALL_WORDS: &[&str] = &[
+    "paso",
+    "pasado",
+    "pasada",
+    "pasadas",
+    "pasados",
+    "semana",
+    "semanas",
+    "mes",
+    "ayer",
+    "dijiste",
+    "pregunte",
+    "recuerdas",
+    "acuerdas",
+    "alertas",
+    "alerta",
+    "hubo",
+    "historial",
+    "antier",
+    "anteayer",
+];
+
+/// Days a look back covers: yesterday 3, last week 14, last month 62, otherwise 30.
+fn lookback_of(words: &[String]) -> u32 {
+    let whole = format!(" {} ", words.join(" "));
+    if has(&whole, &[" ayer ", " antier ", " anteayer ", " hoy "]) {
+        3
+    } else if has(&whole, &[" semana pasada ", " ultima semana ", " esta semana "]) {
+        14
+    } else if has(&whole, &[" mes pasado ", " ultimo mes ", " este mes "]) {
+        62
+    } else {
+        30
+    }
 }
 
 /// The horizon a question names (days, and the words), or a week.

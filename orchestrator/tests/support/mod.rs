@@ -18,3 +18,4 @@ pub fn redis_url() -> Option<String> {
         }
     }
 }
+pub mod openai;
