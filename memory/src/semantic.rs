@@ -5,13 +5,16 @@
 //!   "harina pan" or a barcode to the right SKUs when word matching finds nothing;
 //! - `answer`: each question a user asked and the answer they got (owned by that user: long-term
 //!   memory that nobody else reads);
-//! - `alert`: each alert raised, as its plain-Spanish reason with the day, store and product (so
-//!   "¿qué pasó con el aceite la semana pasada?" finds them).
+//! - `alert` and `recommendation`: each alert raised and each order or transfer recommended, as its
+//!   plain-Spanish reason with the day, store and product (so "¿qué pasó con el aceite la semana
+//!   pasada?" finds them);
+//! - `catalog`: one marker per tenant with the fingerprint of the indexed catalog (re-indexing an
+//!   unchanged catalog is skipped).
 
 use crate::embed::{EmbedError, Embedder};
 use crate::vectors::{Filter, Hit, VectorError, VectorPoint, VectorStore};
 use chrono::NaiveDate;
-use fluxion_domain::{Alert, Product, TenantSlug};
+use fluxion_domain::{Alert, Product, Recommendation, RecommendedAction, TenantSlug};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -23,6 +26,10 @@ pub mod kind {
     pub const ANSWER: &str = "answer";
     /// An alert.
     pub const ALERT: &str = "alert";
+    /// An order or transfer recommended.
+    pub const RECOMMENDATION: &str = "recommendation";
+    /// The fingerprint of the indexed catalog (one point per tenant).
+    pub const CATALOG: &str = "catalog";
 }
 
 /// Why the semantic memory failed.
@@ -103,9 +110,22 @@ impl SemanticMemory {
         t
     }
 
-    /// Replaces the tenant's product points with `products` (and builds the search index).
+    /// Replaces the tenant's product points with `products` (and builds the search index) unless
+    /// the same catalog is already indexed with the same embedder.
     pub async fn index_products(&self, tenant: &TenantSlug, products: &[Product]) -> Result<usize, SemanticError> {
         let texts: Vec<String> = products.iter().map(Self::product_text).collect();
+        let fingerprint = {
+            let mut h = crate::embed::fnv1a_from(0xcbf2_9ce4_8422_2325, self.embedder.id().as_bytes());
+            for t in &texts {
+                h = crate::embed::fnv1a_from(h, t.as_bytes()) ^ 0x1f;
+            }
+            format!("{h:016x}")
+        };
+        let probe = self.marker_vector();
+        let current = self.store.search(tenant, &probe, 1, Filter::kind(kind::CATALOG)).await?;
+        if current.first().is_some_and(|h| h.payload["fingerprint"] == fingerprint.as_str()) {
+            return Ok(products.len());
+        }
         let vectors = self.embedder.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>()).await?;
         let points: Vec<VectorPoint> = products
             .iter()
@@ -122,7 +142,64 @@ impl SemanticMemory {
         self.store.delete_kind(tenant, kind::PRODUCT).await?;
         self.store.upsert(tenant, points).await?;
         self.store.optimize().await?;
+        let marker = VectorPoint {
+            id: "catalog".into(),
+            kind: kind::CATALOG.into(),
+            owner: None,
+            vector: probe,
+            payload: json!({"fingerprint": fingerprint, "products": n}),
+        };
+        self.store.upsert(tenant, vec![marker]).await?;
         Ok(n)
+    }
+
+    /// The vector of the catalog's marker point (any unit vector: it is found by its kind).
+    fn marker_vector(&self) -> Vec<f32> {
+        let mut v = vec![0.0; self.embedder.dim()];
+        if let Some(x) = v.first_mut() {
+            *x = 1.0;
+        }
+        v
+    }
+
+    /// Remembers recommendations (idempotent: the same one on the same day is one point).
+    pub async fn remember_recommendations(
+        &self,
+        tenant: &TenantSlug,
+        recommendations: &[Recommendation],
+        product_names: &(dyn Fn(&str) -> Option<String> + Sync),
+    ) -> Result<usize, SemanticError> {
+        if recommendations.is_empty() {
+            return Ok(0);
+        }
+        let texts: Vec<String> = recommendations
+            .iter()
+            .map(|r| {
+                let name = product_names(r.product.as_str()).unwrap_or_default();
+                format!("Recomendación {name} {}: {}", r.store.as_str(), r.explanation_es)
+            })
+            .collect();
+        let vectors = self.embedder.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+        let points = recommendations
+            .iter()
+            .zip(texts)
+            .zip(vectors)
+            .map(|((r, text), vector)| {
+                let what = match &r.action {
+                    RecommendedAction::Order { .. } => "order".to_owned(),
+                    RecommendedAction::Transfer { from } => format!("transfer-{from}"),
+                };
+                VectorPoint {
+                    id: format!("{what}:{}:{}@{}", r.store, r.product, r.on),
+                    kind: kind::RECOMMENDATION.into(),
+                    owner: None,
+                    vector,
+                    payload: json!({"day": r.on, "text": text, "product": r.product.as_str(), "store": r.store.as_str()}),
+                }
+            })
+            .collect();
+        self.store.upsert(tenant, points).await?;
+        Ok(recommendations.len())
     }
 
     /// The `k` products of the tenant closest to `text`: (code, similarity).
@@ -201,6 +278,7 @@ impl SemanticMemory {
     ) -> Result<Vec<Recalled>, SemanticError> {
         let vector = self.one(text).await?;
         let mut hits = self.store.search(tenant, &vector, k * 4, Filter::kind(kind::ALERT)).await?;
+        hits.extend(self.store.search(tenant, &vector, k * 4, Filter::kind(kind::RECOMMENDATION)).await?);
         if let Some(u) = user {
             hits.extend(self.store.search(tenant, &vector, k * 4, Filter::owned(kind::ANSWER, u)).await?);
         }

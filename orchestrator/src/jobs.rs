@@ -110,6 +110,14 @@ impl JobRunner {
             }
             JobKind::Optimize => {
                 let scan = self.scan(tenant).await?;
+                if let Some(semantic) = self.runtime.semantic() {
+                    let live = self.runtime.live(tenant).await.map_err(|e| e.to_string())?;
+                    let names = |code: &str| live.catalog.product_name(code).map(str::to_owned);
+                    let all: Vec<_> = scan.orders.iter().chain(&scan.transfers).cloned().collect();
+                    if let Err(e) = semantic.remember_recommendations(tenant, &all, &names).await {
+                        tracing::warn!(error = %e, "recommendations could not be kept in the vector memory");
+                    }
+                }
                 let benefit: f64 = scan.orders.iter().chain(&scan.transfers).map(|r| r.benefit_usd).sum();
                 format!(
                     "{} pedidos y {} transferencias, US$ {} de margen protegido",

@@ -740,7 +740,7 @@ fn remember(inner: &Inner, tenant: &TenantSlug, user: Option<&str>, answer: &Ans
     let (tenant, user) = (tenant.clone(), user.to_owned());
     let (id, question, text) = (answer.trace_id.to_string(), answer.question.clone(), answer.text_es.clone());
     let product = answer.products.first().map(|p| p.code.clone());
-    tokio::spawn(async move {
+    inner.background.spawn(async move {
         let past = PastAnswer {
             user: &user,
             id: &id,

@@ -181,6 +181,8 @@ pub(crate) struct Inner {
     pub(crate) ledger: Arc<dyn TokenLedger>,
     pub(crate) llm: Option<Arc<Llm>>,
     pub(crate) semantic: Option<SemanticMemory>,
+    /// Work off the requests' path (indexing, remembering), awaited at shutdown.
+    pub(crate) background: tokio_util::task::TaskTracker,
     pub(crate) faults: Arc<Faults>,
     pub(crate) restarts: Arc<Restarts>,
     pub(crate) agents: Agents,
@@ -266,6 +268,7 @@ impl Runtime {
                 ledger,
                 llm,
                 semantic,
+                background: tokio_util::task::TaskTracker::new(),
                 faults,
                 restarts,
                 agents,
@@ -313,16 +316,14 @@ impl Runtime {
             let mut tenants = self.inner.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             tenants.entry(tenant.clone()).or_default().clone()
         };
-        let live = cell
-            .get_or_try_init(|| load(self.inner.store.clone(), self.inner.semantic.clone(), tenant.clone()))
-            .await?;
+        let live = cell.get_or_try_init(|| load(&self.inner, tenant.clone())).await?;
         Ok(live.clone())
     }
 
     /// Reloads a tenant's context (after a data sync or on schedule); requests keep the old one
     /// until the new one is ready.
     pub async fn refresh(&self, tenant: &TenantSlug) -> Result<Arc<Live>, RuntimeError> {
-        let live = load(self.inner.store.clone(), self.inner.semantic.clone(), tenant.clone()).await?;
+        let live = load(&self.inner, tenant.clone()).await?;
         let cell = Arc::new(OnceCell::new_with(Some(live.clone())));
         self.inner.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(tenant.clone(), cell);
         Ok(live)
@@ -361,8 +362,13 @@ impl Runtime {
         semantic.index_products(tenant, &products).await.map_err(|e| RuntimeError::Start(e.to_string()))
     }
 
-    /// Stops every agent and the supervisor.
+    /// Stops every agent and the supervisor, after the work off the requests' path (indexing,
+    /// remembering answers) is done or 5 seconds have passed.
     pub async fn shutdown(&self) {
+        self.inner.background.close();
+        if tokio::time::timeout(Duration::from_secs(5), self.inner.background.wait()).await.is_err() {
+            tracing::warn!("background work was still running at shutdown");
+        }
         let _ = self.inner.supervisor.cast(SupervisorMsg::Shutdown);
         let done = self.inner.supervisor_done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
         if let Some(done) = done {
@@ -371,11 +377,8 @@ impl Runtime {
     }
 }
 
-async fn load(
-    store: Arc<dyn Store>,
-    semantic: Option<SemanticMemory>,
-    tenant: TenantSlug,
-) -> Result<Arc<Live>, RuntimeError> {
+async fn load(inner: &Inner, tenant: TenantSlug) -> Result<Arc<Live>, RuntimeError> {
+    let store = inner.store.clone();
     let started = Instant::now();
     let scoped = store.scope(&tenant).await?;
     let data = TenantContext::read(&*scoped).await?;
@@ -401,10 +404,11 @@ async fn load(
     }
     catalog.set_popularity(sold);
     catalog.set_today(ctx.today);
-    if let Some(semantic) = semantic {
-        // The catalog's vectors, off the load's path: word matching works meanwhile.
+    if let Some(semantic) = inner.semantic.clone() {
+        // The catalog's vectors, off the load's path (a no-op when they are current): word
+        // matching works meanwhile.
         let (tenant, products) = (tenant.clone(), products.clone());
-        tokio::spawn(async move {
+        inner.background.spawn(async move {
             match semantic.index_products(&tenant, &products).await {
                 Ok(n) => tracing::info!(tenant = %tenant, products = n, "catalog indexed in the vector memory"),
                 Err(e) => tracing::warn!(tenant = %tenant, error = %e, "the catalog could not be indexed"),

@@ -14,6 +14,10 @@ pub async fn run(settings: &Settings, args: AskArgs, json: bool) -> anyhow::Resu
     // An unknown tenant is the caller's mistake, said before anything starts.
     store.scope(&slug).await?;
     let runtime = crate::app::start_runtime(settings, store).await?;
+    // The catalog's vectors before the question (a no-op when they are current).
+    if let Err(e) = runtime.index_catalog(&slug).await {
+        tracing::warn!(error = %e, "the catalog could not be indexed; products are matched by their words");
+    }
     let answer = match &args.user {
         Some(user) if user.trim().is_empty() || user.len() > 128 => {
             return Err(crate::bad_input("--user must be 1 to 128 characters"));

@@ -125,7 +125,11 @@ fn recall(p: &Parts<'_>) -> String {
     }
     let mut s = format!("Esto es lo que tengo{about} de los últimos {days} días:");
     for r in found.iter().take(LIST) {
-        let what = if r.kind == fluxion_memory::semantic::kind::ALERT { "alerta" } else { "conversación" };
+        let what = match r.kind.as_str() {
+            fluxion_memory::semantic::kind::ALERT => "alerta",
+            fluxion_memory::semantic::kind::RECOMMENDATION => "recomendación",
+            _ => "conversación",
+        };
         let text: String = r.text.chars().take(220).collect();
         let cut = if r.text.chars().count() > 220 { "…" } else { "" };
         s.push_str(&format!("\n• {} ({what}): {text}{cut}", short_date(r.day)));

@@ -324,6 +324,38 @@ mod tests {
         assert_eq!(v, vec![2523.0, 35.0]);
     }
 
+    proptest::proptest! {
+        /// Any text (a model can write anything) is read without panicking.
+        #[test]
+        fn any_text_is_read(text in "\\PC{0,200}") {
+            let _ = numbers_in(&text);
+            let _ = grounding(&[1.0, 2.5, 1234.0]).invented(&text);
+        }
+
+        /// A whole number far from every allowed one is caught however it is written.
+        #[test]
+        fn a_number_far_from_the_results_is_caught(
+            allowed in proptest::collection::vec(0.0f64..5000.0, 1..12),
+            x in 10u32..100_000,
+        ) {
+            let x = f64::from(x);
+            proptest::prop_assume!(allowed.iter().all(|a| (a - x).abs() > 0.2 * x.max(*a) + 2.0));
+            let g = grounding(&allowed);
+            let thousands = format!("{}.{:03}", (x / 1000.0).floor(), x % 1000.0);
+            for written in [format!("{x}"), if x >= 1000.0 { thousands } else { format!("{x},0") }] {
+                proptest::prop_assert!(!g.invented(&format!("Pide {written} unidades.")).is_empty(), "{}", written);
+            }
+        }
+
+        /// The results' own numbers, written the Venezuelan way, pass.
+        #[test]
+        fn the_results_numbers_pass(allowed in proptest::collection::vec(0.0f64..100_000.0, 1..12)) {
+            let g = grounding(&allowed);
+            let text: Vec<String> = allowed.iter().map(|a| fluxion_domain::format::number(*a, 1)).collect();
+            proptest::prop_assert!(g.invented(&text.join(" y ")).is_empty(), "{:?}", text);
+        }
+    }
+
     #[test]
     fn dates_and_names_in_results_are_allowed() {
         let mut g = Grounding::new();
