@@ -12,6 +12,9 @@ use fluxion_orchestrator::{JobRunner, Runtime, RuntimeConfig, Services};
 use std::sync::Arc;
 use std::time::Duration;
 
+#[path = "../../agents/tests/common/mentions.rs"]
+mod mentions;
+
 async fn demo(store: &Arc<dyn Store>, slug: &str) -> TenantSlug {
     let tenant = TenantSlug::parse(slug).unwrap();
     store.create_tenant(&tenant, slug).await.unwrap();
@@ -151,5 +154,31 @@ async fn a_look_back_recalls_alerts_and_the_users_own_questions_only() {
     let alerts = semantic.recall(&t1, None, "se agota", since, 5).await.unwrap();
     assert!(!alerts.is_empty() && alerts.iter().all(|r| r.kind == "alert"));
     assert!(semantic.recall(&t2, None, "se agota", since, 5).await.unwrap().is_empty(), "no scan ran for t2");
+    rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messy_mentions_resolve_through_words_and_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fluxion_memory::open_sqlite(dir.path()).await.unwrap();
+    let t = demo(&store, "demo").await;
+    let rt = start(&store).await;
+    rt.index_catalog(&t).await.unwrap();
+    let mut wrong = Vec::new();
+    for (mention, expected) in mentions::MENTIONS {
+        let a = rt.ask(&t, &format!("¿cuánto {mention} necesito?"), "test").await.unwrap();
+        let got: Vec<&str> = a.products.iter().map(|p| p.code.as_str()).collect();
+        if got != [*expected] {
+            wrong.push(format!("{mention:?} → {got:?} (meant {expected})"));
+        }
+    }
+    let n = mentions::MENTIONS.len();
+    let accuracy = 1.0 - wrong.len() as f64 / n as f64;
+    println!("product resolution with the vector memory: {n} mentions, top-1 accuracy {:.1}%", 100.0 * accuracy);
+    for w in &wrong {
+        println!("  miss: {w}");
+    }
+    assert!(n >= 100);
+    assert!(accuracy >= 0.95, "top-1 accuracy {:.1}%:\n{}", 100.0 * accuracy, wrong.join("\n"));
     rt.shutdown().await;
 }
