@@ -10,6 +10,9 @@ use fluxion_memory::{
 };
 use std::time::Duration;
 
+#[path = "support/qdrant.rs"]
+mod fake_qdrant;
+
 fn tenant(s: &str) -> TenantSlug {
     TenantSlug::parse(s).unwrap()
 }
@@ -131,6 +134,36 @@ async fn qdrant_edge_keeps_tenants_apart_and_its_points_across_a_reopen() {
     let dirs: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|d| d.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(dirs, ["openai_text-embedding-3-small_1536"]);
+}
+
+fn server_config(url: String, prefix: &str) -> ServerConfig {
+    ServerConfig { url, api_key: String::new(), prefix: prefix.into(), timeout: Duration::from_secs(10), attempts: 3 }
+}
+
+/// The server store over real gRPC, against the in-process Qdrant of the tests: collection and
+/// payload indexes created, batches, filters, counts, deletion, and a clean switch of embedder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_store_speaks_qdrants_grpc() {
+    let url = fake_qdrant::start().await;
+    let store =
+        ServerStore::connect(&server_config(url.clone(), "fluxion"), "hash-ngram-3-4-fnv1a-384", 384).await.unwrap();
+    assert_eq!(store.collection(), "fluxion_hash-ngram-3-4-fnv1a-384");
+    contract(&store).await;
+    // More points than one batch.
+    let e = HashEmbedder::default();
+    let t = tenant("lotes");
+    let points = (0..700).map(|i| point(&e, &format!("P{i}"), "product", None, &format!("producto {i}"))).collect();
+    store.upsert(&t, points).await.unwrap();
+    assert_eq!(store.count(&t).await.unwrap(), 700);
+    // Connecting again with the same embedder keeps the collection and its points.
+    let again =
+        ServerStore::connect(&server_config(url.clone(), "fluxion"), "hash-ngram-3-4-fnv1a-384", 384).await.unwrap();
+    assert_eq!(again.count(&t).await.unwrap(), 700);
+    // Another embedder: a fresh collection, the stale one dropped.
+    let other =
+        ServerStore::connect(&server_config(url, "fluxion"), "openai:text-embedding-3-small:1536", 1536).await.unwrap();
+    assert_eq!(other.count(&t).await.unwrap(), 0);
+    assert!(again.count(&t).await.is_err(), "the old collection is gone");
 }
 
 /// A Qdrant server, when one is given (`FLUXION_TEST_QDRANT_URL`, gRPC, e.g. http://127.0.0.1:6334).
