@@ -365,7 +365,7 @@ pub enum BenchCommand {
     },
     /// Vector search over a tenant's product names (built-in n-gram embedder): p50/p95 latency of
     /// a tenant-filtered top-5 with this many products per tenant, on Qdrant's embedded engine
-    /// (HNSW built) and on the exact in-process index.
+    /// (exact, and HNSW) and on the exact in-process index.
     Vectors {
         /// Products per tenant (the demo catalog's names, repeated in numbered presentations).
         #[arg(long, default_value_t = 10_000)]
@@ -373,7 +373,7 @@ pub enum BenchCommand {
         /// Queries (misspelt catalog names).
         #[arg(long, default_value_t = 1_000)]
         queries: usize,
-        /// Engines: "edge", "exact" or "both".
+        /// Engines: "edge" (Qdrant's embedded engine, exact and HNSW), "exact" (the in-process index) or "both".
         #[arg(long, default_value = "both")]
         engine: String,
     },

@@ -27,6 +27,9 @@ const OWNER: &str = "owner";
 const ID: &str = "id";
 const DATA: &str = "data";
 
+/// Candidates the embedded engine's HNSW search keeps (`hnsw_ef`).
+const HNSW_EF: usize = 256;
+
 /// Points per upsert request.
 const BATCH: usize = 256;
 
@@ -73,6 +76,7 @@ pub struct EdgeStore {
     shard: Arc<qdrant_edge::EdgeShard>,
     dim: usize,
     path: PathBuf,
+    exact: bool,
 }
 
 impl std::fmt::Debug for EdgeStore {
@@ -130,7 +134,15 @@ impl EdgeStore {
         if stored.is_some_and(|s| s != dim) {
             return Err(VectorError::Dimension { expected: stored.unwrap_or_default(), got: dim });
         }
-        Ok(Self { shard: Arc::new(shard), dim, path })
+        Ok(Self { shard: Arc::new(shard), dim, path, exact: true })
+    }
+
+    /// Whether searches score every point of the tenant (the default: exact top hits, under a
+    /// millisecond at 10,000 products per tenant) or walk the HNSW graph (about half the time,
+    /// approximate).
+    pub fn exact(mut self, exact: bool) -> Self {
+        self.exact = exact;
+        self
     }
 
     fn tenant_filter(tenant: &TenantSlug, filter: Filter<'_>) -> Result<qdrant_edge::Filter, VectorError> {
@@ -213,7 +225,9 @@ impl VectorStore for EdgeStore {
             score_threshold: None,
             limit: k,
             offset: 0,
-            params: None,
+            // Exact: every point of the tenant scored (through the tenant index). Otherwise HNSW with
+            // a wider beam than the default.
+            params: Some(qdrant_edge::SearchParams { hnsw_ef: Some(HNSW_EF), exact: self.exact, ..Default::default() }),
             with_vector: qdrant_edge::WithVector::Bool(false),
             with_payload: qdrant_edge::WithPayloadInterface::Bool(true),
         };

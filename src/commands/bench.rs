@@ -570,7 +570,7 @@ async fn ask(settings: &Settings, tenant: &str, requests: usize, concurrency: us
 
 #[derive(Debug, Serialize)]
 struct VectorFigures {
-    engine: &'static str,
+    engine: String,
     products: usize,
     dim: usize,
     embed_seconds: f64,
@@ -590,8 +590,8 @@ async fn vectors(products: usize, queries: usize, engine: &str, json: bool) -> a
         return Err(crate::bad_input("--products 1–1000000 and --queries 1–100000"));
     }
     let engines: &[&str] = match engine {
-        "both" => &["edge", "exact"],
-        "edge" => &["edge"],
+        "both" => &["edge", "edge-hnsw", "exact"],
+        "edge" => &["edge", "edge-hnsw"],
         "exact" => &["exact"],
         _ => return Err(crate::bad_input("--engine must be edge, exact or both")),
     };
@@ -649,6 +649,7 @@ async fn vectors(products: usize, queries: usize, engine: &str, json: bool) -> a
         let dir = tempfile::tempdir()?;
         let index: Box<dyn VectorStore> = match name {
             "edge" => Box::new(EdgeStore::open(dir.path(), &e.id(), e.dim())?),
+            "edge-hnsw" => Box::new(EdgeStore::open(dir.path(), &e.id(), e.dim())?.exact(false)),
             _ => Box::new(ExactIndex::new(e.dim())),
         };
         let clock = Instant::now();
@@ -669,7 +670,11 @@ async fn vectors(products: usize, queries: usize, engine: &str, json: bool) -> a
         }
         latencies.sort_by(f64::total_cmp);
         all.push(VectorFigures {
-            engine: index.backend(),
+            engine: match name {
+                "edge" => "qdrant-edge exact".to_owned(),
+                "edge-hnsw" => "qdrant-edge hnsw".to_owned(),
+                _ => index.backend().to_owned(),
+            },
             products,
             dim: e.dim(),
             embed_seconds,
@@ -689,7 +694,7 @@ async fn vectors(products: usize, queries: usize, engine: &str, json: bool) -> a
     println!("  embed {} s", n(embed_seconds));
     for f in &all {
         println!(
-            "  {:<12} upsert {} s, index {} s; filtered top-5 p50 {} ms, p95 {} ms over {} queries; misspelt names \
+            "  {:<18} upsert {} s, index {} s; filtered top-5 p50 {} ms, p95 {} ms over {} queries; misspelt names \
              found first {} %",
             f.engine,
             n(f.upsert_seconds),
