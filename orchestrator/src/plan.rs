@@ -346,6 +346,9 @@ pub(crate) async fn run(
         if let Some(semantic) = &inner.semantic {
             resolve_by_vectors(&mut run, semantic, live, tenant, &mut u).await;
         }
+        if u.intent == Intent::Recall {
+            prefer_recent_products(&mut u, &conversation);
+        }
         if user.is_some() {
             conversation.push(Turn {
                 question: question.clone(),
@@ -617,6 +620,21 @@ async fn resolve_by_vectors(
     u.unmatched.clear();
     if u.intent == Intent::Help {
         u.intent = Intent::Need;
+    }
+}
+
+/// A look back that names products loosely ("¿qué me dijiste del ponche?") means the ones the user
+/// recently asked about, when they are among those it matched.
+fn prefer_recent_products(u: &mut Understanding, conversation: &fluxion_domain::Conversation) {
+    let matched: Vec<_> = u.products.iter().chain(&u.alternatives).cloned().collect();
+    let recent: Vec<_> = matched
+        .iter()
+        .filter(|f| conversation.turns.iter().rev().any(|t| t.products.iter().any(|p| p.code == f.code)))
+        .cloned()
+        .collect();
+    if !recent.is_empty() && recent.len() < matched.len() {
+        u.alternatives = matched.into_iter().filter(|f| !recent.iter().any(|r| r.code == f.code)).collect();
+        u.products = recent;
     }
 }
 

@@ -42,6 +42,31 @@ pub fn words(text: &str) -> Vec<String> {
         }
         out.push(unit(&word[start..]));
     }
+    millilitres(out)
+}
+
+/// A fraction of a litre in millilitres ("0,75 L" → "750 ml"), the way bottles are asked for; a
+/// bare fraction ("ron 0,75") is taken as litres too.
+fn millilitres(words: Vec<String>) -> Vec<String> {
+    const OTHER_UNITS: [&str; 4] = ["kg", "g", "ml", "m"];
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        if words[i] == "0"
+            && let Some(frac) = words.get(i + 1)
+            && (1..=3).contains(&frac.len())
+            && frac.chars().all(|c| c.is_ascii_digit())
+            && !words.get(i + 2).is_some_and(|u| OTHER_UNITS.contains(&u.as_str()))
+            && let Ok(v) = format!("0.{frac}").parse::<f64>()
+        {
+            out.push(format!("{}", (v * 1000.0).round() as u32));
+            out.push("ml".to_owned());
+            i += if words.get(i + 2).is_some_and(|u| u == "l") { 3 } else { 2 };
+            continue;
+        }
+        out.push(words[i].clone());
+        i += 1;
+    }
     out
 }
 
@@ -92,6 +117,9 @@ mod tests {
             ["aceite", "1", "l", "coca", "cola", "1", "5", "l", "y", "harina", "1", "kg"]
         );
         assert_eq!(words("huevos c30 de 500gr"), ["huevos", "c", "30", "de", "500", "g"]);
+        assert_eq!(words("Ron añejo 0,75 L"), ["ron", "anejo", "750", "ml"]);
+        assert_eq!(words("0,5 litros y 0 kg"), ["500", "ml", "y", "0", "kg"]);
+        assert_eq!(words("ron 0,75 y queso 0,5 kg"), ["ron", "750", "ml", "y", "queso", "0", "5", "kg"]);
         assert_eq!(word_match("harna", "harina"), 0.85);
         assert_eq!(word_match("har", "harina"), 0.9);
         assert_eq!(word_match("pan", "pan"), 1.0);
