@@ -34,6 +34,21 @@ fn conversation(q: &str) -> Conversation {
             at: chrono::Utc::now(),
         });
     }
+    // A suggestion awaiting "sí" or "no" travels with the turns.
+    c.pending = Some(fluxion_domain::Pending {
+        recommendation: fluxion_domain::Recommendation {
+            action: fluxion_domain::RecommendedAction::Order { supplier: None },
+            store: fluxion_domain::LocationCode::parse("CCS-01").unwrap(),
+            product: fluxion_domain::ProductCode::parse("HAR-PAN-BLA-1KG").unwrap(),
+            units: 96.0,
+            value_usd: 105.6,
+            benefit_usd: 31.2,
+            on: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            explanation_es: format!("Pedir 96 ({q})"),
+        },
+        offered_in: uuid::Uuid::new_v4(),
+        expires_at: chrono::Utc::now() + chrono::Duration::minutes(30),
+    });
     c
 }
 
@@ -46,6 +61,7 @@ async fn conversations_are_kept_per_tenant_and_user_for_their_ttl() {
         assert_eq!(mine.last().unwrap().question, "¿cuánta harina? #7");
         m.save(&a, "maria", &mine, Duration::from_secs(30)).await.unwrap();
         assert_eq!(m.load(&a, "maria").await.unwrap().as_ref(), Some(&mine));
+        assert!(m.load(&a, "maria").await.unwrap().unwrap().pending.is_some(), "the pending suggestion is kept");
         // Another user of the same tenant, and the same user name in another tenant, see nothing.
         assert_eq!(m.load(&a, "jose").await.unwrap(), None);
         assert_eq!(m.load(&b, "maria").await.unwrap(), None);
