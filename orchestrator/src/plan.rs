@@ -682,6 +682,11 @@ async fn phrase(
     template: String,
 ) -> (String, Option<String>) {
     let Some(llm) = run.inner.llm.clone() else { return (template, None) };
+    // A degraded answer says exactly what is missing, and an approval exactly what was approved:
+    // both go out as written.
+    if !input.faults.is_empty() || matches!(input.understanding.intent, Intent::Confirm { .. }) {
+        return (template, None);
+    }
     let policy = run.inner.config.llm.clone();
     let ledger = run.inner.ledger.clone();
     let day = chrono::Utc::now().date_naive();
@@ -696,6 +701,13 @@ async fn phrase(
                     spent, policy.daily_tokens_per_tenant
                 );
                 run.trace.close(span, SpanStatus::Ok, &why, None);
+                run.progress.send(
+                    id,
+                    "agent.finished",
+                    Some(AgentKind::Chat),
+                    serde_json::json!({"stage": "phrase", "status": "budget_spent", "millis": 0.0, "tokens": 0}),
+                    None,
+                );
                 return (template, None);
             }
             Ok(_) => {}

@@ -225,6 +225,14 @@ async fn failures_slowness_and_tool_loops_fall_back_to_the_template() {
             assert!(took < Duration::from_millis(4000), "the deadline cut the slow model: {took:?}");
         }
     }
+    // A degraded answer goes out exactly as the template says what is missing: the model is not asked.
+    server.set(Script::Honest);
+    let before = server.hits();
+    rt.faults().panic_next(fluxion_domain::AgentKind::Forecast, 1);
+    let a = rt.ask(&w.tenant, q, "test").await.unwrap();
+    assert!(a.degraded && a.phrased_by.is_none());
+    assert!(a.text_es.contains("esta respuesta está incompleta"), "{}", a.text_es);
+    assert_eq!(server.hits(), before);
     rt.shutdown().await;
 }
 
