@@ -53,6 +53,33 @@ fn config_shows_environment_overrides_with_secrets_redacted() {
     let out = run(fluxion(dir.path()).args(["--config", "/no/such/file.toml", "config"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("/no/such/file.toml"));
+
+    // The language model's, the embeddings' and Qdrant's keys are secrets too.
+    let out = run(fluxion(dir.path())
+        .args(["--json", "config"])
+        .env("FLUXION_LLM__BASE_URL", "http://127.0.0.1:11434/v1")
+        .env("FLUXION_LLM__MODEL", "llama3.1:8b")
+        .env("FLUXION_LLM__API_KEY", "sk-muysecreta")
+        .env("FLUXION_EMBEDDINGS__API_KEY", "sk-otrasecreta")
+        .env("FLUXION_VECTORS__QDRANT_API_KEY", "qd-secreta"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("secreta"), "{stdout}");
+    let cfg: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(cfg["llm"]["model"], "llama3.1:8b");
+    assert_eq!(cfg["llm"]["api_key"], "[redacted]");
+    assert_eq!(cfg["vectors"]["backend"], "edge", "Qdrant's embedded engine is the embedded default");
+
+    // A model endpoint without a model, or an unknown vector backend, is bad input that says which.
+    for (key, value, says) in [
+        ("FLUXION_LLM__BASE_URL", "http://127.0.0.1:11434/v1", "llm.model"),
+        ("FLUXION_VECTORS__BACKEND", "pinecone", "vectors"),
+        ("FLUXION_VECTORS__BACKEND", "qdrant", "vectors.qdrant_url"),
+    ] {
+        let out = run(fluxion(dir.path()).args(["config"]).env(key, value));
+        assert_eq!(out.status.code(), Some(2), "{key}={value}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{key}={value}: {}", text(&out.stderr));
+    }
 }
 
 fn write(dir: &std::path::Path, name: &str, body: &str) -> String {
