@@ -75,6 +75,15 @@ pub struct PastAnswer<'a> {
     pub product: Option<&'a str>,
 }
 
+/// Something that happened to a tenant, as remembered.
+struct Event<'a> {
+    id: String,
+    text: String,
+    day: NaiveDate,
+    product: Option<&'a str>,
+    store: &'a str,
+}
+
 /// The embedder and the vector store, together.
 #[derive(Debug, Clone)]
 pub struct SemanticMemory {
@@ -169,37 +178,24 @@ impl SemanticMemory {
         recommendations: &[Recommendation],
         product_names: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<usize, SemanticError> {
-        if recommendations.is_empty() {
-            return Ok(0);
-        }
-        let texts: Vec<String> = recommendations
+        let events = recommendations
             .iter()
             .map(|r| {
                 let name = product_names(r.product.as_str()).unwrap_or_default();
-                format!("Recomendación {name} {}: {}", r.store.as_str(), r.explanation_es)
-            })
-            .collect();
-        let vectors = self.embedder.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>()).await?;
-        let points = recommendations
-            .iter()
-            .zip(texts)
-            .zip(vectors)
-            .map(|((r, text), vector)| {
                 let what = match &r.action {
                     RecommendedAction::Order { .. } => "order".to_owned(),
                     RecommendedAction::Transfer { from } => format!("transfer-{from}"),
                 };
-                VectorPoint {
+                Event {
                     id: format!("{what}:{}:{}@{}", r.store, r.product, r.on),
-                    kind: kind::RECOMMENDATION.into(),
-                    owner: None,
-                    vector,
-                    payload: json!({"day": r.on, "text": text, "product": r.product.as_str(), "store": r.store.as_str()}),
+                    text: format!("Recomendación {name} {}: {}", r.store.as_str(), r.explanation_es),
+                    day: r.on,
+                    product: Some(r.product.as_str()),
+                    store: r.store.as_str(),
                 }
             })
             .collect();
-        self.store.upsert(tenant, points).await?;
-        Ok(recommendations.len())
+        self.remember_events(tenant, kind::RECOMMENDATION, events).await
     }
 
     /// The `k` products of the tenant closest to `text`: (code, similarity).
@@ -234,36 +230,47 @@ impl SemanticMemory {
         alerts: &[Alert],
         product_names: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<usize, SemanticError> {
-        if alerts.is_empty() {
-            return Ok(0);
-        }
-        let texts: Vec<String> = alerts
+        let events = alerts
             .iter()
             .map(|a| {
                 let name = a.product.as_ref().and_then(|p| product_names(p.as_str())).unwrap_or_default();
-                format!("{} {} {}: {}", a.kind.label_es(), name, a.store.as_str(), a.reason_es)
+                Event {
+                    id: format!("{}@{}", a.dedup_key, a.raised_on),
+                    text: format!("{} {} {}: {}", a.kind.label_es(), name, a.store.as_str(), a.reason_es),
+                    day: a.raised_on,
+                    product: a.product.as_ref().map(|p| p.as_str()),
+                    store: a.store.as_str(),
+                }
             })
             .collect();
-        let vectors = self.embedder.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>()).await?;
-        let points = alerts
-            .iter()
-            .zip(texts)
+        self.remember_events(tenant, kind::ALERT, events).await
+    }
+
+    /// Stores dated, shared events of `kind` (alerts, recommendations), embedded from their text.
+    async fn remember_events(
+        &self,
+        tenant: &TenantSlug,
+        kind: &str,
+        events: Vec<Event<'_>>,
+    ) -> Result<usize, SemanticError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let vectors = self.embedder.embed(&events.iter().map(|e| e.text.as_str()).collect::<Vec<_>>()).await?;
+        let n = events.len();
+        let points = events
+            .into_iter()
             .zip(vectors)
-            .map(|((a, text), vector)| VectorPoint {
-                id: format!("{}@{}", a.dedup_key, a.raised_on),
-                kind: kind::ALERT.into(),
+            .map(|(e, vector)| VectorPoint {
+                id: e.id,
+                kind: kind.to_owned(),
                 owner: None,
                 vector,
-                payload: json!({
-                    "day": a.raised_on,
-                    "text": text,
-                    "product": a.product.as_ref().map(|p| p.as_str()),
-                    "store": a.store.as_str(),
-                }),
+                payload: json!({"day": e.day, "text": e.text, "product": e.product, "store": e.store}),
             })
             .collect();
         self.store.upsert(tenant, points).await?;
-        Ok(alerts.len())
+        Ok(n)
     }
 
     /// What the tenant's alerts and `user`'s own past answers say about `text`, most similar

@@ -19,6 +19,9 @@ use std::time::Duration;
 /// The one tool the model may call.
 pub const TOOL: &str = "resultados_de_agentes";
 
+/// Most tool calls one streamed reply may make.
+const MAX_TOOL_CALLS: usize = 16;
+
 /// Most items of each list the model is shown (the draft already names the most important ones).
 const MAX_ITEMS: usize = 12;
 
@@ -286,7 +289,11 @@ impl Llm {
                     text.push_str(&t);
                 }
                 for part in choice.delta.tool_calls.unwrap_or_default() {
+                    // The index comes from the server: bounded before it sizes anything.
                     let i = part.index as usize;
+                    if i >= MAX_TOOL_CALLS {
+                        return Err(LlmError::Api(format!("tool call index {i} in the stream")));
+                    }
                     while calls.len() <= i {
                         calls.push(Call::default());
                     }
