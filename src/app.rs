@@ -199,3 +199,112 @@ impl ReadinessCheck for RedisCheck {
         }
     }
 }
+
+/// The key that signs access tokens: `auth.jwt_secret`, or one generated on first start and kept in
+/// `<data_dir>/jwt-secret`, readable by its owner only.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    let configured = settings.auth.jwt_secret.expose_secret();
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create data folder {}", settings.data_dir.display()))?;
+    let mut secret = [0u8; 48];
+    fluxion_gateway::auth::random(&mut secret);
+    let text: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    use std::io::Write;
+    options
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated the token signing secret");
+    Ok(text.into_bytes())
+}
+
+/// The credentials' settings.
+pub fn auth_config(settings: &Settings) -> anyhow::Result<fluxion_gateway::AuthConfig> {
+    let a = &settings.auth;
+    let mut config = fluxion_gateway::AuthConfig::new(&jwt_secret(settings)?)
+        .map_err(anyhow::Error::msg)?
+        .with_admin_token(a.admin_token.expose_secret());
+    config.issuer = a.issuer.clone();
+    config.audience = a.audience.clone();
+    config.access_ttl = std::time::Duration::from_secs(a.access_ttl_seconds);
+    config.refresh_ttl = std::time::Duration::from_secs(a.refresh_ttl_days * 86_400);
+    config.argon2_memory_kib = a.argon2_memory_kib;
+    config.argon2_iterations = a.argon2_iterations;
+    Ok(config)
+}
+
+/// The REST API over `store` and `runtime`, as the settings describe it.
+pub fn open_api(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    runtime: fluxion_orchestrator::Runtime,
+) -> anyhow::Result<fluxion_gateway::Api> {
+    use fluxion_memory::Limit;
+    let r = &settings.api.rate_limits;
+    let limits = fluxion_gateway::RateLimits {
+        default_tier: r.default_tier.clone(),
+        tiers: r.tiers.iter().map(|(name, t)| (name.clone(), Limit::new(t.per_minute, t.burst))).collect(),
+        tenant_tiers: r.tenants.clone().into_iter().collect(),
+        api_key: Limit::new(r.api_key_per_minute, r.api_key_burst),
+        login: Limit::new(r.login_per_minute, r.login_burst),
+    };
+    let limiter: Arc<dyn fluxion_memory::RateLimiter> = match settings.redis_url() {
+        Some(url) => Arc::new(fluxion_memory::RedisLimiter::new(url).context("redis.url")?),
+        None => Arc::new(fluxion_memory::InProcessLimiter::new()),
+    };
+    let a = &settings.api;
+    Ok(fluxion_gateway::Api {
+        store,
+        runtime,
+        auth: auth_config(settings)?,
+        limiter,
+        limits,
+        http: fluxion_gateway::HttpLimits {
+            body_bytes: a.body_limit_kib * 1024,
+            ingest_body_bytes: a.ingest_body_limit_kib * 1024,
+            request_timeout: std::time::Duration::from_secs(a.request_timeout_seconds),
+            ask_timeout: std::time::Duration::from_secs(a.ask_timeout_seconds),
+            cors_origins: a.cors_origins.clone(),
+        },
+    })
+}
+
+/// The gauges `/metrics` reads at each scrape: job queue depth and each tenant's data age.
+pub struct Gauges {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn fluxion_memory::JobQueue>,
+}
+
+#[async_trait]
+impl fluxion_gateway::MetricsSource for Gauges {
+    async fn collect(&self) {
+        if let Ok(n) = self.queue.pending().await {
+            metrics::gauge!("fluxion_job_queue_depth").set(n as f64);
+        }
+        let Ok(tenants) = self.store.tenants().await else { return };
+        let now = chrono::Utc::now();
+        for t in tenants {
+            let Ok(scoped) = self.store.scope(&t.slug).await else { continue };
+            let Ok(runs) = scoped.ingest_runs(20).await else { continue };
+            if let Some(last) =
+                runs.iter().filter(|r| r.status != fluxion_memory::IngestStatus::Failed).map(|r| r.finished_at).max()
+            {
+                let age = (now - last).num_milliseconds() as f64 / 1000.0;
+                metrics::gauge!("fluxion_sync_age_seconds", "tenant" => t.slug.to_string()).set(age.max(0.0));
+            }
+        }
+    }
+}

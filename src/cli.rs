@@ -34,6 +34,12 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// Manage users (password read from FLUXION_NEW_PASSWORD or standard input).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage a tenant's API keys for integrations.
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
     /// Forecast demand of a product at a store, or evaluate the forecasters (`forecast eval`).
     Forecast(ForecastArgs),
     /// Tonight's alerts of a tenant, with money impact, action and reason.
@@ -122,6 +128,64 @@ pub struct ImportArgs {
     /// Date format: iso (YYYY-MM-DD), mdy (M/D/YYYY), dmy (D/M/YYYY), ym (YYYY-MM).
     #[arg(long)]
     pub date_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user (the password is read from FLUXION_NEW_PASSWORD or the first line of standard input).
+    Add {
+        /// The user's tenant (none for operators).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Login.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// owner, manager, viewer or operator.
+        #[arg(long)]
+        role: String,
+    },
+    /// List a tenant's users (without --tenant: operators).
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create a key; it is printed once.
+    Create {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// What it is for.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read, ingest, ask, act.
+        #[arg(long)]
+        scopes: String,
+        /// Its own budget, requests per minute.
+        #[arg(long)]
+        rate_per_minute: Option<u32>,
+    },
+    /// List a tenant's keys.
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a key.
+    Revoke {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The key's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,6 +380,22 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// A mixed REST API workload over HTTP against the embedded server: requests per second,
+    /// p50/p99, errors; then a key's rate limit under the same pressure.
+    Api {
+        /// The tenant read and written (load it first: `fluxion demo`).
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Seconds of the mixed workload.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// The budget of the rate-limited key, requests per minute (its burst is a sixth of it).
+        #[arg(long, default_value_t = 600)]
+        limit_per_minute: u32,
+    },
     /// Sales ingest throughput (rows per second) into SQLite and PostgreSQL.
     Ingest {
         /// Sales lines to ingest.

@@ -14,6 +14,8 @@ const DEFAULTS: &str = include_str!("../config/fluxion.toml");
 pub struct Settings {
     pub data_dir: PathBuf,
     pub server: ServerSettings,
+    pub auth: AuthSettings,
+    pub api: ApiSettings,
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub telemetry: TelemetrySettings,
@@ -107,6 +109,47 @@ pub struct ServerSettings {
 }
 
 #[derive(Debug, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_seconds: u64,
+    pub refresh_ttl_days: u64,
+    pub admin_token: SecretString,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub demo_password: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ApiSettings {
+    pub body_limit_kib: usize,
+    pub ingest_body_limit_kib: usize,
+    pub request_timeout_seconds: u64,
+    pub ask_timeout_seconds: u64,
+    pub cors_origins: Vec<String>,
+    pub rate_limits: RateLimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RateLimitSettings {
+    pub default_tier: String,
+    pub api_key_per_minute: u32,
+    pub api_key_burst: u32,
+    pub login_per_minute: u32,
+    pub login_burst: u32,
+    pub tiers: std::collections::BTreeMap<String, TierSettings>,
+    #[serde(default)]
+    pub tenants: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+pub struct TierSettings {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub app_role: String,
@@ -170,6 +213,43 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         if self.import.batch_size == 0 {
             anyhow::bail!("import.batch_size must be at least 1");
+        }
+        let a = &self.auth;
+        let secret = a.jwt_secret.expose_secret();
+        if !secret.is_empty() && secret.len() < 32 {
+            anyhow::bail!("auth.jwt_secret must be at least 32 bytes (or empty to generate one)");
+        }
+        if !(60..=86_400).contains(&a.access_ttl_seconds) || !(1..=365).contains(&a.refresh_ttl_days) {
+            anyhow::bail!("auth.access_ttl_seconds must be 60–86400 and auth.refresh_ttl_days 1–365");
+        }
+        let admin = a.admin_token.expose_secret();
+        if !admin.is_empty() && admin.len() < 24 {
+            anyhow::bail!("auth.admin_token must be at least 24 characters (or empty)");
+        }
+        if !(8..=1_048_576).contains(&a.argon2_memory_kib) || !(1..=16).contains(&a.argon2_iterations) {
+            anyhow::bail!("auth.argon2_memory_kib must be 8–1048576 and auth.argon2_iterations 1–16");
+        }
+        let api = &self.api;
+        if api.body_limit_kib == 0
+            || api.ingest_body_limit_kib == 0
+            || api.request_timeout_seconds == 0
+            || api.ask_timeout_seconds == 0
+        {
+            anyhow::bail!(
+                "api.body_limit_kib, ingest_body_limit_kib, request_timeout_seconds and ask_timeout_seconds must be positive"
+            );
+        }
+        let r = &api.rate_limits;
+        if !r.tiers.contains_key(&r.default_tier) {
+            anyhow::bail!("api.rate_limits.default_tier {:?} is not one of api.rate_limits.tiers", r.default_tier);
+        }
+        if let Some((slug, tier)) = r.tenants.iter().find(|(_, t)| !r.tiers.contains_key(*t)) {
+            anyhow::bail!("api.rate_limits.tenants.{slug} names tier {tier:?}, which is not in api.rate_limits.tiers");
+        }
+        if r.tiers.values().any(|t| t.per_minute == 0 || t.burst == 0)
+            || [r.api_key_per_minute, r.api_key_burst, r.login_per_minute, r.login_burst].contains(&0)
+        {
+            anyhow::bail!("every rate limit and burst in api.rate_limits must be positive");
         }
         self.optimizer.validate().map_err(anyhow::Error::msg)?;
         self.alerts.validate().map_err(anyhow::Error::msg)?;
@@ -302,6 +382,18 @@ impl Settings {
         serde_json::json!({
             "data_dir": self.data_dir,
             "server": self.server,
+            "auth": {
+                "jwt_secret": if self.auth.jwt_secret.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "issuer": self.auth.issuer,
+                "audience": self.auth.audience,
+                "access_ttl_seconds": self.auth.access_ttl_seconds,
+                "refresh_ttl_days": self.auth.refresh_ttl_days,
+                "admin_token": if self.auth.admin_token.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "argon2_memory_kib": self.auth.argon2_memory_kib,
+                "argon2_iterations": self.auth.argon2_iterations,
+                "demo_password": if self.auth.demo_password.expose_secret().is_empty() { "" } else { "[redacted]" },
+            },
+            "api": self.api,
             "database": {
                 "url": secret_url(&self.database.url),
                 "app_role": self.database.app_role,

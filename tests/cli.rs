@@ -70,6 +70,28 @@ fn config_shows_environment_overrides_with_secrets_redacted() {
     assert_eq!(cfg["llm"]["api_key"], "[redacted]");
     assert_eq!(cfg["vectors"]["backend"], "edge", "Qdrant's embedded engine is the embedded default");
 
+    // The token signing secret, the administrator's token and the demo password too.
+    let out = run(fluxion(dir.path())
+        .args(["--json", "config"])
+        .env("FLUXION_AUTH__JWT_SECRET", "una-firma-muysecreta-de-32-bytes-o-mas")
+        .env("FLUXION_AUTH__ADMIN_TOKEN", "admin-muysecreto-0123456789"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("muysecret") && !stdout.contains("fluxion-demo-2026"), "{stdout}");
+    let cfg: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(cfg["auth"]["jwt_secret"], "[redacted]");
+    assert_eq!(cfg["api"]["rate_limits"]["tiers"]["standard"]["per_minute"], 1200);
+    // Short secrets and unknown tiers are bad input naming the setting.
+    for (key, value, says) in [
+        ("FLUXION_AUTH__JWT_SECRET", "corta", "auth.jwt_secret"),
+        ("FLUXION_AUTH__ADMIN_TOKEN", "corto", "auth.admin_token"),
+        ("FLUXION_API__RATE_LIMITS__DEFAULT_TIER", "oro", "api.rate_limits.default_tier"),
+    ] {
+        let out = run(fluxion(dir.path()).args(["config"]).env(key, value));
+        assert_eq!(out.status.code(), Some(2), "{key}={value}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{key}: {}", text(&out.stderr));
+    }
+
     // A model endpoint without a model, or an unknown vector backend, is bad input that says which.
     for (key, value, says) in [
         ("FLUXION_LLM__BASE_URL", "http://127.0.0.1:11434/v1", "llm.model"),

@@ -1,14 +1,26 @@
 //! HTTP: everything outside the process reaches Fluxion through here.
 //!
-//! For now the gateway serves the operational endpoints: `/healthz` (the process is alive) and
-//! `/readyz` (every configured backend answers). The REST API, authentication, WhatsApp webhook,
-//! dashboard and metrics come with later issues.
+//! - `/healthz` (the process is alive) and `/readyz` (every configured backend answers);
+//! - `/api/v1/…`, the REST API ([`api`]): authentication ([`auth`]), tenant isolation, rate limits,
+//!   its OpenAPI document at `/api/v1/openapi.json` and docs page at `/api/v1/docs/`;
+//! - `/metrics`, Prometheus text ([`metrics`]).
 //!
 //! The server takes its shutdown signal as a parameter ([`CancellationToken`]): it stops accepting
 //! connections when the token is cancelled and finishes the requests in flight.
 //!
 //! **API boundary:** every error leaves as `{"error":{"code":"…","message":"…"}}` with a stable
-//! code and a message in Spanish and English.
+//! code and a message in Spanish and English ([`error`]); a panic in a handler becomes that body
+//! with a 500, never a dropped connection.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+
+pub use api::{Api, HttpLimits, RateLimits};
+pub use auth::AuthConfig;
+pub use error::ApiError;
+pub use metrics::MetricsSource;
 
 use async_trait::async_trait;
 use axum::Json;
@@ -55,6 +67,8 @@ pub trait ReadinessCheck: Send + Sync {
 pub struct AppState {
     checks: Arc<Vec<Box<dyn ReadinessCheck>>>,
     check_timeout: Duration,
+    api: Option<api::ApiState>,
+    metrics: Option<Arc<dyn MetricsSource>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -66,7 +80,20 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// State with the given readiness checks, each bounded by `check_timeout`.
     pub fn new(checks: Vec<Box<dyn ReadinessCheck>>, check_timeout: Duration) -> Self {
-        Self { checks: Arc::new(checks), check_timeout }
+        Self { checks: Arc::new(checks), check_timeout, api: None, metrics: None }
+    }
+
+    /// Serves the REST API too.
+    pub fn with_api(mut self, api: Api) -> Self {
+        self.api = Some(Arc::new(api));
+        self
+    }
+
+    /// Serves `/metrics`, asking `source` for the gauges it knows (queue depth, freshness …) on
+    /// every scrape.
+    pub fn with_metrics(mut self, source: Arc<dyn MetricsSource>) -> Self {
+        self.metrics = Some(source);
+        self
     }
 
     /// Runs every check concurrently.
@@ -86,48 +113,6 @@ impl AppState {
             }
         });
         futures_util::future::join_all(runs).await
-    }
-}
-
-/// The error body every endpoint uses.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize)]
-struct ErrorDetail {
-    code: &'static str,
-    message: String,
-}
-
-/// An error response with a stable code and a bilingual message.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message_es: &'static str,
-    message_en: &'static str,
-}
-
-impl ApiError {
-    /// No such route.
-    pub fn not_found() -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message_es: "No existe esa ruta.",
-            message_en: "There is no such route.",
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail { code: self.code, message: format!("{} / {}", self.message_es, self.message_en) },
-        };
-        (self.status, Json(body)).into_response()
     }
 }
 
@@ -155,12 +140,35 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn fallback() -> ApiError {
-    ApiError::not_found()
+    ApiError::route_not_found()
+}
+
+/// Turns a panic in a handler into the error body (500), logged.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    tracing::error!(panic = what, "a handler panicked");
+    ApiError::internal().into_response()
 }
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).fallback(fallback).with_state(state)
+    let mut app: Router =
+        Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(state.clone());
+    let mut cors = Vec::new();
+    if let Some(api) = &state.api {
+        let (routes, doc) = api::routes(api.clone());
+        app = app.merge(routes).merge(api::openapi::docs(doc));
+        cors = api.http.cors_origins.clone();
+    }
+    if let Some(source) = &state.metrics {
+        app = app.merge(metrics::routes(source.clone()));
+    }
+    let app = app.fallback(fallback);
+    api::hygiene(app, &cors).layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
 }
 
 /// Serves until `shutdown` is cancelled, then lets requests in flight finish.
@@ -223,6 +231,7 @@ mod tests {
         let (status, body) = get_json(router(state), "/nada").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"]["code"], "not_found");
+        assert!(body["error"]["message"].is_string());
         assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("No existe") && m.contains("no such")));
     }
 }

@@ -28,6 +28,7 @@ pub mod embed;
 pub mod http;
 pub mod jobs;
 pub mod qdrant;
+pub mod ratelimit;
 pub mod redis;
 pub mod semantic;
 pub mod store;
@@ -40,11 +41,14 @@ pub use embed::{EmbedError, Embedder, HashEmbedder, OpenAiEmbedder, OpenAiEmbedd
 pub use http::http_client;
 pub use jobs::{Job, JobError, JobKind, JobQueue, RedisJobQueue, SqliteJobQueue};
 pub use qdrant::{EdgeStore, ServerConfig, ServerStore};
+pub use ratelimit::{InProcessLimiter, Limit, RateDecision, RateKey, RateLimiter, RedisLimiter};
 pub use redis::RedisBus;
 pub use semantic::{PastAnswer, Recalled, SemanticError, SemanticMemory};
 pub use store::postgres::PostgresOptions;
 pub use store::{
-    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast,
-    TableCounts, TenantStore, TraceQuery, open_postgres, open_sqlite,
+    Accounts, AlertQuery, AlertStatus, ApiKeyRecord, Backend, ChangeSet, ChangeSummary, Decided, Decision, DemandQuery,
+    Feedback, IngestRun, IngestStatus, Once, Page, RecommendationQuery, RecommendationStatus, RefreshRecord, Role,
+    Rotation, Scope, Store, StoreError, StoredAlert, StoredForecast, StoredRecommendation, TableCounts, TenantStore,
+    TraceQuery, UserRecord, Verdict, open_postgres, open_sqlite, recommendation_key,
 };
 pub use vectors::{ExactIndex, Filter, Hit, VectorError, VectorPoint, VectorStore};

@@ -6,10 +6,16 @@
 
 mod support;
 
+use chrono::{DateTime, SubsecRound, Utc};
 use fluxion_domain::*;
-use fluxion_memory::{ChangeSet, DemandQuery, IngestRun, IngestStatus, Store, StoreError, StoredForecast};
+use fluxion_memory::{
+    AlertQuery, AlertStatus, ApiKeyRecord, ChangeSet, Decided, Decision, DemandQuery, Feedback, IngestRun,
+    IngestStatus, Once, RecommendationQuery, RecommendationStatus, RefreshRecord, Role, Rotation, Scope, Store,
+    StoreError, StoredAlert, StoredForecast, TenantStore, UserRecord, Verdict, recommendation_key,
+};
 use std::sync::Arc;
 use support::*;
+use uuid::Uuid;
 
 conformance!(tenants_are_created_listed_and_unique, |store: Arc<dyn Store>| async move {
     assert!(store.tenants().await.unwrap().is_empty());
@@ -478,4 +484,841 @@ conformance!(traces_are_stored_listed_filtered_and_stay_in_their_tenant, |store:
     // The other tenant sees none of them, not even by id.
     assert!(u.traces(&TraceQuery::default()).await.unwrap().is_empty());
     assert_eq!(u.trace(b.id).await.unwrap(), None);
+});
+
+// --- Accounts -----------------------------------------------------------------------------------
+
+/// A fixed instant with nanoseconds, which the store keeps to the microsecond.
+fn instant(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn user(tenant: Option<TenantId>, email: &str, role: Role) -> UserRecord {
+    UserRecord {
+        id: Uuid::new_v4(),
+        tenant,
+        email: email.into(),
+        name: format!("Usuario {email}"),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        created_at: instant("2026-01-15T08:30:00.123456789Z"),
+    }
+}
+
+/// A random 32-byte digest.
+fn digest() -> [u8; 32] {
+    let mut d = [0u8; 32];
+    d[..16].copy_from_slice(Uuid::new_v4().as_bytes());
+    d[16..].copy_from_slice(Uuid::new_v4().as_bytes());
+    d
+}
+
+/// A refresh token of `user` in a new family, valid for a day from `now`.
+fn refresh(user: Uuid, now: DateTime<Utc>) -> RefreshRecord {
+    RefreshRecord {
+        id: Uuid::new_v4(),
+        family: Uuid::new_v4(),
+        user,
+        token_hash: digest(),
+        issued_at: now,
+        expires_at: now + chrono::Duration::days(1),
+    }
+}
+
+fn api_key(tenant: TenantId, prefix: &str, created_at: DateTime<Utc>, created_by: Option<Uuid>) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: Uuid::new_v4(),
+        tenant,
+        name: format!("ERP nocturno {prefix}"),
+        prefix: prefix.into(),
+        secret_hash: digest(),
+        scopes: vec![Scope::Read, Scope::Ingest],
+        rate_per_minute: Some(120),
+        created_by,
+        created_at,
+        revoked_at: None,
+    }
+}
+
+conformance!(users_are_found_by_email_in_any_case_and_emails_are_unique, |store: Arc<dyn Store>| async move {
+    let a = store.create_tenant(&slug("alfa"), "Alfa").await.unwrap();
+    let b = store.create_tenant(&slug("beta"), "Beta").await.unwrap();
+    let accounts = store.accounts();
+    let ana = user(Some(a.id), "Ana.Perez@Example.COM", Role::Owner);
+    accounts.create_user(&ana).await.unwrap();
+    let expected = UserRecord {
+        email: "ana.perez@example.com".into(),
+        created_at: ana.created_at.trunc_subsecs(6),
+        ..ana.clone()
+    };
+    assert_eq!(accounts.user_by_email("ana.perez@example.com").await.unwrap(), Some(expected.clone()));
+    assert_eq!(accounts.user_by_email("ANA.PEREZ@example.com").await.unwrap(), Some(expected.clone()));
+    assert_eq!(accounts.user(ana.id).await.unwrap(), Some(expected.clone()));
+    assert_eq!(accounts.user_by_email("nadie@example.com").await.unwrap(), None);
+    assert_eq!(accounts.user(Uuid::new_v4()).await.unwrap(), None);
+
+    // The same email in another case, even for another tenant, is taken.
+    let again = accounts.create_user(&user(Some(b.id), "ana.perez@EXAMPLE.com", Role::Viewer)).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    // A user of a tenant that does not exist is refused.
+    let orphan = accounts.create_user(&user(Some(TenantId::new_random()), "x@example.com", Role::Viewer)).await;
+    assert!(matches!(orphan, Err(StoreError::UnknownReference { kind: "tenant", .. })), "{orphan:?}");
+
+    let beto = user(Some(a.id), "beto@example.com", Role::Manager);
+    let carla = user(Some(b.id), "carla@example.com", Role::Viewer);
+    let ops = user(None, "ops@fluxion.dev", Role::Operator);
+    for u in [&beto, &carla, &ops] {
+        accounts.create_user(u).await.unwrap();
+    }
+    let emails = |users: Vec<UserRecord>| users.into_iter().map(|u| u.email).collect::<Vec<_>>();
+    assert_eq!(emails(accounts.users(Some(a.id)).await.unwrap()), ["ana.perez@example.com", "beto@example.com"]);
+    assert_eq!(emails(accounts.users(Some(b.id)).await.unwrap()), ["carla@example.com"]);
+    assert_eq!(emails(accounts.users(None).await.unwrap()), ["ops@fluxion.dev"], "operators have no tenant");
+
+    // Disabling: only through the user's own tenant; it revokes every refresh token of theirs.
+    let now = instant("2026-02-01T12:00:00Z");
+    let login = refresh(beto.id, now);
+    accounts.insert_refresh(&login).await.unwrap();
+    assert!(!accounts.set_user_disabled(b.id, beto.id, true).await.unwrap(), "another tenant's user");
+    assert!(!accounts.set_user_disabled(a.id, Uuid::new_v4(), true).await.unwrap(), "no such user");
+    assert!(!accounts.user(beto.id).await.unwrap().unwrap().disabled);
+    assert!(accounts.set_user_disabled(a.id, beto.id, true).await.unwrap());
+    assert!(accounts.user(beto.id).await.unwrap().unwrap().disabled);
+    let next = refresh(beto.id, now);
+    let presented = accounts.rotate_refresh(&login.token_hash, &next, now).await.unwrap();
+    assert_eq!(presented, Rotation::Reused { user: beto.id }, "a disabled user's tokens are revoked");
+    // Enabling again does not bring old tokens back; a new login works.
+    assert!(accounts.set_user_disabled(a.id, beto.id, false).await.unwrap());
+    let presented = accounts.rotate_refresh(&login.token_hash, &refresh(beto.id, now), now).await.unwrap();
+    assert_eq!(presented, Rotation::Reused { user: beto.id });
+    let fresh = refresh(beto.id, now);
+    accounts.insert_refresh(&fresh).await.unwrap();
+    let rotated = accounts.rotate_refresh(&fresh.token_hash, &refresh(beto.id, now), now).await.unwrap();
+    assert_eq!(rotated, Rotation::Rotated { user: beto.id });
+});
+
+conformance!(refresh_tokens_rotate_and_a_replayed_one_revokes_its_family, |store: Arc<dyn Store>| async move {
+    let t = store.create_tenant(&slug("t"), "T").await.unwrap();
+    let accounts = store.accounts();
+    let ana = user(Some(t.id), "ana@example.com", Role::Owner);
+    accounts.create_user(&ana).await.unwrap();
+    let now = instant("2026-02-01T12:00:00.000000500Z");
+
+    // A chain of rotations. `next.family` and `next.user` are taken from the presented token.
+    let t0 = refresh(ana.id, now);
+    accounts.insert_refresh(&t0).await.unwrap();
+    let t1 = RefreshRecord { family: Uuid::new_v4(), user: Uuid::new_v4(), ..refresh(ana.id, now) };
+    assert_eq!(accounts.rotate_refresh(&t0.token_hash, &t1, now).await.unwrap(), Rotation::Rotated { user: ana.id });
+    let t2 = refresh(ana.id, now);
+    assert_eq!(accounts.rotate_refresh(&t1.token_hash, &t2, now).await.unwrap(), Rotation::Rotated { user: ana.id });
+    // Someone replays t0: the whole family is revoked, the newest token (t2) included.
+    let stolen = refresh(ana.id, now);
+    assert_eq!(accounts.rotate_refresh(&t0.token_hash, &stolen, now).await.unwrap(), Rotation::Reused { user: ana.id });
+    assert_eq!(
+        accounts.rotate_refresh(&t2.token_hash, &refresh(ana.id, now), now).await.unwrap(),
+        Rotation::Reused { user: ana.id },
+        "the current token of a replayed family no longer works"
+    );
+    assert_eq!(
+        accounts.rotate_refresh(&stolen.token_hash, &refresh(ana.id, now), now).await.unwrap(),
+        Rotation::Unknown,
+        "a reuse stores no next token"
+    );
+    assert_eq!(accounts.rotate_refresh(&digest(), &refresh(ana.id, now), now).await.unwrap(), Rotation::Unknown);
+
+    // Another login (family) of the same user is unaffected.
+    let other = refresh(ana.id, now);
+    accounts.insert_refresh(&other).await.unwrap();
+    let other_next = refresh(ana.id, now);
+    assert_eq!(
+        accounts.rotate_refresh(&other.token_hash, &other_next, now).await.unwrap(),
+        Rotation::Rotated { user: ana.id }
+    );
+
+    // An expired token changes nothing: presented before its expiry, it still rotates.
+    let late = other_next.expires_at;
+    assert_eq!(
+        accounts.rotate_refresh(&other_next.token_hash, &refresh(ana.id, late), late).await.unwrap(),
+        Rotation::Expired
+    );
+    let before = late - chrono::Duration::seconds(1);
+    assert_eq!(
+        accounts.rotate_refresh(&other_next.token_hash, &refresh(ana.id, before), before).await.unwrap(),
+        Rotation::Rotated { user: ana.id }
+    );
+
+    // Logout revokes the family of any of its tokens.
+    let login = refresh(ana.id, now);
+    accounts.insert_refresh(&login).await.unwrap();
+    let second = refresh(ana.id, now);
+    accounts.rotate_refresh(&login.token_hash, &second, now).await.unwrap();
+    assert!(accounts.revoke_refresh_family(&login.token_hash, now).await.unwrap());
+    assert_eq!(
+        accounts.rotate_refresh(&second.token_hash, &refresh(ana.id, now), now).await.unwrap(),
+        Rotation::Reused { user: ana.id }
+    );
+    assert!(!accounts.revoke_refresh_family(&digest(), now).await.unwrap());
+
+    // A token digest is unique; a token of an unknown user is refused.
+    let dup = RefreshRecord { id: Uuid::new_v4(), ..login.clone() };
+    assert!(matches!(accounts.insert_refresh(&dup).await, Err(StoreError::Conflict(_))));
+    let nobody = refresh(Uuid::new_v4(), now);
+    assert!(matches!(accounts.insert_refresh(&nobody).await, Err(StoreError::UnknownReference { kind: "user", .. })));
+});
+
+conformance!(concurrent_presentations_of_one_refresh_token_rotate_it_once, |store: Arc<dyn Store>| async move {
+    let t = store.create_tenant(&slug("t"), "T").await.unwrap();
+    let ana = user(Some(t.id), "ana@example.com", Role::Owner);
+    store.accounts().create_user(&ana).await.unwrap();
+    let now = Utc::now();
+    for _ in 0..8 {
+        let current = refresh(ana.id, now);
+        store.accounts().insert_refresh(&current).await.unwrap();
+        let nexts = [refresh(ana.id, now), refresh(ana.id, now)];
+        let tasks: Vec<_> = nexts
+            .iter()
+            .map(|next| {
+                let (store, next, hash) = (store.clone(), next.clone(), current.token_hash);
+                tokio::spawn(async move { store.accounts().rotate_refresh(&hash, &next, now).await.unwrap() })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        let rotated = outcomes.iter().filter(|o| matches!(o, Rotation::Rotated { .. })).count();
+        let reused = outcomes.iter().filter(|o| matches!(o, Rotation::Reused { .. })).count();
+        assert_eq!((rotated, reused), (1, 1), "{outcomes:?}");
+        // The token the winner received was revoked with its family by the loser's reuse.
+        for next in &nexts {
+            let again = store.accounts().rotate_refresh(&next.token_hash, &refresh(ana.id, now), now).await.unwrap();
+            assert!(matches!(again, Rotation::Reused { .. } | Rotation::Unknown), "{again:?}");
+        }
+    }
+});
+
+conformance!(api_keys_are_created_found_listed_and_revoked_within_their_tenant, |store: Arc<dyn Store>| async move {
+    let a = store.create_tenant(&slug("alfa"), "Alfa").await.unwrap();
+    let b = store.create_tenant(&slug("beta"), "Beta").await.unwrap();
+    let accounts = store.accounts();
+    let owner = user(Some(a.id), "owner@alfa.com", Role::Owner);
+    accounts.create_user(&owner).await.unwrap();
+    let k1 = api_key(a.id, "fxk_a1", instant("2026-03-01T10:00:00.987654321Z"), Some(owner.id));
+    let k2 = ApiKeyRecord {
+        scopes: vec![Scope::Act, Scope::Ask],
+        rate_per_minute: None,
+        created_by: None,
+        ..api_key(a.id, "fxk_a2", instant("2026-03-02T10:00:00Z"), None)
+    };
+    let k3 = api_key(b.id, "fxk_b1", instant("2026-03-03T10:00:00Z"), None);
+    for k in [&k1, &k2, &k3] {
+        accounts.create_api_key(k).await.unwrap();
+    }
+    let taken = accounts.create_api_key(&api_key(b.id, "fxk_a1", Utc::now(), None)).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let orphan = accounts.create_api_key(&api_key(TenantId::new_random(), "fxk_x", Utc::now(), None)).await;
+    assert!(matches!(orphan, Err(StoreError::UnknownReference { kind: "tenant", .. })), "{orphan:?}");
+
+    let stored = |k: &ApiKeyRecord| ApiKeyRecord { created_at: k.created_at.trunc_subsecs(6), ..k.clone() };
+    assert_eq!(accounts.api_key_by_prefix("fxk_a1").await.unwrap(), Some(stored(&k1)));
+    assert_eq!(accounts.api_key_by_prefix("fxk_a2").await.unwrap(), Some(stored(&k2)));
+    assert_eq!(accounts.api_key_by_prefix("fxk_zz").await.unwrap(), None);
+    assert_eq!(accounts.api_keys(a.id).await.unwrap(), vec![stored(&k2), stored(&k1)], "newest first");
+    assert_eq!(accounts.api_keys(b.id).await.unwrap(), vec![stored(&k3)]);
+
+    // Revoking: not through another tenant, once, and the key then shows when.
+    let now = instant("2026-03-05T09:00:00Z");
+    assert!(!accounts.revoke_api_key(b.id, k1.id, now).await.unwrap(), "another tenant's key");
+    assert!(accounts.api_key_by_prefix("fxk_a1").await.unwrap().unwrap().revoked_at.is_none());
+    assert!(!accounts.revoke_api_key(a.id, Uuid::new_v4(), now).await.unwrap());
+    assert!(accounts.revoke_api_key(a.id, k1.id, now).await.unwrap());
+    assert!(!accounts.revoke_api_key(a.id, k1.id, now).await.unwrap(), "already revoked");
+    assert_eq!(accounts.api_key_by_prefix("fxk_a1").await.unwrap().unwrap().revoked_at, Some(now));
+    assert_eq!(accounts.api_keys(a.id).await.unwrap().len(), 2, "revoked keys are still listed");
+});
+
+conformance!(deleting_a_tenant_deletes_its_users_tokens_and_keys, |store: Arc<dyn Store>| async move {
+    let a = store.create_tenant(&slug("alfa"), "Alfa").await.unwrap();
+    let b = store.create_tenant(&slug("beta"), "Beta").await.unwrap();
+    let accounts = store.accounts();
+    let now = Utc::now();
+    let ana = user(Some(a.id), "ana@alfa.com", Role::Owner);
+    let bea = user(Some(b.id), "bea@beta.com", Role::Owner);
+    let ops = user(None, "ops@fluxion.dev", Role::Operator);
+    for u in [&ana, &bea, &ops] {
+        accounts.create_user(u).await.unwrap();
+    }
+    let (ana_token, bea_token) = (refresh(ana.id, now), refresh(bea.id, now));
+    accounts.insert_refresh(&ana_token).await.unwrap();
+    accounts.insert_refresh(&bea_token).await.unwrap();
+    accounts.create_api_key(&api_key(a.id, "fxk_a", now, Some(ana.id))).await.unwrap();
+    accounts.create_api_key(&api_key(b.id, "fxk_b", now, Some(bea.id))).await.unwrap();
+    // An operator's key for tenant B survives the operator-independent deletion of A.
+    accounts.create_api_key(&api_key(b.id, "fxk_ops", now, Some(ops.id))).await.unwrap();
+
+    store.delete_tenant(&a.slug).await.unwrap();
+    assert_eq!(accounts.user(ana.id).await.unwrap(), None);
+    assert_eq!(accounts.user_by_email("ana@alfa.com").await.unwrap(), None);
+    assert!(accounts.users(Some(a.id)).await.unwrap().is_empty());
+    assert_eq!(accounts.api_key_by_prefix("fxk_a").await.unwrap(), None);
+    assert!(accounts.api_keys(a.id).await.unwrap().is_empty());
+    assert_eq!(
+        accounts.rotate_refresh(&ana_token.token_hash, &refresh(ana.id, now), now).await.unwrap(),
+        Rotation::Unknown
+    );
+    assert!(!accounts.revoke_refresh_family(&ana_token.token_hash, now).await.unwrap());
+    assert_eq!(store.tenant_by_id(a.id).await.unwrap(), None);
+
+    // The other tenant and the operators keep theirs.
+    assert_eq!(store.tenant_by_id(b.id).await.unwrap(), Some(b.clone()));
+    assert!(accounts.user(bea.id).await.unwrap().is_some());
+    assert!(accounts.user(ops.id).await.unwrap().is_some());
+    assert_eq!(accounts.api_keys(b.id).await.unwrap().len(), 2);
+    assert_eq!(
+        accounts.rotate_refresh(&bea_token.token_hash, &refresh(bea.id, now), now).await.unwrap(),
+        Rotation::Rotated { user: bea.id }
+    );
+    // The email and the prefix can be used again.
+    let a2 = store.create_tenant(&a.slug, "Alfa otra vez").await.unwrap();
+    accounts.create_user(&user(Some(a2.id), "ana@alfa.com", Role::Owner)).await.unwrap();
+    accounts.create_api_key(&api_key(a2.id, "fxk_a", now, None)).await.unwrap();
+});
+
+// --- Idempotent ingest --------------------------------------------------------------------------
+
+conformance!(apply_once_applies_a_key_once_and_refuses_another_request_under_it, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    store.create_tenant(&slug("u"), "U").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let u = store.scope(&slug("u")).await.unwrap();
+    t.apply(&catalog()).await.unwrap();
+    u.apply(&catalog()).await.unwrap();
+    let batch = ChangeSet { sales: sales(300, "once"), ..ChangeSet::default() };
+    let Once::Applied(first) = t.apply_once("req-1", "sha256:aaa", &batch).await.unwrap() else {
+        panic!("the first call applies")
+    };
+    assert_eq!((first.sales_new, first.sales_duplicate), (300, 0));
+    assert_eq!(t.apply_once("req-1", "sha256:aaa", &batch).await.unwrap(), Once::Replayed(first));
+    let other = ChangeSet { sales: sales(5, "otro"), ..ChangeSet::default() };
+    assert_eq!(t.apply_once("req-1", "sha256:bbb", &other).await.unwrap(), Once::Conflict);
+    assert_eq!(t.counts().await.unwrap().sales, 300, "neither the replay nor the conflict wrote anything");
+
+    // A change set that fails records no key: the same key then applies a good one.
+    let mut bad = ChangeSet { sales: sales(3, "mal"), ..ChangeSet::default() };
+    bad.sales.push(sale("bad", "CCS-01", "NO-EXISTE", at("2025-01-01", 9), 1.0, 100));
+    assert!(matches!(t.apply_once("req-2", "sha256:ccc", &bad).await, Err(StoreError::UnknownReference { .. })));
+    assert!(matches!(t.apply_once("req-2", "sha256:ddd", &other).await.unwrap(), Once::Applied(s) if s.sales_new == 5));
+    // An empty change set is recorded too; a long key is stored as it is.
+    let long_key = "k".repeat(200);
+    assert_eq!(
+        t.apply_once(&long_key, "sha256:eee", &ChangeSet::default()).await.unwrap(),
+        Once::Applied(Default::default())
+    );
+    assert_eq!(
+        t.apply_once(&long_key, "sha256:eee", &ChangeSet::default()).await.unwrap(),
+        Once::Replayed(Default::default())
+    );
+    // Keys belong to their tenant.
+    assert!(
+        matches!(u.apply_once("req-1", "sha256:aaa", &batch).await.unwrap(), Once::Applied(s) if s.sales_new == 300)
+    );
+});
+
+conformance!(concurrent_apply_once_with_one_key_applies_once, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    t.apply(&catalog()).await.unwrap();
+    let batch = Arc::new(ChangeSet { sales: sales(2_000, "conc"), ..ChangeSet::default() });
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (t, batch) = (t.clone(), batch.clone());
+            tokio::spawn(async move { t.apply_once("same-request", "sha256:fff", &batch).await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let applied: Vec<_> = outcomes.iter().filter(|o| matches!(o, Once::Applied(_))).collect();
+    assert_eq!(applied.len(), 1, "{outcomes:?}");
+    let Once::Applied(summary) = applied[0] else { unreachable!() };
+    assert_eq!(summary.sales_new, 2_000);
+    for o in &outcomes {
+        assert!(matches!(o, Once::Applied(s) | Once::Replayed(s) if s == summary), "{o:?}");
+    }
+    assert_eq!(t.counts().await.unwrap().sales, 2_000);
+    let units: f64 = t.daily_demand(&DemandQuery::default()).await.unwrap().iter().map(|d| d.units).sum();
+    assert_eq!(units, batch.sales.iter().map(|s| s.quantity.get()).sum::<f64>(), "sales counted once");
+});
+
+// --- Alerts -------------------------------------------------------------------------------------
+
+fn alert(key: &str, kind: AlertKind, severity: Severity, store: &str, product: Option<&str>) -> Alert {
+    Alert {
+        kind,
+        severity,
+        store: loc(store),
+        product: product.map(sku),
+        impact_usd: 123.45,
+        impact: ImpactKind::LostMargin,
+        action: SuggestedAction::Reorder { units: 48.0 },
+        reason_es: format!("Quedan 3 unidades; se venden 2,5 por día ({key})"),
+        dedup_key: key.into(),
+        raised_on: day("2026-03-01"),
+        expires_on: day("2026-03-08"),
+        probability: Some(0.87),
+        runs_out_on: Some(day("2026-03-03")),
+        unit: product.map(|_| Unit::Each),
+    }
+}
+
+fn stockout(key: &str, store: &str, product: &str) -> Alert {
+    alert(key, AlertKind::ImminentStockout, Severity::Warning, store, Some(product))
+}
+
+/// Ids of rows created at the same instant, in listing order (the id breaks the tie, descending).
+fn newest_first_by_id<const N: usize>(mut ids: [Uuid; N]) -> [Uuid; N] {
+    ids.sort_by(|a, b| b.cmp(a));
+    ids
+}
+
+/// Every alert of the tenant, walking the pages of `query`.
+async fn all_alerts(t: &dyn TenantStore, mut query: AlertQuery) -> Vec<StoredAlert> {
+    let mut out = Vec::new();
+    loop {
+        let page = t.alerts(&query).await.unwrap();
+        assert!(page.items.len() <= query.limit as usize);
+        out.extend(page.items);
+        match page.next {
+            Some(next) => query.before = Some(next),
+            None => return out,
+        }
+    }
+}
+
+conformance!(alerts_are_updated_in_place_resolved_and_reopened_with_a_new_id, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let t1 = instant("2026-03-01T20:00:00.123456789Z");
+    let (t2, t3, t4) =
+        (t1 + chrono::Duration::hours(24), t1 + chrono::Duration::hours(48), t1 + chrono::Duration::hours(72));
+    let keys = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+
+    let a1 = stockout("stockout|CCS-01|HAR-001", "CCS-01", "HAR-001");
+    let a2 = alert("stale|MCBO-01", AlertKind::StaleData, Severity::Info, "MCBO-01", None);
+    let first = t.record_alerts(&[a1.clone(), a2.clone()], &keys(&[&a1.dedup_key, &a2.dedup_key]), t1).await.unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!((first[0].alert.clone(), first[0].status), (a1.clone(), AlertStatus::Open));
+    assert_eq!((first[0].created_at, first[0].updated_at), (t1.trunc_subsecs(6), t1.trunc_subsecs(6)));
+    assert_eq!(first[1].alert, a2, "a store-wide alert round-trips");
+    assert_eq!(t.alert(first[0].id).await.unwrap().as_ref(), Some(&first[0]));
+
+    // The next scan: the situation got worse. Same row, new version, status kept.
+    let worse = Alert { severity: Severity::Critical, impact_usd: 250.0, ..a1.clone() };
+    let second =
+        t.record_alerts(std::slice::from_ref(&worse), &keys(&[&a1.dedup_key, &a2.dedup_key]), t2).await.unwrap();
+    assert_eq!(second[0].id, first[0].id);
+    assert_eq!((second[0].alert.clone(), second[0].status), (worse.clone(), AlertStatus::Open));
+    assert_eq!((second[0].created_at, second[0].updated_at), (t1.trunc_subsecs(6), t2.trunc_subsecs(6)));
+    assert_eq!(t.alert(first[1].id).await.unwrap().unwrap().status, AlertStatus::Open, "a suppressed key stays open");
+
+    // Acknowledged: only an open alert changes; an acknowledged one stays as the first ack left it.
+    let acked = t.acknowledge_alert(first[1].id, "user:ana", t2).await.unwrap().unwrap();
+    assert_eq!(
+        (acked.status, acked.acknowledged_by.as_deref(), acked.acknowledged_at),
+        (AlertStatus::Acknowledged, Some("user:ana"), Some(t2.trunc_subsecs(6)))
+    );
+    assert_eq!(t.acknowledge_alert(first[1].id, "user:beto", t3).await.unwrap(), Some(acked.clone()));
+    assert_eq!(t.acknowledge_alert(Uuid::new_v4(), "user:ana", t3).await.unwrap(), None);
+    // A scan that still produces it updates it and keeps it acknowledged.
+    let again = t.record_alerts(std::slice::from_ref(&a2), &keys(&[&a1.dedup_key, &a2.dedup_key]), t3).await.unwrap();
+    assert_eq!((again[0].id, again[0].status), (first[1].id, AlertStatus::Acknowledged));
+    assert_eq!(again[0].acknowledged_by.as_deref(), Some("user:ana"));
+
+    // A scan that no longer produces a key resolves it, acknowledged or not.
+    t.record_alerts(&[], &keys(&[&a1.dedup_key]), t3).await.unwrap();
+    let resolved = t.alert(first[1].id).await.unwrap().unwrap();
+    assert_eq!((resolved.status, resolved.updated_at), (AlertStatus::Resolved, t3.trunc_subsecs(6)));
+    assert_eq!(t.alert(first[0].id).await.unwrap().unwrap().status, AlertStatus::Open);
+    assert_eq!(t.acknowledge_alert(first[1].id, "user:ana", t4).await.unwrap(), Some(resolved.clone()));
+
+    // The situation comes back: a new row with a new id; the resolved one stays as it was. An alert
+    // recorded is live even when its key is missing from the open keys; the other key is resolved.
+    let back = t.record_alerts(std::slice::from_ref(&a2), &[], t4).await.unwrap();
+    assert_ne!(back[0].id, first[1].id);
+    assert_eq!((back[0].status, back[0].created_at), (AlertStatus::Open, t4.trunc_subsecs(6)));
+    assert_eq!(back[0].acknowledged_by, None);
+    assert_eq!(t.alert(first[1].id).await.unwrap(), Some(resolved));
+    assert_eq!(t.alert(first[0].id).await.unwrap().unwrap().status, AlertStatus::Resolved);
+    let all = all_alerts(&*t, AlertQuery { limit: 10, ..AlertQuery::default() }).await;
+    // Newest first; the two of the first scan share their created_at, and the id orders them.
+    let older = newest_first_by_id([first[0].id, first[1].id]);
+    assert_eq!(all.iter().map(|a| a.id).collect::<Vec<_>>(), [back[0].id, older[0], older[1]]);
+
+    // Feedback is recorded and replaced; none for an unknown id.
+    let feedback =
+        Feedback { verdict: Verdict::Useful, by: "user:ana".into(), at: t4, note: Some("Era cierto".into()) };
+    let with = t.alert_feedback(first[0].id, &feedback).await.unwrap().unwrap();
+    assert_eq!(with.feedback, Some(Feedback { at: t4.trunc_subsecs(6), ..feedback.clone() }));
+    let wrong = Feedback { verdict: Verdict::Wrong, by: "+584141234567".into(), at: t4, note: None };
+    let replaced = t.alert_feedback(first[0].id, &wrong).await.unwrap().unwrap();
+    assert_eq!(replaced.feedback, Some(Feedback { at: t4.trunc_subsecs(6), ..wrong.clone() }));
+    assert_eq!(replaced.status, AlertStatus::Resolved, "feedback does not change the status");
+    assert_eq!(t.alert(first[0].id).await.unwrap(), Some(replaced));
+    assert_eq!(t.alert_feedback(Uuid::new_v4(), &wrong).await.unwrap(), None);
+});
+
+conformance!(alerts_are_filtered_and_paged_without_gaps_or_duplicates, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let start = instant("2026-03-01T20:00:00Z");
+    let stores = ["CCS-01", "MCBO-01"];
+    let products = ["HAR-001", "ARR-001", "ACE-001"];
+    // 25 alerts in 3 scans, so that many share a created_at (the id breaks the tie).
+    let mut recorded = Vec::new();
+    let mut keys = Vec::new();
+    for scan in 0..3 {
+        let batch: Vec<Alert> = (0..25)
+            .filter(|i| i % 3 == scan)
+            .map(|i| {
+                let kind = if i % 2 == 0 { AlertKind::ImminentStockout } else { AlertKind::Overstock };
+                let severity = if i % 5 == 0 { Severity::Critical } else { Severity::Warning };
+                alert(&format!("k{i}"), kind, severity, stores[i % 2], Some(products[i % 3]))
+            })
+            .collect();
+        keys.extend(batch.iter().map(|a| a.dedup_key.clone()));
+        let at = start + chrono::Duration::minutes(scan as i64);
+        recorded.extend(t.record_alerts(&batch, &keys, at).await.unwrap());
+    }
+    assert_eq!(recorded.len(), 25);
+    let mut expected = recorded.clone();
+    expected.sort_by_key(|a| std::cmp::Reverse((a.created_at, a.id)));
+
+    // Pages of 5: exactly five full pages, the last one says there is no next.
+    let mut query = AlertQuery { limit: 5, ..AlertQuery::default() };
+    let mut pages = 0;
+    let mut walked = Vec::new();
+    loop {
+        let page = t.alerts(&query).await.unwrap();
+        pages += 1;
+        assert_eq!(page.items.len(), 5);
+        walked.extend(page.items);
+        match page.next {
+            Some(next) => {
+                assert_eq!(next, (walked.last().unwrap().created_at, walked.last().unwrap().id));
+                query.before = Some(next);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 5);
+    assert_eq!(walked, expected, "newest first, ties by id, no duplicates, nothing missing");
+    assert_eq!(all_alerts(&*t, AlertQuery { limit: 7, ..AlertQuery::default() }).await, expected);
+
+    // Filters, alone and together.
+    let count = |q: AlertQuery| {
+        let t = t.clone();
+        async move { all_alerts(&*t, AlertQuery { limit: 4, ..q }).await }
+    };
+    let in_ccs = count(AlertQuery { store: Some("CCS-01".into()), ..AlertQuery::default() }).await;
+    assert_eq!(in_ccs.len(), 13);
+    assert!(in_ccs.iter().all(|a| a.alert.store.as_str() == "CCS-01"));
+    let harina = count(AlertQuery { product: Some("HAR-001".into()), ..AlertQuery::default() }).await;
+    assert_eq!(harina.len(), 9);
+    let over = count(AlertQuery { kind: Some("overstock".into()), ..AlertQuery::default() }).await;
+    assert_eq!(over.len(), 12);
+    assert!(over.iter().all(|a| a.alert.kind == AlertKind::Overstock));
+    let critical = count(AlertQuery { severity: Some("critical".into()), ..AlertQuery::default() }).await;
+    assert_eq!(critical.len(), 5);
+    let both = count(AlertQuery {
+        store: Some("CCS-01".into()),
+        kind: Some("imminent_stockout".into()),
+        ..AlertQuery::default()
+    })
+    .await;
+    assert_eq!(both.len(), 13, "even indexes are CCS-01 stockouts");
+    t.acknowledge_alert(expected[3].id, "user:ana", start).await.unwrap();
+    let acked = count(AlertQuery { status: Some(AlertStatus::Acknowledged), ..AlertQuery::default() }).await;
+    assert_eq!(acked.iter().map(|a| a.id).collect::<Vec<_>>(), [expected[3].id]);
+    assert_eq!(count(AlertQuery { status: Some(AlertStatus::Open), ..AlertQuery::default() }).await.len(), 24);
+    assert!(count(AlertQuery { store: Some("NO-EXISTE".into()), ..AlertQuery::default() }).await.is_empty());
+
+    // Page sizes: 0 asks for the default, and nothing above 500 is served at once.
+    let many: Vec<Alert> = (0..520).map(|i| stockout(&format!("m{i}"), "CCS-01", "HAR-001")).collect();
+    let many_keys: Vec<String> = many.iter().map(|a| a.dedup_key.clone()).chain(keys.clone()).collect();
+    t.record_alerts(&many, &many_keys, start + chrono::Duration::hours(1)).await.unwrap();
+    let default_page = t.alerts(&AlertQuery::default()).await.unwrap();
+    assert_eq!(default_page.items.len(), 50);
+    let capped = t.alerts(&AlertQuery { limit: 10_000, ..AlertQuery::default() }).await.unwrap();
+    assert_eq!(capped.items.len(), 500);
+    assert!(capped.next.is_some());
+});
+
+conformance!(alerts_stay_in_their_tenant, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    store.create_tenant(&slug("u"), "U").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let u = store.scope(&slug("u")).await.unwrap();
+    let now = Utc::now();
+    let a = stockout("stockout|CCS-01|HAR-001", "CCS-01", "HAR-001");
+    let stored = t.record_alerts(std::slice::from_ref(&a), std::slice::from_ref(&a.dedup_key), now).await.unwrap();
+    let id = stored[0].id;
+    assert!(u.alerts(&AlertQuery::default()).await.unwrap().items.is_empty());
+    assert_eq!(u.alert(id).await.unwrap(), None);
+    assert_eq!(u.acknowledge_alert(id, "user:intruso", now).await.unwrap(), None);
+    let feedback = Feedback { verdict: Verdict::Wrong, by: "user:intruso".into(), at: now, note: None };
+    assert_eq!(u.alert_feedback(id, &feedback).await.unwrap(), None);
+    // The same key in the other tenant is another alert, and its scan resolves nothing of T's.
+    let theirs = u.record_alerts(std::slice::from_ref(&a), &[], now).await.unwrap();
+    assert_ne!(theirs[0].id, id);
+    u.record_alerts(&[], &[], now).await.unwrap();
+    assert_eq!(t.alert(id).await.unwrap(), Some(stored[0].clone()), "untouched by the other tenant");
+});
+
+// --- Recommendations ----------------------------------------------------------------------------
+
+fn order(store: &str, product: &str, units: f64) -> Recommendation {
+    Recommendation {
+        action: RecommendedAction::Order { supplier: Some(SupplierCode::parse("POLAR").unwrap()) },
+        store: loc(store),
+        product: sku(product),
+        units,
+        value_usd: units * 1.0,
+        benefit_usd: units * 0.35,
+        on: day("2026-03-02"),
+        explanation_es: format!("Pedir {units}: demanda esperada alta"),
+    }
+}
+
+fn transfer(from: &str, to: &str, product: &str, units: f64) -> Recommendation {
+    Recommendation { action: RecommendedAction::Transfer { from: loc(from) }, ..order(to, product, units) }
+}
+
+/// The purchase order an approval of an order writes.
+fn purchase_order_effect(number: &str, store: &str, product: &str, units: f64) -> ChangeSet {
+    let po = PurchaseOrder::new(
+        OrderNumber::parse(number).unwrap(),
+        SupplierCode::parse("POLAR").unwrap(),
+        loc(store),
+        day("2026-03-02"),
+        day("2026-03-06"),
+        vec![OrderLine { product: sku(product), quantity: Quantity::new(units).unwrap() }],
+    )
+    .unwrap();
+    ChangeSet { purchase_orders: vec![po], ..ChangeSet::default() }
+}
+
+fn approval(by: &str, at: DateTime<Utc>, number: &str) -> Decision {
+    Decision { approve: true, by: by.into(), at, note: None, executed_as: Some(number.into()) }
+}
+
+conformance!(recommendations_are_updated_in_place_and_superseded, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let t1 = instant("2026-03-01T22:00:00.555555555Z");
+    let (t2, t3) = (t1 + chrono::Duration::days(1), t1 + chrono::Duration::days(2));
+    let r1 = order("CCS-01", "HAR-001", 120.0);
+    let r2 = transfer("CCS-01", "MCBO-01", "ARR-001", 24.0);
+    let first = t.record_recommendations(&[r1.clone(), r2.clone()], t1).await.unwrap();
+    assert_eq!(first[0].key, recommendation_key(&r1));
+    assert_eq!(first[1].key, "transfer|MCBO-01|ARR-001|CCS-01");
+    assert_eq!((first[0].recommendation.clone(), first[0].status), (r1.clone(), RecommendationStatus::Pending));
+    assert_eq!((first[0].created_at, first[0].updated_at), (t1.trunc_subsecs(6), t1.trunc_subsecs(6)));
+    assert_eq!(t.recommendation(first[1].id).await.unwrap().as_ref(), Some(&first[1]));
+
+    // The next optimisation: the order changed (same row), the transfer is no longer recommended.
+    let r1b = order("CCS-01", "HAR-001", 144.0);
+    let second = t.record_recommendations(std::slice::from_ref(&r1b), t2).await.unwrap();
+    assert_eq!(second[0].id, first[0].id);
+    assert_eq!((second[0].recommendation.clone(), second[0].status), (r1b.clone(), RecommendationStatus::Pending));
+    assert_eq!((second[0].created_at, second[0].updated_at), (t1.trunc_subsecs(6), t2.trunc_subsecs(6)));
+    let superseded = t.recommendation(first[1].id).await.unwrap().unwrap();
+    assert_eq!((superseded.status, superseded.updated_at), (RecommendationStatus::Superseded, t2.trunc_subsecs(6)));
+    assert_eq!(superseded.recommendation, r2, "a superseded recommendation keeps its last version");
+
+    // Recommended again later: a new pending row; the superseded one stays.
+    let third = t.record_recommendations(&[r1b.clone(), r2.clone()], t3).await.unwrap();
+    assert_eq!(third[0].id, first[0].id);
+    assert_ne!(third[1].id, first[1].id);
+    assert_eq!(t.recommendation(first[1].id).await.unwrap().unwrap().status, RecommendationStatus::Superseded);
+
+    // Listing: newest first, filtered, paged.
+    let list = |q: RecommendationQuery| {
+        let t = t.clone();
+        async move {
+            let mut q = RecommendationQuery { limit: 1, ..q };
+            let mut out = Vec::new();
+            loop {
+                let page = t.recommendations(&q).await.unwrap();
+                out.extend(page.items.into_iter().map(|r| r.id));
+                match page.next {
+                    Some(next) => q.before = Some(next),
+                    None => return out,
+                }
+            }
+        }
+    };
+    let older = newest_first_by_id([first[0].id, first[1].id]);
+    assert_eq!(list(RecommendationQuery::default()).await, [third[1].id, older[0], older[1]]);
+    assert_eq!(list(RecommendationQuery { kind: Some("order".into()), ..Default::default() }).await, [first[0].id]);
+    assert_eq!(
+        list(RecommendationQuery { kind: Some("transfer".into()), ..Default::default() }).await,
+        [third[1].id, first[1].id]
+    );
+    assert_eq!(
+        list(RecommendationQuery { store: Some("MCBO-01".into()), ..Default::default() }).await,
+        [third[1].id, first[1].id],
+        "a transfer is listed under the store that receives"
+    );
+    assert_eq!(
+        list(RecommendationQuery { status: Some(RecommendationStatus::Superseded), ..Default::default() }).await,
+        [first[1].id]
+    );
+    assert!(list(RecommendationQuery { store: Some("CD-01".into()), ..Default::default() }).await.is_empty());
+});
+
+conformance!(a_recommendation_is_decided_once_and_its_effect_applied_with_it, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    t.apply(&catalog()).await.unwrap();
+    let now = instant("2026-03-02T08:15:00.999999999Z");
+    let recs = t
+        .record_recommendations(
+            &[
+                order("CCS-01", "HAR-001", 120.0),
+                order("MCBO-01", "ARR-001", 60.0),
+                transfer("CCS-01", "MCBO-01", "ACE-001", 12.0),
+            ],
+            now,
+        )
+        .await
+        .unwrap();
+
+    // An approval whose effect fails writes nothing: the recommendation stays pending.
+    let broken = purchase_order_effect("OC-9", "CCS-01", "NO-EXISTE", 120.0);
+    let failed = t.decide_recommendation(recs[0].id, &approval("user:ana", now, "OC-9"), &broken).await;
+    assert!(matches!(failed, Err(StoreError::UnknownReference { kind: "product", .. })), "{failed:?}");
+    assert_eq!(t.recommendation(recs[0].id).await.unwrap().unwrap().status, RecommendationStatus::Pending);
+    assert!(t.purchase_orders().await.unwrap().is_empty());
+
+    let effect = purchase_order_effect("OC-1", "CCS-01", "HAR-001", 120.0);
+    let Decided::Done(approved) =
+        t.decide_recommendation(recs[0].id, &approval("user:ana", now, "OC-1"), &effect).await.unwrap()
+    else {
+        panic!("a pending recommendation is decided")
+    };
+    assert_eq!(approved.id, recs[0].id);
+    assert_eq!(approved.status, RecommendationStatus::Approved);
+    assert_eq!(
+        (approved.decided_by.as_deref(), approved.decided_at, approved.executed_as.as_deref()),
+        (Some("user:ana"), Some(now.trunc_subsecs(6)), Some("OC-1"))
+    );
+    assert_eq!(t.recommendation(recs[0].id).await.unwrap(), Some(approved.clone()));
+    assert_eq!(t.purchase_orders().await.unwrap(), effect.purchase_orders, "the effect came with the approval");
+
+    // Deciding again, either way, changes nothing and applies nothing.
+    let again = t
+        .decide_recommendation(
+            recs[0].id,
+            &approval("user:beto", now, "OC-2"),
+            &purchase_order_effect("OC-2", "CCS-01", "HAR-001", 1.0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, Decided::Already(approved.clone()));
+    let reject =
+        Decision { approve: false, by: "user:beto".into(), at: now, note: Some("No".into()), executed_as: None };
+    assert_eq!(t.decide_recommendation(recs[0].id, &reject, &ChangeSet::default()).await.unwrap(), again);
+    assert_eq!(t.purchase_orders().await.unwrap().len(), 1);
+
+    // A rejection applies no effect and keeps its note; executed_as is only for approvals.
+    let reject = Decision {
+        approve: false,
+        by: "+584141234567".into(),
+        at: now,
+        note: Some("Tenemos inventario en el depósito".into()),
+        executed_as: Some("OC-3".into()),
+    };
+    let effect3 = purchase_order_effect("OC-3", "MCBO-01", "ARR-001", 60.0);
+    let Decided::Done(rejected) = t.decide_recommendation(recs[1].id, &reject, &effect3).await.unwrap() else {
+        panic!("a pending recommendation is decided")
+    };
+    assert_eq!(rejected.status, RecommendationStatus::Rejected);
+    assert_eq!((rejected.note.as_deref(), rejected.executed_as.as_deref()), (reject.note.as_deref(), None));
+    assert_eq!(t.purchase_orders().await.unwrap().len(), 1, "a rejection applies nothing");
+
+    // Superseded ones cannot be decided; unknown ids are not found.
+    t.record_recommendations(&[], now).await.unwrap();
+    let superseded = t.recommendation(recs[2].id).await.unwrap().unwrap();
+    assert_eq!(superseded.status, RecommendationStatus::Superseded);
+    assert_eq!(
+        t.decide_recommendation(recs[2].id, &approval("user:ana", now, "TR-1"), &ChangeSet::default()).await.unwrap(),
+        Decided::Already(superseded)
+    );
+    assert_eq!(
+        t.decide_recommendation(Uuid::new_v4(), &approval("user:ana", now, "OC-4"), &ChangeSet::default())
+            .await
+            .unwrap(),
+        Decided::NotFound
+    );
+    // A decided recommendation is history: the same situation recommended again is a new one.
+    let renewed = t.record_recommendations(&[order("CCS-01", "HAR-001", 90.0)], now).await.unwrap();
+    assert_ne!(renewed[0].id, recs[0].id);
+    assert_eq!(t.recommendation(recs[0].id).await.unwrap(), Some(approved));
+});
+
+conformance!(concurrent_approvals_execute_a_recommendation_once, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    t.apply(&catalog()).await.unwrap();
+    let now = Utc::now();
+    for round in 0..6 {
+        let product = ["HAR-001", "ARR-001", "ACE-001"][round % 3];
+        let rec = t.record_recommendations(&[order("CCS-01", product, 10.0)], now).await.unwrap().remove(0);
+        let tasks: Vec<_> = ["A", "B"]
+            .into_iter()
+            .map(|who| {
+                let t = t.clone();
+                let number = format!("OC-{round}-{who}");
+                let effect = purchase_order_effect(&number, "CCS-01", product, 10.0);
+                tokio::spawn(async move {
+                    t.decide_recommendation(rec.id, &approval(&format!("user:{who}"), now, &number), &effect)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        let done: Vec<_> =
+            outcomes.iter().filter_map(|o| if let Decided::Done(r) = o { Some(r) } else { None }).collect();
+        assert_eq!(done.len(), 1, "{outcomes:?}");
+        assert!(outcomes.iter().any(|o| matches!(o, Decided::Already(r) if r == done[0])), "{outcomes:?}");
+        let orders = t.purchase_orders().await.unwrap();
+        assert_eq!(orders.len(), round + 1, "one order per approved recommendation");
+        assert!(orders.iter().any(|o| Some(o.number().as_str()) == done[0].executed_as.as_deref()));
+    }
+});
+
+conformance!(recommendations_stay_in_their_tenant, |store: Arc<dyn Store>| async move {
+    store.create_tenant(&slug("t"), "T").await.unwrap();
+    store.create_tenant(&slug("u"), "U").await.unwrap();
+    let t = store.scope(&slug("t")).await.unwrap();
+    let u = store.scope(&slug("u")).await.unwrap();
+    t.apply(&catalog()).await.unwrap();
+    u.apply(&catalog()).await.unwrap();
+    let now = Utc::now();
+    let rec = t.record_recommendations(&[order("CCS-01", "HAR-001", 10.0)], now).await.unwrap().remove(0);
+    assert!(u.recommendations(&RecommendationQuery::default()).await.unwrap().items.is_empty());
+    assert_eq!(u.recommendation(rec.id).await.unwrap(), None);
+    let effect = purchase_order_effect("OC-X", "CCS-01", "HAR-001", 10.0);
+    let decided = u.decide_recommendation(rec.id, &approval("user:intruso", now, "OC-X"), &effect).await.unwrap();
+    assert_eq!(decided, Decided::NotFound);
+    assert!(u.purchase_orders().await.unwrap().is_empty(), "nothing applied in the other tenant");
+    // The other tenant's optimisation supersedes nothing of T's.
+    u.record_recommendations(&[], now).await.unwrap();
+    assert_eq!(t.recommendation(rec.id).await.unwrap(), Some(rec));
 });

@@ -84,10 +84,18 @@ impl JobRunner {
             }
             JobKind::ScanAlerts => {
                 let scan = self.scan(tenant).await?;
-                let news = {
+                let all = scan.alerts.clone();
+                let (news, open) = {
                     let mut books = self.books.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    books.entry(tenant.clone()).or_default().admit(scan.today, scan.alerts)
+                    let book = books.entry(tenant.clone()).or_default();
+                    let news = book.admit(scan.today, scan.alerts);
+                    (news, book.open().map(|a| a.dedup_key.clone()).collect::<Vec<_>>())
                 };
+                // The store keeps every open situation (people acknowledge them and give feedback),
+                // and resolves those the scan no longer produces.
+                let scoped = self.store.scope(tenant).await.map_err(|e| e.to_string())?;
+                let open_now: Vec<_> = all.into_iter().filter(|a| open.contains(&a.dedup_key)).collect();
+                scoped.record_alerts(&open_now, &open, Utc::now()).await.map_err(|e| e.to_string())?;
                 if let Some(semantic) = self.runtime.semantic() {
                     let live = self.runtime.live(tenant).await.map_err(|e| e.to_string())?;
                     let names = |code: &str| live.catalog.product_name(code).map(str::to_owned);
@@ -110,10 +118,12 @@ impl JobRunner {
             }
             JobKind::Optimize => {
                 let scan = self.scan(tenant).await?;
+                let scoped = self.store.scope(tenant).await.map_err(|e| e.to_string())?;
+                let all: Vec<_> = scan.orders.iter().chain(&scan.transfers).cloned().collect();
+                scoped.record_recommendations(&all, Utc::now()).await.map_err(|e| e.to_string())?;
                 if let Some(semantic) = self.runtime.semantic() {
                     let live = self.runtime.live(tenant).await.map_err(|e| e.to_string())?;
                     let names = |code: &str| live.catalog.product_name(code).map(str::to_owned);
-                    let all: Vec<_> = scan.orders.iter().chain(&scan.transfers).cloned().collect();
                     if let Err(e) = semantic.remember_recommendations(tenant, &all, &names).await {
                         tracing::warn!(error = %e, "recommendations could not be kept in the vector memory");
                     }

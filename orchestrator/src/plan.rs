@@ -173,7 +173,17 @@ impl Run<'_> {
             serde_json::json!({"stage": name, "status": status, "millis": millis, "output": output}),
             Some(partial),
         );
+        let outcome = match &status {
+            AgentStatus::Ok => "ok",
+            AgentStatus::Failed { .. } => "failed",
+            AgentStatus::TimedOut { .. } => "timed_out",
+            AgentStatus::Skipped => "skipped",
+        };
+        metrics::histogram!("fluxion_agent_call_seconds", "agent" => stage.agent.as_str(), "stage" => name.to_owned(), "outcome" => outcome)
+            .record(millis / 1000.0);
         if status.is_fault() {
+            metrics::counter!("fluxion_agent_failures_total", "agent" => stage.agent.as_str(), "outcome" => outcome)
+                .increment(1);
             self.faults.push((stage.agent, status.clone()));
         }
         // One report per agent: Chat runs twice (understand, compose) and reports its total and worst.
@@ -253,9 +263,10 @@ pub(crate) async fn run(
     user: Option<&str>,
     question: &str,
     channel: &str,
+    trace_id: Option<Uuid>,
 ) -> Answer {
     let started = Instant::now();
-    let id = Uuid::new_v4();
+    let id = trace_id.unwrap_or_else(Uuid::new_v4);
     let question: String = question.trim().chars().take(MAX_QUESTION).collect();
     let span = tracing::info_span!("ask", tenant = %tenant, trace_id = %id, channel);
     async move {
@@ -735,6 +746,9 @@ async fn phrase(
     let cost = f64::from(spent.prompt_tokens) * policy.usd_per_million_prompt / 1e6
         + f64::from(spent.completion_tokens) * policy.usd_per_million_completion / 1e6;
     run.trace.set_usage(span, tokens, cost);
+    if tokens > 0 {
+        metrics::counter!("fluxion_llm_tokens_total", "tenant" => tenant.to_string()).increment(u64::from(tokens));
+    }
     if tokens > 0
         && let Err(e) = ledger.spend(tenant, day, u64::from(tokens)).await
     {

@@ -333,7 +333,7 @@ impl Runtime {
     /// An agent that fails or runs out of time makes the answer degraded, never absent.
     pub async fn ask(&self, tenant: &TenantSlug, question: &str, channel: &str) -> Result<Answer, RuntimeError> {
         let live = self.live(tenant).await?;
-        Ok(plan::run(&self.inner, &live, tenant, None, question, channel).await)
+        Ok(plan::run(&self.inner, &live, tenant, None, question, channel, None).await)
     }
 
     /// [`Runtime::ask`] as `user`: the question is read in the light of the user's previous turn
@@ -346,7 +346,26 @@ impl Runtime {
         channel: &str,
     ) -> Result<Answer, RuntimeError> {
         let live = self.live(tenant).await?;
-        Ok(plan::run(&self.inner, &live, tenant, Some(user), question, channel).await)
+        Ok(plan::run(&self.inner, &live, tenant, Some(user), question, channel, None).await)
+    }
+
+    /// [`Runtime::ask_as`] under a trace id chosen by the caller, who can then follow the request's
+    /// progress (`Topic::Request`) from before it starts. The id must be fresh (a UUIDv4).
+    pub async fn ask_traced(
+        &self,
+        tenant: &TenantSlug,
+        user: Option<&str>,
+        question: &str,
+        channel: &str,
+        trace_id: uuid::Uuid,
+    ) -> Result<Answer, RuntimeError> {
+        let live = self.live(tenant).await?;
+        Ok(plan::run(&self.inner, &live, tenant, user, question, channel, Some(trace_id)).await)
+    }
+
+    /// The relational store the runtime reads.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
     }
 
     /// The vector memory, when configured.

@@ -35,6 +35,9 @@ pub async fn run(settings: &Settings, cmd: BenchCommand, json: bool) -> anyhow::
         BenchCommand::Transfers { stores, products } => return transfers(stores, products, json).await,
         BenchCommand::Budget { candidates } => return budget(candidates, json).await,
         BenchCommand::Vectors { products, queries, engine } => return vectors(products, queries, &engine, json).await,
+        BenchCommand::Api { tenant, seconds, connections, limit_per_minute } => {
+            return super::bench_api::run(settings, &tenant, seconds, connections, limit_per_minute, json).await;
+        }
         BenchCommand::Ask { tenant, requests, concurrency } => {
             return ask(settings, &tenant, requests, concurrency, json).await;
         }

@@ -83,6 +83,7 @@ pub async fn load(
         Some(t) => t,
         None => store.create_tenant(&slug, DEMO_CHAIN_NAME).await?,
     };
+    super::users::ensure_demo_users(settings, store, &tenant).await?;
     let scoped = store.scope(&tenant.slug).await?;
     let loaded =
         scoped.ingest_runs(50).await?.iter().any(|r| r.source == DEMO_SOURCE && r.status == IngestStatus::Complete);

@@ -3,6 +3,7 @@
 mod alerts;
 mod ask;
 mod bench;
+mod bench_api;
 mod config;
 mod demo;
 mod forecast;
@@ -12,6 +13,7 @@ mod serve;
 mod simulate;
 mod tenants;
 mod traces;
+pub mod users;
 
 use crate::cli::{Cli, Command};
 use crate::settings::Settings;
@@ -28,6 +30,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&settings, &args, cli.json).await.map(|_| ()),
         Command::Import(args) => import::run(&settings, args, cli.json).await,
         Command::Tenants(cmd) => tenants::run(&settings, cmd, cli.json).await,
+        Command::Users(cmd) => users::run_users(&settings, cmd, cli.json).await,
+        Command::ApiKeys(cmd) => users::run_keys(&settings, cmd, cli.json).await,
         Command::Forecast(args) => forecast::run(&settings, args, cli.json).await,
         Command::Alerts(args) => alerts::run(&settings, args, cli.json).await,
         Command::Recommend(args) => recommend::run(&settings, args, cli.json).await,

@@ -33,8 +33,6 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     if let Some(url) = settings.redis_url() {
         checks.push(Box::new(RedisCheck::new(url)));
     }
-    let state = AppState::new(checks, Duration::from_secs(settings.server.readiness_timeout_seconds.max(1)));
-
     let address = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = tokio::net::TcpListener::bind(&address)
         .await
@@ -65,6 +63,12 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
         "agents and jobs running"
     );
 
+    let api = crate::app::open_api(&settings, store.clone(), runtime.clone())?;
+    tracing::info!(rate_limits = api.limiter.kind(), "API v1 at http://{local}/api/v1 (docs: /api/v1/docs/)");
+    let gauges = crate::app::Gauges { store: store.clone(), queue: queue.clone() };
+    let state = AppState::new(checks, Duration::from_secs(settings.server.readiness_timeout_seconds.max(1)))
+        .with_api(api)
+        .with_metrics(std::sync::Arc::new(gauges));
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(fluxion_gateway::serve(listener, state, shutdown.clone()));
     wait_for_signal().await;

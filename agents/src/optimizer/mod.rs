@@ -13,6 +13,7 @@
 pub mod agent;
 pub mod budget;
 pub mod demand;
+pub mod execute;
 pub mod plan;
 pub mod recommend;
 pub mod reorder;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use agent::{OptimizerAgent, OptimizerRequest};
 pub use budget::{BudgetPlan, Candidate, plan_purchases};
 pub use demand::{DemandAhead, LeadTimeDays, PeriodDemand};
+pub use execute::{ExecuteError, execution, execution_number};
 pub use plan::{moves_for, orders_for, transfers_for, transfers_of};
 pub use recommend::{OrderContext, recommend_order};
 pub use reorder::{

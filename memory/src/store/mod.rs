@@ -12,6 +12,8 @@
 //! transaction-local `search_path`, plus row-level security keyed on a transaction-local
 //! `app.tenant_id` on the shared tables of the `control` schema.
 
+pub mod accounts;
+pub mod decisions;
 pub mod postgres;
 pub mod sqlite;
 
@@ -21,14 +23,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use fluxion_domain::forecast::Forecast;
 use fluxion_domain::{
-    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder, SalesLine,
-    SpanStatus, StockSnapshot, Supplier, Tenant, TenantSlug, Trace, TraceSummary, Transfer,
+    Alert, CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder,
+    Recommendation, SalesLine, SpanStatus, StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Trace, TraceSummary,
+    Transfer,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 use uuid::Uuid;
 
+pub use accounts::{Accounts, ApiKeyRecord, RefreshRecord, Role, Rotation, Scope, UserRecord};
+pub use decisions::{
+    AlertQuery, AlertStatus, Decided, Decision, Feedback, Once, Page, RecommendationQuery, RecommendationStatus,
+    StoredAlert, StoredRecommendation, Verdict, recommendation_key,
+};
 pub use postgres::open_postgres;
 pub use sqlite::open_sqlite;
 
@@ -51,7 +59,7 @@ impl fmt::Display for Backend {
     }
 }
 
-/// What can go wrong in the store. Callers match on the first three; the rest is reported.
+/// What can go wrong in the store. Callers match on the first four; the rest is reported.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The tenant slug is taken.
@@ -68,6 +76,9 @@ pub enum StoreError {
         /// The code that was not found.
         code: String,
     },
+    /// A unique value (an email, a key prefix) is taken. Nothing was written.
+    #[error("{0} already exists")]
+    Conflict(String),
     /// A stored row no longer parses into a domain value (the database was edited by hand).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
@@ -278,6 +289,12 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The store scoped to one tenant. Errors with [`StoreError::UnknownTenant`] if it does not exist.
     async fn scope(&self, slug: &TenantSlug) -> Result<Arc<dyn TenantStore>, StoreError>;
+
+    /// The tenant with this id, if any.
+    async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError>;
+
+    /// Users, refresh tokens and API keys of the deployment.
+    fn accounts(&self) -> &dyn Accounts;
 }
 
 /// One tenant's data. Every method reads or writes that tenant only.
@@ -357,6 +374,62 @@ pub trait TenantStore: Send + Sync + fmt::Debug {
 
     /// One trace with its spans.
     async fn trace(&self, id: Uuid) -> Result<Option<Trace>, StoreError>;
+
+    /// Applies a change set once per idempotency key, in one transaction with the key's record:
+    /// the first call with a key applies and stores `fingerprint` and the summary; a later call
+    /// with the same key and fingerprint replays the summary, with another fingerprint conflicts.
+    /// Concurrent calls with one key: exactly one applies.
+    async fn apply_once(&self, key: &str, fingerprint: &str, changes: &ChangeSet) -> Result<Once, StoreError>;
+
+    /// Records a scan's alerts: an alert whose deduplication key is open or acknowledged updates
+    /// that row (same id, status kept); a new key (or one only resolved before) gets a new open row.
+    /// Then every open or acknowledged alert whose key is neither in `open_keys` nor among `alerts`
+    /// becomes resolved. All in one transaction. Returns the stored versions of `alerts`, in order.
+    async fn record_alerts(
+        &self,
+        alerts: &[Alert],
+        open_keys: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<StoredAlert>, StoreError>;
+
+    /// Alerts matching the query, newest first.
+    async fn alerts(&self, query: &AlertQuery) -> Result<Page<StoredAlert>, StoreError>;
+
+    /// One alert.
+    async fn alert(&self, id: Uuid) -> Result<Option<StoredAlert>, StoreError>;
+
+    /// Acknowledges an open alert (an acknowledged or resolved one is left as it is, and returned).
+    /// None when there is no such alert.
+    async fn acknowledge_alert(&self, id: Uuid, by: &str, at: DateTime<Utc>)
+    -> Result<Option<StoredAlert>, StoreError>;
+
+    /// Records feedback on an alert (replacing earlier feedback). None when there is no such alert.
+    async fn alert_feedback(&self, id: Uuid, feedback: &Feedback) -> Result<Option<StoredAlert>, StoreError>;
+
+    /// Records an optimisation's recommendations: a pending one with the same key is updated in
+    /// place (same id), others are inserted pending, and pending ones whose key is not among them
+    /// become superseded. One transaction. Returns the stored versions, in order.
+    async fn record_recommendations(
+        &self,
+        recommendations: &[Recommendation],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<StoredRecommendation>, StoreError>;
+
+    /// Recommendations matching the query, newest first.
+    async fn recommendations(&self, query: &RecommendationQuery) -> Result<Page<StoredRecommendation>, StoreError>;
+
+    /// One recommendation.
+    async fn recommendation(&self, id: Uuid) -> Result<Option<StoredRecommendation>, StoreError>;
+
+    /// Decides a pending recommendation, exactly once: in one transaction the status moves from
+    /// pending and, on approval, `effect` (the purchase order or transfer) is applied. A second
+    /// decision, concurrent or later, finds it decided and applies nothing.
+    async fn decide_recommendation(
+        &self,
+        id: Uuid,
+        decision: &Decision,
+        effect: &ChangeSet,
+    ) -> Result<Decided, StoreError>;
 }
 
 /// Which traces to list.

@@ -1,7 +1,10 @@
 //! The production backend: PostgreSQL with a schema per tenant.
 //!
 //! - `control` schema: the tenant list and shared tables (`ingest_runs`) under row-level security
-//!   keyed on the transaction-local setting `app.tenant_id`.
+//!   keyed on the transaction-local setting `app.tenant_id`; and the accounts (`users`,
+//!   `refresh_tokens`, `api_keys`), which are not: they are found by credential before any tenant is
+//!   known, and deleting a tenant cascades to them. Every change to a user's refresh tokens holds
+//!   that user's row lock, so a token presented twice at once rotates once.
 //! - `t_<slug>` schema per tenant, created with the tenant and owned by the application role.
 //! - Every tenant transaction sets `search_path` and `app.tenant_id` with `set_config(.., true)`
 //!   (transaction-local), never a session-level `SET`, so nothing leaks to the next user of a
@@ -9,29 +12,34 @@
 //! - The application works through a non-superuser role (`fluxion_app` by default), so row-level
 //!   security applies to it. When the configured URL is a superuser's, that URL is used only to
 //!   migrate and to create tenant schemas, and the role is created if missing.
+//! - Per tenant, alerts, recommendations and ingest requests: writes that must happen once (a
+//!   recommendation's decision and its effect, an idempotency key and its change set) share one
+//!   transaction, and the row or key that decides it is claimed first.
 //! - Sales are range-partitioned by month (partitions created on demand) and loaded with `COPY`;
 //!   the daily aggregate is maintained in the same statement that inserts new lines.
 //!   TimescaleDB is not used: the extension is not packaged for this platform's PostgreSQL, and native
 //!   partitioning plus the maintained aggregate gives the same reads.
 
 use super::rows::{
-    DemandIdRow, EventRow, ForecastRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, OrderRows, ProductRow,
-    PromotionRow, SalesRow, StockRow, SupplierRow, demand_from_id_rows, forecast_body, products_from_rows,
-    purchase_orders_from_rows, transfers_from_rows,
+    AlertColumns, AlertRow, ApiKeyRow, DemandIdRow, EventRow, ForecastRow, IdMaps, IngestRunRow, LocationRow, LotRow,
+    OrderLineRow, OrderRows, ProductRow, PromotionRow, RecommendationColumns, RecommendationRow, SalesRow, StockRow,
+    SupplierRow, UserRow, demand_from_id_rows, forecast_body, micros, products_from_rows, purchase_orders_from_rows,
+    transfers_from_rows,
 };
 use super::{
-    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, StoredForecast, TableCounts,
-    TenantStore, TraceQuery, rows,
+    Accounts, AlertQuery, ApiKeyRecord, Backend, ChangeSet, ChangeSummary, Decided, Decision, DemandQuery, Feedback,
+    IngestRun, Once, Page, RecommendationQuery, RefreshRecord, Rotation, Store, StoreError, StoredAlert,
+    StoredForecast, StoredRecommendation, TableCounts, TenantStore, TraceQuery, UserRecord, rows,
 };
 use async_trait::async_trait;
-use chrono::{Datelike, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
-    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder, SalesLine,
-    StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Trace, TraceSummary, Transfer,
+    Alert, CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder,
+    Recommendation, SalesLine, StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Trace, TraceSummary, Transfer,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, QueryBuilder, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -166,6 +174,11 @@ async fn provision_app_role(admin: &PgPool, role: &str, password: Option<&str>) 
         "GRANT USAGE ON SCHEMA control TO %I",
         "GRANT SELECT ON control.tenants TO %I",
         "GRANT SELECT, INSERT ON control.ingest_runs TO %I",
+        // Accounts are found by credential before any tenant is known (no row-level security); the
+        // application never deletes them: a tenant's deletion cascades, as the tables' owner.
+        "GRANT SELECT, INSERT, UPDATE ON control.users TO %I",
+        "GRANT SELECT, INSERT, UPDATE ON control.refresh_tokens TO %I",
+        "GRANT SELECT, INSERT, UPDATE ON control.api_keys TO %I",
     ] {
         statements.push(
             sqlx::query_scalar(AssertSqlSafe(format!("SELECT format('{template}', $1::text, current_database())")))
@@ -341,6 +354,314 @@ impl Store for PgStore {
         let tenant = self.tenant(slug).await?.ok_or_else(|| StoreError::UnknownTenant(slug.clone()))?;
         Ok(Arc::new(PgTenant { schema: schema_of(slug), tenant, pool: self.app.clone() }))
     }
+
+    async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+        let row: Option<TenantRow> =
+            sqlx::query_as("SELECT id, slug, name, created_at FROM control.tenants WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(&self.app)
+                .await?;
+        row.map(Tenant::try_from).transpose()
+    }
+
+    fn accounts(&self) -> &dyn Accounts {
+        self
+    }
+}
+
+macro_rules! user_columns {
+    () => {
+        "id::text AS id, tenant_id::text AS tenant_id, email, name, role, password_hash, disabled, created_at"
+    };
+}
+
+macro_rules! api_key_columns {
+    () => {
+        "id::text AS id, tenant_id::text AS tenant_id, name, prefix, secret_hash, array_to_json(scopes)::text AS scopes,
+         rate_per_minute, created_by::text AS created_by, created_at, revoked_at"
+    };
+}
+
+/// A presented refresh token with what decides its fate.
+#[derive(sqlx::FromRow)]
+struct PresentedToken {
+    family: Uuid,
+    expires_at: DateTime<Utc>,
+    /// Rotated or revoked already.
+    spent: bool,
+}
+
+impl PgStore {
+    /// Locks a user's row until the end of `tx` and says whether the user is disabled (none: no
+    /// such user). Every change to a user's refresh tokens — a rotation, a family's revocation, a
+    /// new login, disabling the user — holds this lock, so they happen one after the other and each
+    /// reads the tokens the previous one committed.
+    async fn lock_user(tx: &mut Transaction<'static, Postgres>, user: Uuid) -> Result<Option<bool>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT disabled FROM control.users WHERE id = $1 FOR UPDATE")
+            .bind(user)
+            .fetch_optional(&mut **tx)
+            .await?)
+    }
+
+    /// The owner of a refresh token (a token never changes owner, so this needs no lock).
+    async fn token_owner(tx: &mut Transaction<'static, Postgres>, hash: &[u8; 32]) -> Result<Option<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT user_id FROM control.refresh_tokens WHERE token_hash = $1")
+            .bind(hash.as_slice())
+            .fetch_optional(&mut **tx)
+            .await?)
+    }
+
+    /// Revokes every token of a family that is not revoked yet.
+    async fn revoke_family(
+        tx: &mut Transaction<'static, Postgres>,
+        family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE control.refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL")
+            .bind(family)
+            .bind(micros(now))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Accounts live in the `control` schema and are reached through the application role.
+#[async_trait]
+impl Accounts for PgStore {
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let email = user.email.to_lowercase();
+        sqlx::query(
+            "INSERT INTO control.users (id, tenant_id, email, name, role, password_hash, disabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(user.id)
+        .bind(user.tenant.map(|t| t.as_uuid()))
+        .bind(&email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.disabled)
+        .bind(micros(user.created_at))
+        .execute(&self.app)
+        .await
+        .map_err(|e| rows::user_insert_error(e, user, &email))?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> =
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM control.users WHERE email = $1"))
+                .bind(email.to_lowercase())
+                .fetch_optional(&self.app)
+                .await?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> =
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM control.users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.app)
+                .await?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    async fn users(&self, tenant: Option<TenantId>) -> Result<Vec<UserRecord>, StoreError> {
+        let rows: Vec<UserRow> = match tenant {
+            Some(tenant) => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM control.users WHERE tenant_id = $1 ORDER BY email"
+                ))
+                .bind(tenant.as_uuid())
+                .fetch_all(&self.app)
+                .await?
+            }
+            None => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM control.users WHERE tenant_id IS NULL ORDER BY email"
+                ))
+                .fetch_all(&self.app)
+                .await?
+            }
+        };
+        rows.into_iter().map(UserRecord::try_from).collect()
+    }
+
+    async fn set_user_disabled(&self, tenant: TenantId, id: Uuid, disabled: bool) -> Result<bool, StoreError> {
+        let mut tx = self.app.begin().await?;
+        // The update takes the user's row lock first, as every change to the user's tokens does.
+        let changed = sqlx::query("UPDATE control.users SET disabled = $3 WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant.as_uuid())
+            .bind(disabled)
+            .execute(&mut *tx)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if disabled {
+            sqlx::query("UPDATE control.refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(micros(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn insert_refresh(&self, token: &RefreshRecord) -> Result<(), StoreError> {
+        let mut tx = self.app.begin().await?;
+        let Some(disabled) = Self::lock_user(&mut tx, token.user).await? else {
+            return Err(StoreError::UnknownReference { kind: "user", code: token.user.to_string() });
+        };
+        // A login that raced the user's disabling gets a family that is revoked from the start.
+        sqlx::query(
+            "INSERT INTO control.refresh_tokens (id, family, user_id, token_hash, issued_at, expires_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token.id)
+        .bind(token.family)
+        .bind(token.user)
+        .bind(token.token_hash.as_slice())
+        .bind(micros(token.issued_at))
+        .bind(micros(token.expires_at))
+        .bind(disabled.then(|| micros(Utc::now())))
+        .execute(&mut *tx)
+        .await
+        .map_err(rows::refresh_insert_error)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        token_hash: &[u8; 32],
+        next: &RefreshRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation, StoreError> {
+        let mut tx = self.app.begin().await?;
+        let Some(user) = Self::token_owner(&mut tx, token_hash).await? else { return Ok(Rotation::Unknown) };
+        // With the user's row locked, a concurrent presentation of the same token has either
+        // committed its rotation (and this statement, a new snapshot, sees it) or waits for this one.
+        let Some(disabled) = Self::lock_user(&mut tx, user).await? else { return Ok(Rotation::Unknown) };
+        let token: Option<PresentedToken> = sqlx::query_as(
+            "SELECT family, expires_at, (rotated_at IS NOT NULL OR revoked_at IS NOT NULL) AS spent
+             FROM control.refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash.as_slice())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(token) = token else { return Ok(Rotation::Unknown) };
+        if token.spent || disabled {
+            Self::revoke_family(&mut tx, token.family, now).await?;
+            tx.commit().await?;
+            return Ok(Rotation::Reused { user });
+        }
+        if token.expires_at <= now {
+            return Ok(Rotation::Expired);
+        }
+        sqlx::query("UPDATE control.refresh_tokens SET rotated_at = $2 WHERE token_hash = $1")
+            .bind(token_hash.as_slice())
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO control.refresh_tokens (id, family, user_id, token_hash, issued_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(next.id)
+        .bind(token.family)
+        .bind(user)
+        .bind(next.token_hash.as_slice())
+        .bind(micros(next.issued_at))
+        .bind(micros(next.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(rows::refresh_insert_error)?;
+        tx.commit().await?;
+        Ok(Rotation::Rotated { user })
+    }
+
+    async fn revoke_refresh_family(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut tx = self.app.begin().await?;
+        let Some(user) = Self::token_owner(&mut tx, token_hash).await? else { return Ok(false) };
+        Self::lock_user(&mut tx, user).await?;
+        let family: Option<Uuid> =
+            sqlx::query_scalar("SELECT family FROM control.refresh_tokens WHERE token_hash = $1")
+                .bind(token_hash.as_slice())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(family) = family else { return Ok(false) };
+        Self::revoke_family(&mut tx, family, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+        let inserted = sqlx::query(
+            "INSERT INTO control.api_keys (id, tenant_id, name, prefix, secret_hash, scopes, rate_per_minute,
+               created_by, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(key.id)
+        .bind(key.tenant.as_uuid())
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(key.secret_hash.as_slice())
+        .bind(&scopes)
+        .bind(key.rate_per_minute.map(i64::from))
+        .bind(key.created_by)
+        .bind(micros(key.created_at))
+        .bind(key.revoked_at.map(micros))
+        .execute(&self.app)
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if rows::is_foreign_key_violation(&e) => {
+                Err(rows::api_key_missing_reference(key, self.tenant_by_id(key.tenant).await?.is_some()))
+            }
+            Err(e) => Err(rows::api_key_insert_error(e, key)),
+        }
+    }
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row: Option<ApiKeyRow> =
+            sqlx::query_as(concat!("SELECT ", api_key_columns!(), " FROM control.api_keys WHERE prefix = $1"))
+                .bind(prefix)
+                .fetch_optional(&self.app)
+                .await?;
+        row.map(ApiKeyRecord::try_from).transpose()
+    }
+
+    async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM control.api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(tenant.as_uuid())
+        .fetch_all(&self.app)
+        .await?;
+        rows.into_iter().map(ApiKeyRecord::try_from).collect()
+    }
+
+    async fn revoke_api_key(&self, tenant: TenantId, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let revoked = sqlx::query(
+            "UPDATE control.api_keys SET revoked_at = $3 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(tenant.as_uuid())
+        .bind(micros(now))
+        .execute(&self.app)
+        .await?;
+        Ok(revoked.rows_affected() > 0)
+    }
 }
 
 /// One tenant's schema, reached through the application role.
@@ -352,6 +673,20 @@ pub struct PgTenant {
 }
 
 type Tx = Transaction<'static, Postgres>;
+
+macro_rules! alert_columns {
+    () => {
+        "id::text AS id, status, body::text AS body, created_at, updated_at, acknowledged_by, acknowledged_at,
+         feedback_verdict, feedback_by, feedback_at, feedback_note"
+    };
+}
+
+macro_rules! recommendation_columns {
+    () => {
+        "id::text AS id, dedup_key, status, body::text AS body, created_at, updated_at, decided_by, decided_at, note,
+         executed_as"
+    };
+}
 
 impl PgTenant {
     /// A transaction scoped to this tenant: its schema first on the path and its id for row-level security,
@@ -394,22 +729,136 @@ impl PgTenant {
 }
 
 impl PgTenant {
+    /// Runs `attempt` (one transaction) again when it lost a race with a concurrent ingest of the
+    /// same sales lines: the retry finds them stored and skips them.
+    async fn retrying_sales_races<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let mut n = 1;
+        loop {
+            match attempt().await {
+                Err(StoreError::Database(sqlx::Error::Database(e)))
+                    if n < 3
+                        && e.code().as_deref() == Some("23505")
+                        && e.table().is_some_and(|t| t.starts_with("sales") || t == "daily_demand") =>
+                {
+                    tracing::debug!(attempt = n, "sales batch raced a concurrent ingest; retrying");
+                    n += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// One attempt at [`TenantStore::apply`]: everything in one transaction.
-    async fn apply_once(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
-        let mut summary = ChangeSummary::default();
+    async fn apply_attempt(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
         if changes.is_empty() {
-            return Ok(summary);
+            return Ok(ChangeSummary::default());
         }
         let mut tx = self.begin().await?;
-        summary.upserted += write_catalog(&mut tx, changes).await?;
-        let maps = id_maps(&mut tx).await?;
-        let new = write_sales(&mut tx, &maps, &changes.sales).await?;
-        summary.sales_new = new;
-        summary.sales_duplicate = changes.sales.len() as u64 - new;
-        summary.upserted += write_facts(&mut tx, &maps, changes).await?;
+        let summary = write_changes(&mut tx, changes).await?;
         tx.commit().await?;
         Ok(summary)
     }
+
+    /// One attempt at [`TenantStore::apply_once`].
+    async fn apply_once_attempt(&self, key: &str, fingerprint: &str, changes: &ChangeSet) -> Result<Once, StoreError> {
+        let mut tx = self.begin().await?;
+        // Claiming the key first makes it the lock: a concurrent call with the same key waits on
+        // this uncommitted row, then (once it is committed) inserts nothing and reads it below;
+        // if this transaction rolls back instead, the other one claims the key and applies.
+        let claimed: Option<i32> = sqlx::query_scalar(
+            "INSERT INTO ingest_requests (key, fingerprint, summary, created_at) VALUES ($1, $2, '{}', $3)
+             ON CONFLICT (key) DO NOTHING RETURNING 1",
+        )
+        .bind(key)
+        .bind(fingerprint)
+        .bind(micros(Utc::now()))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if claimed.is_none() {
+            let (stored_fingerprint, summary): (String, String) =
+                sqlx::query_as("SELECT fingerprint, summary::text FROM ingest_requests WHERE key = $1")
+                    .bind(key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            return rows::replay(&stored_fingerprint, &summary, fingerprint);
+        }
+        let summary = write_changes(&mut tx, changes).await?;
+        sqlx::query("UPDATE ingest_requests SET summary = $2::jsonb WHERE key = $1")
+            .bind(key)
+            .bind(rows::to_json("ingest request summary", &summary)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Once::Applied(summary))
+    }
+
+    /// One attempt at [`TenantStore::decide_recommendation`].
+    async fn decide_attempt(&self, id: Uuid, decision: &Decision, effect: &ChangeSet) -> Result<Decided, StoreError> {
+        let mut tx = self.begin().await?;
+        // A concurrent decision on the same row waits for this one's row lock, then re-checks
+        // `status = 'pending'` against the committed row and changes nothing.
+        let decided: Option<RecommendationRow> = sqlx::query_as(concat!(
+            "UPDATE recommendations SET status = $2, decided_by = $3, decided_at = $4, note = $5, executed_as = $6,
+               updated_at = $4
+             WHERE id = $1 AND status = 'pending' RETURNING ",
+            recommendation_columns!()
+        ))
+        .bind(id)
+        .bind(if decision.approve { "approved" } else { "rejected" })
+        .bind(&decision.by)
+        .bind(micros(decision.at))
+        .bind(&decision.note)
+        .bind(if decision.approve { decision.executed_as.as_deref() } else { None })
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = decided {
+            let stored = StoredRecommendation::try_from(row)?;
+            if decision.approve {
+                write_changes(&mut tx, effect).await?;
+            }
+            tx.commit().await?;
+            return Ok(Decided::Done(stored));
+        }
+        let current: Option<RecommendationRow> =
+            sqlx::query_as(concat!("SELECT ", recommendation_columns!(), " FROM recommendations WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(match current {
+            Some(row) => Decided::Already(StoredRecommendation::try_from(row)?),
+            None => Decided::NotFound,
+        })
+    }
+}
+
+/// Writes a whole change set inside `tx` (catalog first, then the facts that refer to it).
+async fn write_changes(tx: &mut Tx, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
+    let mut summary = ChangeSummary::default();
+    if changes.is_empty() {
+        return Ok(summary);
+    }
+    summary.upserted += write_catalog(tx, changes).await?;
+    let maps = id_maps(tx).await?;
+    let new = write_sales(tx, &maps, &changes.sales).await?;
+    summary.sales_new = new;
+    summary.sales_duplicate = changes.sales.len() as u64 - new;
+    summary.upserted += write_facts(tx, &maps, changes).await?;
+    Ok(summary)
+}
+
+/// Ends a listing query: strictly after the cursor, newest first, one row more than the page so
+/// that the page knows whether there is a next one.
+fn push_page(qb: &mut QueryBuilder<Postgres>, before: Option<(DateTime<Utc>, Uuid)>, limit: u32) {
+    if let Some((created_at, id)) = before {
+        qb.push(" AND (created_at, id) < (").push_bind(micros(created_at)).push(", ").push_bind(id).push(")");
+    }
+    qb.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(limit) + 1);
 }
 
 async fn id_maps(tx: &mut Tx) -> Result<IdMaps, StoreError> {
@@ -812,21 +1261,7 @@ impl TenantStore for PgTenant {
     }
 
     async fn apply(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
-        let mut attempt = 1;
-        loop {
-            match self.apply_once(changes).await {
-                Err(StoreError::Database(sqlx::Error::Database(e)))
-                    if attempt < 3
-                        && e.code().as_deref() == Some("23505")
-                        && e.table().is_some_and(|t| t.starts_with("sales") || t == "daily_demand") =>
-                {
-                    // A concurrent ingest stored some of these lines first; the retry skips them.
-                    tracing::debug!(attempt, "sales batch raced a concurrent ingest; retrying");
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        self.retrying_sales_races(|| self.apply_attempt(changes)).await
     }
 
     async fn locations(&self) -> Result<Vec<Location>, StoreError> {
@@ -1126,5 +1561,213 @@ impl TenantStore for PgTenant {
             sqlx::query_scalar("SELECT body::text FROM traces WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
         tx.commit().await?;
         body.as_deref().map(rows::trace_from_body).transpose()
+    }
+
+    async fn apply_once(&self, key: &str, fingerprint: &str, changes: &ChangeSet) -> Result<Once, StoreError> {
+        self.retrying_sales_races(|| self.apply_once_attempt(key, fingerprint, changes)).await
+    }
+
+    async fn record_alerts(
+        &self,
+        alerts: &[Alert],
+        open_keys: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<StoredAlert>, StoreError> {
+        let at = micros(at);
+        let mut tx = self.begin().await?;
+        // Two scans of one tenant at once queue here: each sees the other's alerts whole.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.alerts'))").execute(&mut *tx).await?;
+        let mut stored = Vec::with_capacity(alerts.len());
+        for alert in alerts {
+            let c = AlertColumns::of(alert)?;
+            let row: AlertRow = sqlx::query_as(concat!(
+                "INSERT INTO alerts (id, dedup_key, store, product, kind, severity, status, body, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7::jsonb, $8, $8)
+                 ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO UPDATE SET store = excluded.store,
+                   product = excluded.product, kind = excluded.kind, severity = excluded.severity,
+                   body = excluded.body, updated_at = excluded.updated_at
+                 RETURNING ",
+                alert_columns!()
+            ))
+            .bind(Uuid::new_v4())
+            .bind(&alert.dedup_key)
+            .bind(&c.store)
+            .bind(&c.product)
+            .bind(&c.kind)
+            .bind(&c.severity)
+            .bind(&c.body)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            stored.push(StoredAlert::try_from(row)?);
+        }
+        sqlx::query(
+            "UPDATE alerts SET status = 'resolved', updated_at = $1
+             WHERE status <> 'resolved' AND dedup_key <> ALL($2::text[])",
+        )
+        .bind(at)
+        .bind(rows::live_keys(alerts, open_keys))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn alerts(&self, q: &AlertQuery) -> Result<Page<StoredAlert>, StoreError> {
+        let limit = rows::page_limit(q.limit);
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new(concat!("SELECT ", alert_columns!(), " FROM alerts WHERE true"));
+        for (column, value) in [
+            ("store", q.store.as_deref()),
+            ("product", q.product.as_deref()),
+            ("kind", q.kind.as_deref()),
+            ("severity", q.severity.as_deref()),
+            ("status", q.status.map(|s| s.as_str())),
+        ] {
+            if let Some(value) = value {
+                qb.push(format_args!(" AND {column} = ")).push_bind(value.to_owned());
+            }
+        }
+        push_page(&mut qb, q.before, limit);
+        let mut tx = self.begin().await?;
+        let rows: Vec<AlertRow> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let items = rows.into_iter().map(StoredAlert::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page_of(items, limit, |a| (a.created_at, a.id)))
+    }
+
+    async fn alert(&self, id: Uuid) -> Result<Option<StoredAlert>, StoreError> {
+        let rows: Vec<AlertRow> = self
+            .read(sqlx::query_as(concat!("SELECT ", alert_columns!(), " FROM alerts WHERE id = $1")).bind(id))
+            .await?;
+        rows.into_iter().next().map(StoredAlert::try_from).transpose()
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        id: Uuid,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<StoredAlert>, StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE alerts SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3, updated_at = $3
+             WHERE id = $1 AND status = 'open'",
+        )
+        .bind(id)
+        .bind(by)
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await?;
+        let row: Option<AlertRow> = sqlx::query_as(concat!("SELECT ", alert_columns!(), " FROM alerts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(StoredAlert::try_from).transpose()
+    }
+
+    async fn alert_feedback(&self, id: Uuid, feedback: &Feedback) -> Result<Option<StoredAlert>, StoreError> {
+        let mut tx = self.begin().await?;
+        let row: Option<AlertRow> = sqlx::query_as(concat!(
+            "UPDATE alerts SET feedback_verdict = $2, feedback_by = $3, feedback_at = $4, feedback_note = $5,
+               updated_at = GREATEST(updated_at, $4)
+             WHERE id = $1 RETURNING ",
+            alert_columns!()
+        ))
+        .bind(id)
+        .bind(feedback.verdict.as_str())
+        .bind(&feedback.by)
+        .bind(micros(feedback.at))
+        .bind(&feedback.note)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(StoredAlert::try_from).transpose()
+    }
+
+    async fn record_recommendations(
+        &self,
+        recommendations: &[Recommendation],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<StoredRecommendation>, StoreError> {
+        let at = micros(at);
+        let mut tx = self.begin().await?;
+        // Two optimisations of one tenant at once queue here.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.recommendations'))")
+            .execute(&mut *tx)
+            .await?;
+        let mut stored = Vec::with_capacity(recommendations.len());
+        let mut keys = BTreeSet::new();
+        for r in recommendations {
+            let c = RecommendationColumns::of(r)?;
+            let row: RecommendationRow = sqlx::query_as(concat!(
+                "INSERT INTO recommendations (id, dedup_key, kind, store, product, status, body, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6::jsonb, $7, $7)
+                 ON CONFLICT (dedup_key) WHERE status = 'pending' DO UPDATE SET body = excluded.body,
+                   updated_at = excluded.updated_at
+                 RETURNING ",
+                recommendation_columns!()
+            ))
+            .bind(Uuid::new_v4())
+            .bind(&c.key)
+            .bind(c.kind)
+            .bind(&c.store)
+            .bind(&c.product)
+            .bind(&c.body)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            stored.push(StoredRecommendation::try_from(row)?);
+            keys.insert(c.key);
+        }
+        sqlx::query(
+            "UPDATE recommendations SET status = 'superseded', updated_at = $1
+             WHERE status = 'pending' AND dedup_key <> ALL($2::text[])",
+        )
+        .bind(at)
+        .bind(keys.into_iter().collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn recommendations(&self, q: &RecommendationQuery) -> Result<Page<StoredRecommendation>, StoreError> {
+        let limit = rows::page_limit(q.limit);
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new(concat!("SELECT ", recommendation_columns!(), " FROM recommendations WHERE true"));
+        for (column, value) in
+            [("kind", q.kind.as_deref()), ("store", q.store.as_deref()), ("status", q.status.map(|s| s.as_str()))]
+        {
+            if let Some(value) = value {
+                qb.push(format_args!(" AND {column} = ")).push_bind(value.to_owned());
+            }
+        }
+        push_page(&mut qb, q.before, limit);
+        let mut tx = self.begin().await?;
+        let rows: Vec<RecommendationRow> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let items = rows.into_iter().map(StoredRecommendation::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page_of(items, limit, |r| (r.created_at, r.id)))
+    }
+
+    async fn recommendation(&self, id: Uuid) -> Result<Option<StoredRecommendation>, StoreError> {
+        let rows: Vec<RecommendationRow> = self
+            .read(
+                sqlx::query_as(concat!("SELECT ", recommendation_columns!(), " FROM recommendations WHERE id = $1"))
+                    .bind(id),
+            )
+            .await?;
+        rows.into_iter().next().map(StoredRecommendation::try_from).transpose()
+    }
+
+    async fn decide_recommendation(
+        &self,
+        id: Uuid,
+        decision: &Decision,
+        effect: &ChangeSet,
+    ) -> Result<Decided, StoreError> {
+        self.retrying_sales_races(|| self.decide_attempt(id, decision, effect)).await
     }
 }

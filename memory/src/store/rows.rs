@@ -6,9 +6,10 @@
 use super::{IngestRun, IngestStatus, StoreError};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use fluxion_domain::{
-    Barcode, CalendarEvent, Currency, DailyDemand, ExchangeRate, LeadTime, LineKey, Location, LocationCode, Lot,
+    Alert, Barcode, CalendarEvent, Currency, DailyDemand, ExchangeRate, LeadTime, LineKey, Location, LocationCode, Lot,
     LotCode, Money, OrderDays, OrderLine, OrderNumber, Product, ProductCode, Promotion, PurchaseOrder, Quantity,
-    SalesLine, StockQuantity, StockSnapshot, Supplier, SupplierCode, Transfer, product::ProductFields,
+    Recommendation, RecommendedAction, SalesLine, StockQuantity, StockSnapshot, Supplier, SupplierCode, TenantId,
+    Transfer, product::ProductFields,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -470,4 +471,343 @@ impl TryFrom<PromotionRow> for Promotion {
             pct,
         )?)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts, alerts, recommendations and idempotent ingest: rows shared by both backends. Ids are
+// read as text (PostgreSQL selects `id::text`), JSON bodies as text (`body::text`).
+
+/// A timestamp as both backends store it: PostgreSQL keeps microseconds (and would round the
+/// nanoseconds), so both truncate to microseconds before writing and a round trip compares equal.
+pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
+/// A stored UUID.
+pub(crate) fn parse_uuid(what: &str, s: &str) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("{what} id {s:?}: {e}")))
+}
+
+/// A stored SHA-256 digest.
+pub(crate) fn digest(what: &str, bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, not 32", bytes.len())))
+}
+
+/// The serde name of a unit enum variant ("imminent_stockout", "critical").
+pub(crate) fn serde_name<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        Ok(other) => Err(StoreError::Corrupt(format!("{what} serialises as {other}, not as a name"))),
+        Err(e) => Err(StoreError::Corrupt(format!("{what}: {e}"))),
+    }
+}
+
+/// A value as JSON text.
+pub(crate) fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// A value from JSON text.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Whether the database refused a write because a unique value is taken.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Whether the database refused a write because a referenced row does not exist.
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
+}
+
+/// Whether the database's message about a refused write names this column (PostgreSQL names the
+/// constraint, `users_email_key`; SQLite the column, `users.email`).
+pub(crate) fn violation_mentions(e: &sqlx::Error, column: &str) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.constraint().is_some_and(|c| c.contains(column)) || d.message().contains(&format!(".{column}"))
+        }
+        _ => false,
+    }
+}
+
+/// The page size of a listing: 0 asks for the default (50), and no page is larger than 500.
+pub(crate) fn page_limit(limit: u32) -> u32 {
+    match limit {
+        0 => 50,
+        n => n.min(500),
+    }
+}
+
+/// A page from up to `limit + 1` rows, newest first: the extra row only says that there is more.
+pub(crate) fn page_of<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    position: impl Fn(&T) -> (DateTime<Utc>, uuid::Uuid),
+) -> super::Page<T> {
+    let limit = limit as usize;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = if more { items.last().map(position) } else { None };
+    super::Page { items, next }
+}
+
+/// A user.
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for super::UserRecord {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(super::UserRecord {
+            id: parse_uuid("user", &r.id)?,
+            tenant: r.tenant_id.as_deref().map(|t| parse_uuid("tenant", t).map(TenantId::from_uuid)).transpose()?,
+            role: super::Role::parse(&r.role).ok_or_else(|| StoreError::Corrupt(format!("role {:?}", r.role)))?,
+            email: r.email,
+            name: r.name,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// An API key; `scopes` is a JSON array of scope names.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub secret_hash: Vec<u8>,
+    pub scopes: String,
+    pub rate_per_minute: Option<i64>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ApiKeyRow> for super::ApiKeyRecord {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyRow) -> Result<Self, StoreError> {
+        let names: Vec<String> = from_json("API key scopes", &r.scopes)?;
+        let scopes = names
+            .iter()
+            .map(|s| super::Scope::parse(s).ok_or_else(|| StoreError::Corrupt(format!("API key scope {s:?}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(super::ApiKeyRecord {
+            id: parse_uuid("API key", &r.id)?,
+            tenant: TenantId::from_uuid(parse_uuid("tenant", &r.tenant_id)?),
+            name: r.name,
+            prefix: r.prefix,
+            secret_hash: digest("API key secret hash", r.secret_hash)?,
+            scopes,
+            rate_per_minute: r
+                .rate_per_minute
+                .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("API key rate {n}"))))
+                .transpose()?,
+            created_by: r.created_by.as_deref().map(|u| parse_uuid("user", u)).transpose()?,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+/// The columns an alert is filtered by, taken from the alert itself.
+pub(crate) struct AlertColumns {
+    pub store: String,
+    pub product: Option<String>,
+    pub kind: String,
+    pub severity: String,
+    pub body: String,
+}
+
+impl AlertColumns {
+    pub fn of(a: &Alert) -> Result<Self, StoreError> {
+        Ok(AlertColumns {
+            store: a.store.to_string(),
+            product: a.product.as_ref().map(ToString::to_string),
+            kind: serde_name("alert kind", &a.kind)?,
+            severity: serde_name("alert severity", &a.severity)?,
+            body: to_json("alert", a)?,
+        })
+    }
+}
+
+/// An alert with what people did with it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AlertRow {
+    pub id: String,
+    pub status: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub feedback_verdict: Option<String>,
+    pub feedback_by: Option<String>,
+    pub feedback_at: Option<DateTime<Utc>>,
+    pub feedback_note: Option<String>,
+}
+
+impl TryFrom<AlertRow> for super::StoredAlert {
+    type Error = StoreError;
+    fn try_from(r: AlertRow) -> Result<Self, StoreError> {
+        let feedback = match (r.feedback_verdict, r.feedback_by, r.feedback_at) {
+            (Some(verdict), Some(by), Some(at)) => Some(super::Feedback {
+                verdict: super::Verdict::parse(&verdict)
+                    .ok_or_else(|| StoreError::Corrupt(format!("alert feedback verdict {verdict:?}")))?,
+                by,
+                at,
+                note: r.feedback_note,
+            }),
+            _ => None,
+        };
+        Ok(super::StoredAlert {
+            id: parse_uuid("alert", &r.id)?,
+            alert: from_json("alert", &r.body)?,
+            status: super::AlertStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("alert status {:?}", r.status)))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            acknowledged_by: r.acknowledged_by,
+            acknowledged_at: r.acknowledged_at,
+            feedback,
+        })
+    }
+}
+
+/// The columns a recommendation is filtered by, taken from the recommendation itself.
+pub(crate) struct RecommendationColumns {
+    pub key: String,
+    pub kind: &'static str,
+    pub store: String,
+    pub product: String,
+    pub body: String,
+}
+
+impl RecommendationColumns {
+    pub fn of(r: &Recommendation) -> Result<Self, StoreError> {
+        Ok(RecommendationColumns {
+            key: super::recommendation_key(r),
+            kind: match r.action {
+                RecommendedAction::Order { .. } => "order",
+                RecommendedAction::Transfer { .. } => "transfer",
+            },
+            store: r.store.to_string(),
+            product: r.product.to_string(),
+            body: to_json("recommendation", r)?,
+        })
+    }
+}
+
+/// A recommendation with its decision.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecommendationRow {
+    pub id: String,
+    pub dedup_key: String,
+    pub status: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub executed_as: Option<String>,
+}
+
+impl TryFrom<RecommendationRow> for super::StoredRecommendation {
+    type Error = StoreError;
+    fn try_from(r: RecommendationRow) -> Result<Self, StoreError> {
+        Ok(super::StoredRecommendation {
+            id: parse_uuid("recommendation", &r.id)?,
+            key: r.dedup_key,
+            recommendation: from_json("recommendation", &r.body)?,
+            status: super::RecommendationStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("recommendation status {:?}", r.status)))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+            note: r.note,
+            executed_as: r.executed_as,
+        })
+    }
+}
+
+/// What an idempotent ingest finds under its key: a replay of the first summary, or a conflict.
+pub(crate) fn replay(stored_fingerprint: &str, summary: &str, fingerprint: &str) -> Result<super::Once, StoreError> {
+    if stored_fingerprint == fingerprint {
+        Ok(super::Once::Replayed(from_json("ingest request summary", summary)?))
+    } else {
+        Ok(super::Once::Conflict)
+    }
+}
+
+/// Why a new user was refused: its email (or id) is taken, or its tenant does not exist.
+pub(crate) fn user_insert_error(e: sqlx::Error, user: &super::UserRecord, email: &str) -> StoreError {
+    if is_unique_violation(&e) {
+        if violation_mentions(&e, "email") {
+            StoreError::Conflict(format!("a user with email {email}"))
+        } else {
+            StoreError::Conflict(format!("user {}", user.id))
+        }
+    } else if is_foreign_key_violation(&e) {
+        StoreError::UnknownReference { kind: "tenant", code: user.tenant.map(|t| t.to_string()).unwrap_or_default() }
+    } else {
+        e.into()
+    }
+}
+
+/// Why a refresh token was refused: its id or digest is taken.
+pub(crate) fn refresh_insert_error(e: sqlx::Error) -> StoreError {
+    if is_unique_violation(&e) { StoreError::Conflict("the refresh token".into()) } else { e.into() }
+}
+
+/// Why a new API key was refused, other than a missing reference: its prefix (or id) is taken.
+pub(crate) fn api_key_insert_error(e: sqlx::Error, key: &super::ApiKeyRecord) -> StoreError {
+    if is_unique_violation(&e) {
+        if violation_mentions(&e, "prefix") {
+            StoreError::Conflict(format!("an API key with prefix {}", key.prefix))
+        } else {
+            StoreError::Conflict(format!("API key {}", key.id))
+        }
+    } else {
+        e.into()
+    }
+}
+
+/// The reference a refused API key lacks: its tenant, else its creator.
+pub(crate) fn api_key_missing_reference(key: &super::ApiKeyRecord, tenant_exists: bool) -> StoreError {
+    if tenant_exists {
+        StoreError::UnknownReference { kind: "user", code: key.created_by.map(|u| u.to_string()).unwrap_or_default() }
+    } else {
+        StoreError::UnknownReference { kind: "tenant", code: key.tenant.to_string() }
+    }
+}
+
+/// The deduplication keys whose alerts stay live after a scan, as a JSON array: the scan's open
+/// keys and the keys of the alerts it records (an alert just recorded is never resolved by the same call).
+pub(crate) fn live_keys_json(alerts: &[Alert], open_keys: &[String]) -> Result<String, StoreError> {
+    to_json("open alert keys", &live_keys(alerts, open_keys))
+}
+
+/// The deduplication keys whose alerts stay live after a scan (see [`live_keys_json`]).
+pub(crate) fn live_keys(alerts: &[Alert], open_keys: &[String]) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&str> =
+        open_keys.iter().map(String::as_str).chain(alerts.iter().map(|a| a.dedup_key.as_str())).collect();
+    keys.into_iter().map(str::to_owned).collect()
 }

@@ -1,28 +1,32 @@
-//! The embedded backend: a control file listing tenants and one SQLite file per tenant.
+//! The embedded backend: a control file listing tenants and accounts, and one SQLite file per tenant.
 //!
-//! Layout of the data folder: `control.db` and `tenants/<slug>.db`. Files run in WAL mode with
-//! foreign keys on. Writes open `BEGIN IMMEDIATE` transactions so that two writers queue on the
-//! file lock instead of failing on a lock upgrade.
+//! Layout of the data folder: `control.db` (tenants, users, refresh tokens, API keys) and
+//! `tenants/<slug>.db`. Files run in WAL mode with foreign keys on (deleting a tenant cascades to its
+//! accounts). Writes open `BEGIN IMMEDIATE` transactions so that two writers queue on the file lock
+//! instead of failing on a lock upgrade; that lock, taken before anything is read, is also what makes
+//! a refresh-token rotation, an idempotent ingest and a recommendation's decision happen once.
 
 use super::rows::{
-    DemandIdRow, EventRow, ForecastRow, IdMaps, IngestRunRow, LocationRow, LotRow, OrderLineRow, OrderRows, ProductRow,
-    PromotionRow, SalesRow, StockRow, SupplierRow, demand_from_id_rows, forecast_body, products_from_rows,
-    purchase_orders_from_rows, transfers_from_rows,
+    AlertColumns, AlertRow, ApiKeyRow, DemandIdRow, EventRow, ForecastRow, IdMaps, IngestRunRow, LocationRow, LotRow,
+    OrderLineRow, OrderRows, ProductRow, PromotionRow, RecommendationColumns, RecommendationRow, SalesRow, StockRow,
+    SupplierRow, UserRow, demand_from_id_rows, forecast_body, products_from_rows, purchase_orders_from_rows,
+    transfers_from_rows,
 };
 use super::{
-    Backend, ChangeSet, ChangeSummary, DemandQuery, IngestRun, Store, StoreError, StoredForecast, TableCounts,
-    TenantStore, TraceQuery, rows,
+    Accounts, AlertQuery, ApiKeyRecord, Backend, ChangeSet, ChangeSummary, Decided, Decision, DemandQuery, Feedback,
+    IngestRun, Once, Page, RecommendationQuery, RefreshRecord, Rotation, Store, StoreError, StoredAlert,
+    StoredForecast, StoredRecommendation, TableCounts, TenantStore, TraceQuery, UserRecord, rows,
 };
 use async_trait::async_trait;
-use chrono::{NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use fluxion_domain::{
-    CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder, SalesLine,
-    StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Trace, TraceSummary, Transfer,
+    Alert, CalendarEvent, DailyDemand, Location, LocationCode, Lot, Product, ProductCode, Promotion, PurchaseOrder,
+    Recommendation, SalesLine, StockSnapshot, Supplier, Tenant, TenantId, TenantSlug, Trace, TraceSummary, Transfer,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -188,10 +192,278 @@ impl Store for SqliteStore {
         // Another task may have opened it meanwhile: keep the first so there is one pool per file.
         Ok(open.entry(slug.clone()).or_insert(scoped).clone())
     }
+
+    async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+        let row: Option<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM tenants WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.control)
+            .await?;
+        row.map(Tenant::try_from).transpose()
+    }
+
+    fn accounts(&self) -> &dyn Accounts {
+        self
+    }
 }
 
 fn poisoned() -> StoreError {
     StoreError::Corrupt("tenant pool registry lock poisoned".into())
+}
+
+/// A timestamp as the accounts and decisions tables store it: RFC 3339 in UTC with exactly six
+/// fractional digits, so that text order is time order (listings compare and sort it as text).
+fn ts(t: DateTime<Utc>) -> String {
+    rows::micros(t).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, tenant_id, email, name, role, password_hash, disabled, created_at"
+    };
+}
+
+macro_rules! api_key_columns {
+    () => {
+        "id, tenant_id, name, prefix, secret_hash, scopes, rate_per_minute, created_by, created_at, revoked_at"
+    };
+}
+
+/// A presented refresh token with what decides its fate.
+#[derive(sqlx::FromRow)]
+struct PresentedToken {
+    family: String,
+    user_id: String,
+    expires_at: DateTime<Utc>,
+    /// Rotated or revoked already.
+    spent: bool,
+    /// Its user is disabled.
+    disabled: bool,
+}
+
+/// Every write to the accounts tables runs in a `BEGIN IMMEDIATE` transaction on the control file,
+/// so a presentation of a refresh token and anything else touching tokens are serialised.
+#[async_trait]
+impl Accounts for SqliteStore {
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let email = user.email.to_lowercase();
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, email, name, role, password_hash, disabled, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.to_string())
+        .bind(user.tenant.map(|t| t.to_string()))
+        .bind(&email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.disabled)
+        .bind(ts(user.created_at))
+        .execute(&self.control)
+        .await
+        .map_err(|e| rows::user_insert_error(e, user, &email))?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE email = ?"))
+            .bind(email.to_lowercase())
+            .fetch_optional(&self.control)
+            .await?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.control)
+            .await?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    async fn users(&self, tenant: Option<TenantId>) -> Result<Vec<UserRecord>, StoreError> {
+        let rows: Vec<UserRow> =
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id IS ? ORDER BY email"))
+                .bind(tenant.map(|t| t.to_string()))
+                .fetch_all(&self.control)
+                .await?;
+        rows.into_iter().map(UserRecord::try_from).collect()
+    }
+
+    async fn set_user_disabled(&self, tenant: TenantId, id: Uuid, disabled: bool) -> Result<bool, StoreError> {
+        let mut tx = self.control.begin_with("BEGIN IMMEDIATE").await?;
+        let changed = sqlx::query("UPDATE users SET disabled = ? WHERE id = ? AND tenant_id = ?")
+            .bind(disabled)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if disabled {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+                .bind(ts(Utc::now()))
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn insert_refresh(&self, token: &RefreshRecord) -> Result<(), StoreError> {
+        let mut tx = self.control.begin_with("BEGIN IMMEDIATE").await?;
+        let disabled: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = ?")
+            .bind(token.user.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(disabled) = disabled else {
+            return Err(StoreError::UnknownReference { kind: "user", code: token.user.to_string() });
+        };
+        // A login that raced the user's disabling gets a family that is revoked from the start.
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, family, user_id, token_hash, issued_at, expires_at, revoked_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token.id.to_string())
+        .bind(token.family.to_string())
+        .bind(token.user.to_string())
+        .bind(token.token_hash.as_slice())
+        .bind(ts(token.issued_at))
+        .bind(ts(token.expires_at))
+        .bind(disabled.then(|| ts(Utc::now())))
+        .execute(&mut *tx)
+        .await
+        .map_err(rows::refresh_insert_error)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        token_hash: &[u8; 32],
+        next: &RefreshRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation, StoreError> {
+        // BEGIN IMMEDIATE takes the file's write lock before reading: a concurrent presentation of
+        // the same token waits here and then finds it rotated.
+        let mut tx = self.control.begin_with("BEGIN IMMEDIATE").await?;
+        let presented: Option<PresentedToken> = sqlx::query_as(
+            "SELECT t.family, t.user_id, t.expires_at,
+                    (t.rotated_at IS NOT NULL OR t.revoked_at IS NOT NULL) AS spent, u.disabled
+             FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
+        )
+        .bind(token_hash.as_slice())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(token) = presented else { return Ok(Rotation::Unknown) };
+        let user = rows::parse_uuid("user", &token.user_id)?;
+        if token.spent || token.disabled {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL")
+                .bind(ts(now))
+                .bind(&token.family)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(Rotation::Reused { user });
+        }
+        if token.expires_at <= now {
+            return Ok(Rotation::Expired);
+        }
+        sqlx::query("UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?")
+            .bind(ts(now))
+            .bind(token_hash.as_slice())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, family, user_id, token_hash, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(next.id.to_string())
+        .bind(&token.family)
+        .bind(&token.user_id)
+        .bind(next.token_hash.as_slice())
+        .bind(ts(next.issued_at))
+        .bind(ts(next.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(rows::refresh_insert_error)?;
+        tx.commit().await?;
+        Ok(Rotation::Rotated { user })
+    }
+
+    async fn revoke_refresh_family(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut tx = self.control.begin_with("BEGIN IMMEDIATE").await?;
+        let family: Option<String> = sqlx::query_scalar("SELECT family FROM refresh_tokens WHERE token_hash = ?")
+            .bind(token_hash.as_slice())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(family) = family else { return Ok(false) };
+        sqlx::query("UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL")
+            .bind(ts(now))
+            .bind(&family)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, name, prefix, secret_hash, scopes, rate_per_minute, created_by,
+               created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.id.to_string())
+        .bind(key.tenant.to_string())
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(key.secret_hash.as_slice())
+        .bind(rows::to_json("API key scopes", &key.scopes)?)
+        .bind(key.rate_per_minute.map(i64::from))
+        .bind(key.created_by.map(|u| u.to_string()))
+        .bind(ts(key.created_at))
+        .bind(key.revoked_at.map(ts))
+        .execute(&self.control)
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if rows::is_foreign_key_violation(&e) => {
+                Err(rows::api_key_missing_reference(key, self.tenant_by_id(key.tenant).await?.is_some()))
+            }
+            Err(e) => Err(rows::api_key_insert_error(e, key)),
+        }
+    }
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row: Option<ApiKeyRow> =
+            sqlx::query_as(concat!("SELECT ", api_key_columns!(), " FROM api_keys WHERE prefix = ?"))
+                .bind(prefix)
+                .fetch_optional(&self.control)
+                .await?;
+        row.map(ApiKeyRecord::try_from).transpose()
+    }
+
+    async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE tenant_id = ? ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(tenant.to_string())
+        .fetch_all(&self.control)
+        .await?;
+        rows.into_iter().map(ApiKeyRecord::try_from).collect()
+    }
+
+    async fn revoke_api_key(&self, tenant: TenantId, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL")
+                .bind(ts(now))
+                .bind(id.to_string())
+                .bind(tenant.to_string())
+                .execute(&self.control)
+                .await?;
+        Ok(revoked.rows_affected() > 0)
+    }
 }
 
 /// One tenant's file.
@@ -467,6 +739,46 @@ async fn write_facts(
     Ok(n)
 }
 
+/// Writes a whole change set inside `tx` (catalog first, then the facts that refer to it).
+async fn write_changes(
+    tx: &mut Transaction<'static, Sqlite>,
+    changes: &ChangeSet,
+) -> Result<ChangeSummary, StoreError> {
+    let mut summary = ChangeSummary::default();
+    if changes.is_empty() {
+        return Ok(summary);
+    }
+    summary.upserted += write_catalog(tx, changes).await?;
+    let maps = id_maps(tx).await?;
+    let new = write_sales(tx, &maps, &changes.sales).await?;
+    summary.sales_new = new;
+    summary.sales_duplicate = changes.sales.len() as u64 - new;
+    summary.upserted += write_facts(tx, &maps, changes).await?;
+    Ok(summary)
+}
+
+macro_rules! alert_columns {
+    () => {
+        "id, status, body, created_at, updated_at, acknowledged_by, acknowledged_at, feedback_verdict, feedback_by,
+         feedback_at, feedback_note"
+    };
+}
+
+macro_rules! recommendation_columns {
+    () => {
+        "id, dedup_key, status, body, created_at, updated_at, decided_by, decided_at, note, executed_as"
+    };
+}
+
+/// Ends a listing query: strictly after the cursor, newest first, one row more than the page so
+/// that the page knows whether there is a next one.
+fn push_page(qb: &mut QueryBuilder<Sqlite>, before: Option<(DateTime<Utc>, Uuid)>, limit: u32) {
+    if let Some((created_at, id)) = before {
+        qb.push(" AND (created_at, id) < (").push_bind(ts(created_at)).push(", ").push_bind(id.to_string()).push(")");
+    }
+    qb.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(limit) + 1);
+}
+
 const PRODUCT_COLUMNS: &str = "p.id, p.code, p.name, p.brand, p.category, p.unit, p.pack_size, p.shelf_life_days,
     p.cost_usd_cents, p.price_usd_cents, s.code AS supplier";
 
@@ -477,17 +789,11 @@ impl TenantStore for SqliteTenant {
     }
 
     async fn apply(&self, changes: &ChangeSet) -> Result<ChangeSummary, StoreError> {
-        let mut summary = ChangeSummary::default();
         if changes.is_empty() {
-            return Ok(summary);
+            return Ok(ChangeSummary::default());
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        summary.upserted += write_catalog(&mut tx, changes).await?;
-        let maps = id_maps(&mut tx).await?;
-        let new = write_sales(&mut tx, &maps, &changes.sales).await?;
-        summary.sales_new = new;
-        summary.sales_duplicate = changes.sales.len() as u64 - new;
-        summary.upserted += write_facts(&mut tx, &maps, changes).await?;
+        let summary = write_changes(&mut tx, changes).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -760,5 +1066,261 @@ impl TenantStore for SqliteTenant {
             .fetch_optional(&self.pool)
             .await?;
         body.as_deref().map(rows::trace_from_body).transpose()
+    }
+
+    async fn apply_once(&self, key: &str, fingerprint: &str, changes: &ChangeSet) -> Result<Once, StoreError> {
+        // The write lock is taken before the key is looked up: a concurrent call with the same key
+        // waits, then finds it.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let stored: Option<(String, String)> =
+            sqlx::query_as("SELECT fingerprint, summary FROM ingest_requests WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((stored_fingerprint, summary)) = stored {
+            tx.commit().await?;
+            return rows::replay(&stored_fingerprint, &summary, fingerprint);
+        }
+        let summary = write_changes(&mut tx, changes).await?;
+        sqlx::query("INSERT INTO ingest_requests (key, fingerprint, summary, created_at) VALUES (?, ?, ?, ?)")
+            .bind(key)
+            .bind(fingerprint)
+            .bind(rows::to_json("ingest request summary", &summary)?)
+            .bind(ts(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Once::Applied(summary))
+    }
+
+    async fn record_alerts(
+        &self,
+        alerts: &[Alert],
+        open_keys: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<StoredAlert>, StoreError> {
+        let at = ts(at);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut stored = Vec::with_capacity(alerts.len());
+        for alert in alerts {
+            let c = AlertColumns::of(alert)?;
+            let row: AlertRow = sqlx::query_as(concat!(
+                "INSERT INTO alerts (id, dedup_key, store, product, kind, severity, status, body, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
+                 ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO UPDATE SET store = excluded.store,
+                   product = excluded.product, kind = excluded.kind, severity = excluded.severity,
+                   body = excluded.body, updated_at = excluded.updated_at
+                 RETURNING ",
+                alert_columns!()
+            ))
+            .bind(Uuid::new_v4().to_string())
+            .bind(&alert.dedup_key)
+            .bind(&c.store)
+            .bind(&c.product)
+            .bind(&c.kind)
+            .bind(&c.severity)
+            .bind(&c.body)
+            .bind(&at)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?;
+            stored.push(StoredAlert::try_from(row)?);
+        }
+        sqlx::query(
+            "UPDATE alerts SET status = 'resolved', updated_at = ?
+             WHERE status <> 'resolved' AND dedup_key NOT IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&at)
+        .bind(rows::live_keys_json(alerts, open_keys)?)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn alerts(&self, q: &AlertQuery) -> Result<Page<StoredAlert>, StoreError> {
+        let limit = rows::page_limit(q.limit);
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(concat!("SELECT ", alert_columns!(), " FROM alerts WHERE true"));
+        for (column, value) in [
+            ("store", q.store.as_deref()),
+            ("product", q.product.as_deref()),
+            ("kind", q.kind.as_deref()),
+            ("severity", q.severity.as_deref()),
+            ("status", q.status.map(|s| s.as_str())),
+        ] {
+            if let Some(value) = value {
+                qb.push(format_args!(" AND {column} = ")).push_bind(value);
+            }
+        }
+        push_page(&mut qb, q.before, limit);
+        let rows: Vec<AlertRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let items = rows.into_iter().map(StoredAlert::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page_of(items, limit, |a| (a.created_at, a.id)))
+    }
+
+    async fn alert(&self, id: Uuid) -> Result<Option<StoredAlert>, StoreError> {
+        let row: Option<AlertRow> = sqlx::query_as(concat!("SELECT ", alert_columns!(), " FROM alerts WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(StoredAlert::try_from).transpose()
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        id: Uuid,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<StoredAlert>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?, acknowledged_at = ?, updated_at = ?
+             WHERE id = ? AND status = 'open'",
+        )
+        .bind(by)
+        .bind(ts(at))
+        .bind(ts(at))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let row: Option<AlertRow> = sqlx::query_as(concat!("SELECT ", alert_columns!(), " FROM alerts WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(StoredAlert::try_from).transpose()
+    }
+
+    async fn alert_feedback(&self, id: Uuid, feedback: &Feedback) -> Result<Option<StoredAlert>, StoreError> {
+        let row: Option<AlertRow> = sqlx::query_as(concat!(
+            "UPDATE alerts SET feedback_verdict = ?, feedback_by = ?, feedback_at = ?, feedback_note = ?,
+               updated_at = max(updated_at, ?)
+             WHERE id = ? RETURNING ",
+            alert_columns!()
+        ))
+        .bind(feedback.verdict.as_str())
+        .bind(&feedback.by)
+        .bind(ts(feedback.at))
+        .bind(&feedback.note)
+        .bind(ts(feedback.at))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(StoredAlert::try_from).transpose()
+    }
+
+    async fn record_recommendations(
+        &self,
+        recommendations: &[Recommendation],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<StoredRecommendation>, StoreError> {
+        let at = ts(at);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut stored = Vec::with_capacity(recommendations.len());
+        let mut keys = BTreeSet::new();
+        for r in recommendations {
+            let c = RecommendationColumns::of(r)?;
+            let row: RecommendationRow = sqlx::query_as(concat!(
+                "INSERT INTO recommendations (id, dedup_key, kind, store, product, status, body, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                 ON CONFLICT (dedup_key) WHERE status = 'pending' DO UPDATE SET body = excluded.body,
+                   updated_at = excluded.updated_at
+                 RETURNING ",
+                recommendation_columns!()
+            ))
+            .bind(Uuid::new_v4().to_string())
+            .bind(&c.key)
+            .bind(c.kind)
+            .bind(&c.store)
+            .bind(&c.product)
+            .bind(&c.body)
+            .bind(&at)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?;
+            stored.push(StoredRecommendation::try_from(row)?);
+            keys.insert(c.key);
+        }
+        sqlx::query(
+            "UPDATE recommendations SET status = 'superseded', updated_at = ?
+             WHERE status = 'pending' AND dedup_key NOT IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&at)
+        .bind(rows::to_json("recommendation keys", &keys)?)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn recommendations(&self, q: &RecommendationQuery) -> Result<Page<StoredRecommendation>, StoreError> {
+        let limit = rows::page_limit(q.limit);
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(concat!("SELECT ", recommendation_columns!(), " FROM recommendations WHERE true"));
+        for (column, value) in
+            [("kind", q.kind.as_deref()), ("store", q.store.as_deref()), ("status", q.status.map(|s| s.as_str()))]
+        {
+            if let Some(value) = value {
+                qb.push(format_args!(" AND {column} = ")).push_bind(value);
+            }
+        }
+        push_page(&mut qb, q.before, limit);
+        let rows: Vec<RecommendationRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let items = rows.into_iter().map(StoredRecommendation::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page_of(items, limit, |r| (r.created_at, r.id)))
+    }
+
+    async fn recommendation(&self, id: Uuid) -> Result<Option<StoredRecommendation>, StoreError> {
+        let row: Option<RecommendationRow> =
+            sqlx::query_as(concat!("SELECT ", recommendation_columns!(), " FROM recommendations WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(StoredRecommendation::try_from).transpose()
+    }
+
+    async fn decide_recommendation(
+        &self,
+        id: Uuid,
+        decision: &Decision,
+        effect: &ChangeSet,
+    ) -> Result<Decided, StoreError> {
+        // The write lock comes first: of two concurrent decisions, the second waits and then finds
+        // the recommendation decided.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let decided: Option<RecommendationRow> = sqlx::query_as(concat!(
+            "UPDATE recommendations SET status = ?, decided_by = ?, decided_at = ?, note = ?, executed_as = ?,
+               updated_at = ?
+             WHERE id = ? AND status = 'pending' RETURNING ",
+            recommendation_columns!()
+        ))
+        .bind(if decision.approve { "approved" } else { "rejected" })
+        .bind(&decision.by)
+        .bind(ts(decision.at))
+        .bind(&decision.note)
+        .bind(if decision.approve { decision.executed_as.as_deref() } else { None })
+        .bind(ts(decision.at))
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = decided {
+            let stored = StoredRecommendation::try_from(row)?;
+            if decision.approve {
+                write_changes(&mut tx, effect).await?;
+            }
+            tx.commit().await?;
+            return Ok(Decided::Done(stored));
+        }
+        let current: Option<RecommendationRow> =
+            sqlx::query_as(concat!("SELECT ", recommendation_columns!(), " FROM recommendations WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(match current {
+            Some(row) => Decided::Already(StoredRecommendation::try_from(row)?),
+            None => Decided::NotFound,
+        })
     }
 }
