@@ -91,6 +91,9 @@ pub struct Trace {
     pub status: SpanStatus,
     /// The spans, root first.
     pub spans: Vec<Span>,
+    /// The id of the HTTP request (or webhook delivery) that carried it, for finding it in logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A trace as listed (without its spans).

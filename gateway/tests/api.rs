@@ -449,13 +449,25 @@ async fn asking_whole_and_streamed_with_its_trace(s: &support::Server) {
     let products = s.get("/api/v1/products?limit=1", &owner).await.json.clone();
     let name = products["items"][0]["name"].as_str().unwrap().to_owned();
     let question = format!("¿cuánto {name} necesito para la semana?");
-    let r = s.post("/api/v1/ask", &owner, json!({"question": question})).await;
+    let r = support::reply(
+        s.client
+            .post(format!("{}/api/v1/ask", s.base))
+            .header("authorization", format!("Bearer {owner}"))
+            .header("content-type", "application/json")
+            .header("x-request-id", "pedido-123")
+            .body(json!({"question": question}).to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let answer = r.expect(200).clone();
     assert!(!answer["text_es"].as_str().unwrap().is_empty());
     assert_eq!(answer["intent"], "need");
     let trace = answer["trace_id"].as_str().unwrap();
     let t = s.get(&format!("/api/v1/traces/{trace}"), &owner).await.expect(200).clone();
     assert_eq!(t["channel"], "api");
+    assert_eq!(t["request_id"], "pedido-123", "the request id is kept in the trace");
     assert!(t["spans"].as_array().unwrap().len() >= 3);
     let listed = s.get("/api/v1/traces?channel=api", &owner).await.expect(200).clone();
     assert!(codes(&listed, "id").contains(&trace.to_owned()));

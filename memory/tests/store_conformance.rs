@@ -423,6 +423,7 @@ conformance!(traces_are_stored_listed_filtered_and_stay_in_their_tenant, |store:
     let u = store.scope(&slug("u")).await.unwrap();
     let start = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").unwrap().with_timezone(&chrono::Utc);
     let trace = |n: i64, channel: &str, status: SpanStatus, duration_us: u64| Trace {
+        request_id: Some(format!("req-{n}")),
         id: uuid::Uuid::new_v4(),
         channel: channel.into(),
         question: format!("¿Cuánta harina PAN necesito? #{n}"),

@@ -14,5 +14,5 @@ pub mod supervisor;
 pub mod trace;
 
 pub use jobs::{JobOutcome, JobRunner, Schedule, spawn_scheduler};
-pub use runtime::{Agents, Deadlines, Live, LlmPolicy, Runtime, RuntimeConfig, RuntimeError, Services};
+pub use runtime::{Agents, Deadlines, Live, LlmPolicy, Origin, Runtime, RuntimeConfig, RuntimeError, Services};
 pub use supervisor::{RestartPolicy, Restarts};

@@ -260,19 +260,18 @@ pub(crate) async fn run(
     inner: &Inner,
     live: &Live,
     tenant: &TenantSlug,
-    user: Option<&str>,
     question: &str,
-    channel: &str,
-    trace_id: Option<Uuid>,
+    origin: &crate::runtime::Origin<'_>,
 ) -> Answer {
+    let (user, channel) = (origin.user, origin.channel);
     let started = Instant::now();
-    let id = trace_id.unwrap_or_else(Uuid::new_v4);
+    let id = origin.trace_id.unwrap_or_else(Uuid::new_v4);
     let question: String = question.trim().chars().take(MAX_QUESTION).collect();
     let span = tracing::info_span!("ask", tenant = %tenant, trace_id = %id, channel);
     async move {
         let mut run = Run {
             inner,
-            trace: TraceRecorder::new(id, channel, &question),
+            trace: TraceRecorder::new(id, channel, &question, origin.request_id),
             progress: Progress::start(inner, tenant, id),
             reports: Vec::new(),
             faults: Vec::new(),

@@ -94,6 +94,25 @@ impl Default for LlmPolicy {
     }
 }
 
+/// Where a question comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// Who asks (none: an anonymous question, no conversation).
+    pub user: Option<&'a str>,
+    /// "cli", "api", "whatsapp", "dashboard" …
+    pub channel: &'a str,
+    /// The trace id to use (none: a fresh one).
+    pub trace_id: Option<uuid::Uuid>,
+    /// The id of the HTTP request or webhook delivery that carried it (kept in the trace).
+    pub request_id: Option<&'a str>,
+}
+
+impl Default for Origin<'_> {
+    fn default() -> Self {
+        Self { user: None, channel: "api", trace_id: None, request_id: None }
+    }
+}
+
 /// What the runtime keeps its state in and talks to, besides the relational store.
 #[derive(Debug, Clone)]
 pub struct Services {
@@ -333,7 +352,8 @@ impl Runtime {
     /// An agent that fails or runs out of time makes the answer degraded, never absent.
     pub async fn ask(&self, tenant: &TenantSlug, question: &str, channel: &str) -> Result<Answer, RuntimeError> {
         let live = self.live(tenant).await?;
-        Ok(plan::run(&self.inner, &live, tenant, None, question, channel, None).await)
+        let origin = Origin { channel, ..Origin::default() };
+        Ok(plan::run(&self.inner, &live, tenant, question, &origin).await)
     }
 
     /// [`Runtime::ask`] as `user`: the question is read in the light of the user's previous turn
@@ -346,21 +366,21 @@ impl Runtime {
         channel: &str,
     ) -> Result<Answer, RuntimeError> {
         let live = self.live(tenant).await?;
-        Ok(plan::run(&self.inner, &live, tenant, Some(user), question, channel, None).await)
+        let origin = Origin { user: Some(user), channel, ..Origin::default() };
+        Ok(plan::run(&self.inner, &live, tenant, question, &origin).await)
     }
 
-    /// [`Runtime::ask_as`] under a trace id chosen by the caller, who can then follow the request's
-    /// progress (`Topic::Request`) from before it starts. The id must be fresh (a UUIDv4).
-    pub async fn ask_traced(
+    /// [`Runtime::ask`] from a described origin: its user (follow-ups, long-term memory), its
+    /// channel, the trace id (chosen by a caller who follows the request's progress on
+    /// `Topic::Request` from before it starts; it must be fresh) and the carrying request's id.
+    pub async fn ask_from(
         &self,
         tenant: &TenantSlug,
-        user: Option<&str>,
         question: &str,
-        channel: &str,
-        trace_id: uuid::Uuid,
+        origin: &Origin<'_>,
     ) -> Result<Answer, RuntimeError> {
         let live = self.live(tenant).await?;
-        Ok(plan::run(&self.inner, &live, tenant, user, question, channel, Some(trace_id)).await)
+        Ok(plan::run(&self.inner, &live, tenant, question, origin).await)
     }
 
     /// The relational store the runtime reads.

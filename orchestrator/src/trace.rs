@@ -17,11 +17,12 @@ pub struct TraceRecorder {
     started_at: DateTime<Utc>,
     t0: Instant,
     spans: Vec<Span>,
+    request_id: Option<String>,
 }
 
 impl TraceRecorder {
     /// Starts recording; the root span ("request") is open.
-    pub fn new(id: Uuid, channel: &str, question: &str) -> Self {
+    pub fn new(id: Uuid, channel: &str, question: &str, request_id: Option<&str>) -> Self {
         let mut r = Self {
             id,
             channel: channel.to_owned(),
@@ -29,6 +30,7 @@ impl TraceRecorder {
             started_at: Utc::now(),
             t0: Instant::now(),
             spans: Vec::new(),
+            request_id: request_id.map(|s| s.chars().take(128).collect()),
         };
         r.open("request", None, None, question);
         r
@@ -103,6 +105,7 @@ impl TraceRecorder {
             duration_us: self.spans[0].duration_us,
             status,
             spans: self.spans,
+            request_id: self.request_id,
         }
     }
 }

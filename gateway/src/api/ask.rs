@@ -6,9 +6,11 @@ use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ErrorBody, Json};
 use axum::Extension;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use fluxion_domain::TenantSlug;
 use fluxion_memory::Topic;
+use fluxion_orchestrator::Origin;
 use futures_util::Stream;
 use std::convert::Infallible;
 use utoipa_axum::router::OpenApiRouter;
@@ -49,14 +51,16 @@ fn question_and_tenant(p: &Principal, body: &AskIn) -> Result<(TenantSlug, Strin
 async fn ask(
     State(api): State<ApiState>,
     Extension(p): Extension<Principal>,
+    headers: HeaderMap,
     Json(body): Json<AskIn>,
 ) -> Result<Json<AnswerView>, ApiError> {
     let (tenant, question) = question_and_tenant(&p, &body)?;
-    let answer =
-        api.runtime.ask_traced(&tenant, Some(&p.actor()), &question, "api", Uuid::new_v4()).await.map_err(|e| {
-            tracing::error!(error = %e, "ask failed");
-            ApiError::unavailable()
-        })?;
+    let (actor, request) = (p.actor(), super::request_id(&headers));
+    let origin = Origin { user: Some(&actor), channel: "api", trace_id: None, request_id: request.as_deref() };
+    let answer = api.runtime.ask_from(&tenant, &question, &origin).await.map_err(|e| {
+        tracing::error!(error = %e, "ask failed");
+        ApiError::unavailable()
+    })?;
     Ok(Json(AnswerView::from(&answer)))
 }
 
@@ -73,6 +77,7 @@ async fn ask(
 async fn ask_stream(
     State(api): State<ApiState>,
     Extension(p): Extension<Principal>,
+    headers: HeaderMap,
     Json(body): Json<AskIn>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let (tenant, question) = question_and_tenant(&p, &body)?;
@@ -85,9 +90,10 @@ async fn ask_stream(
         })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
     let runtime = api.runtime.clone();
-    let actor = p.actor();
+    let (actor, request) = (p.actor(), super::request_id(&headers));
     tokio::spawn(async move {
-        let answer = runtime.ask_traced(&tenant, Some(&actor), &question, "api", id);
+        let origin = Origin { user: Some(&actor), channel: "api", trace_id: Some(id), request_id: request.as_deref() };
+        let answer = runtime.ask_from(&tenant, &question, &origin);
         tokio::pin!(answer);
         let mut bus_open = true;
         let done = loop {

@@ -666,6 +666,8 @@ pub struct TraceView {
     pub summary: TraceSummaryView,
     /// The tenant it belongs to.
     pub tenant: String,
+    /// The id of the HTTP request that carried it (its `x-request-id`).
+    pub request_id: Option<String>,
     /// Its spans.
     pub spans: Vec<SpanView>,
 }
@@ -683,6 +685,7 @@ impl TraceView {
                 status: name_of(&t.status),
             },
             tenant: tenant.to_owned(),
+            request_id: t.request_id.clone(),
             spans: t
                 .spans
                 .iter()
