@@ -266,20 +266,17 @@ pub fn open_api(
         None => Arc::new(fluxion_memory::InProcessLimiter::new()),
     };
     let a = &settings.api;
-    Ok(fluxion_gateway::Api {
-        store,
-        runtime,
-        auth: auth_config(settings)?,
-        limiter,
-        limits,
-        http: fluxion_gateway::HttpLimits {
-            body_bytes: a.body_limit_kib * 1024,
-            ingest_body_bytes: a.ingest_body_limit_kib * 1024,
-            request_timeout: std::time::Duration::from_secs(a.request_timeout_seconds),
-            ask_timeout: std::time::Duration::from_secs(a.ask_timeout_seconds),
-            cors_origins: a.cors_origins.clone(),
-        },
-    })
+    let mut api = fluxion_gateway::Api::new(store, runtime, auth_config(settings)?, limiter);
+    api.limits = limits;
+    api.http = fluxion_gateway::HttpLimits {
+        body_bytes: a.body_limit_kib * 1024,
+        ingest_body_bytes: a.ingest_body_limit_kib * 1024,
+        request_timeout: std::time::Duration::from_secs(a.request_timeout_seconds),
+        ask_timeout: std::time::Duration::from_secs(a.ask_timeout_seconds),
+        cors_origins: a.cors_origins.clone(),
+        catalog_ttl: std::time::Duration::from_secs(a.catalog_cache_seconds),
+    };
+    Ok(api)
 }
 
 /// The gauges `/metrics` reads at each scrape: job queue depth and each tenant's data age.

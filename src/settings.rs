@@ -128,6 +128,7 @@ pub struct ApiSettings {
     pub request_timeout_seconds: u64,
     pub ask_timeout_seconds: u64,
     pub cors_origins: Vec<String>,
+    pub catalog_cache_seconds: u64,
     pub rate_limits: RateLimitSettings,
 }
 

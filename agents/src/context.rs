@@ -212,7 +212,7 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
         .enumerate()
         .map(|(i, it)| ((&world.stores[it.store], &world.products[it.product]), i))
         .collect();
-    for snap in store.current_stock().await? {
+    for snap in store.current_stock(None, None).await? {
         let mut units = snap.on_hand.get();
         if let Some(&i) = item_of.get(&(&snap.location, &snap.product))
             && let Some(from) = world.index_of(snap.day)

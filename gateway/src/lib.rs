@@ -143,6 +143,15 @@ async fn fallback() -> ApiError {
     ApiError::route_not_found()
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Esa ruta no admite este método.",
+        "This route does not allow this method.",
+    )
+}
+
 /// Turns a panic in a handler into the error body (500), logged.
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let what = panic
@@ -167,7 +176,7 @@ pub fn router(state: AppState) -> Router {
     if let Some(source) = &state.metrics {
         app = app.merge(metrics::routes(source.clone()));
     }
-    let app = app.fallback(fallback);
+    let app = app.fallback(fallback).method_not_allowed_fallback(method_not_allowed);
     api::hygiene(app, &cors).layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
 }
 

@@ -488,6 +488,9 @@ async fn asking_whole_and_streamed_with_its_trace(s: &support::Server) {
     assert!(events.iter().filter(|e| **e == "progress").count() >= 3, "{body}");
     assert_eq!(events.last(), Some(&"answer"), "{body}");
     assert!(body.contains("agent.finished"), "{body}");
+    // The agents' calls are measured.
+    let m = s.send(Method::GET, "/metrics", None, None).await;
+    assert!(m.text.contains("fluxion_agent_call_seconds_bucket{agent=\"forecast\""), "{}", m.text);
     // Empty and huge questions.
     assert_eq!(s.post("/api/v1/ask", &owner, json!({"question": "  "})).await.status, 422);
     assert_eq!(s.post("/api/v1/ask", &owner, json!({"question": "x".repeat(1_001)})).await.status, 422);
@@ -540,6 +543,8 @@ async fn hygiene_headers_limits_and_errors(s: &support::Server) {
     assert_eq!(s.post("/api/v1/ask", &owner, json!({"question": 5})).await.code(), "invalid_body");
     assert_eq!(s.post("/api/v1/ask", &owner, json!({"question": "hola", "extra": 1})).await.code(), "invalid_body");
     assert_eq!(s.get("/api/v1/nada", &owner).await.code(), "not_found");
+    let r = s.send(Method::DELETE, "/api/v1/stores", Some(&owner), None).await;
+    assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
     // CORS: the configured origin is allowed, another is not.
     let pre = s
         .client

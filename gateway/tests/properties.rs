@@ -184,7 +184,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300)
+    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1_000)
 }
 
 #[test]
@@ -194,6 +194,8 @@ fn malformed_input_never_gets_a_server_error() {
         rt.block_on(support::Server::start(support::Backends::Embedded, support::Options::default())).unwrap(),
     );
     let owner = rt.block_on(server.token("owner", false));
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let client = support::unpooled_client();
     let mut runner = TestRunner::new(Config { cases: cases(), failure_persistence: None, ..Config::default() });
     let strategy = (0..ENDPOINTS.len(), path_piece(), proptest::option::of(query_piece()), body(), 0..3u8);
     runner
@@ -208,10 +210,11 @@ fn malformed_input_never_gets_a_server_error() {
                 1 => Some(support::ADMIN_TOKEN.to_owned()),
                 _ => None,
             };
-            let s = server.clone();
+            let (s, client) = (server.clone(), client.clone());
+            sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let reply = rt.block_on(async move {
                 let mut req =
-                    s.client.request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", s.base));
+                    client.request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", s.base));
                 if let Some(t) = token {
                     req = req.header("authorization", format!("Bearer {t}"));
                 }
@@ -237,6 +240,9 @@ fn malformed_input_never_gets_a_server_error() {
             Ok(())
         })
         .unwrap();
+    let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent >= cases() as usize, "only {sent} requests were sent");
+    eprintln!("{sent} malformed requests, none answered with a 5xx");
     let server = Arc::try_unwrap(server).ok().unwrap();
     rt.block_on(server.stop());
 }
@@ -288,6 +294,9 @@ fn no_user_of_one_tenant_ever_sees_another_tenants_data() {
     let tokens = Arc::new(tokens);
     let mut runner = TestRunner::new(Config { cases: cases(), failure_persistence: None, ..Config::default() });
     let n_ids = targets.ids.len();
+    assert!(n_ids >= 10, "tenant B has alerts, recommendations, a trace, users and a key to aim at");
+    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let client = support::unpooled_client();
     let strategy = (
         0..ENDPOINTS.len(),
         0..n_ids,
@@ -322,10 +331,10 @@ fn no_user_of_one_tenant_ever_sees_another_tenants_data() {
                 }
                 other => other,
             };
-            let (s, token, markers) = (server.clone(), tokens[who].clone(), targets.clone());
+            let (s, token, markers, client) = (server.clone(), tokens[who].clone(), targets.clone(), client.clone());
+            attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let reply = rt.block_on(async move {
-                let req = s
-                    .client
+                let req = client
                     .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", s.base))
                     .header("authorization", format!("Bearer {token}"))
                     .header("idempotency-key", format!("api1-{}", uuid::Uuid::new_v4()))
@@ -349,6 +358,9 @@ fn no_user_of_one_tenant_ever_sees_another_tenants_data() {
             Ok(())
         })
         .unwrap();
+    let attempts = attempts.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(attempts >= cases() as usize, "only {attempts} attacks were sent");
+    eprintln!("{attempts} attacks on {n_ids} of tenant B's ids, nothing leaked");
     // Tenant B's decisions are untouched by everything A tried.
     let owner_b = rt.block_on(server.token("owner", true));
     let recs = rt.block_on(server.get("/api/v1/recommendations?limit=500", &owner_b));

@@ -37,9 +37,9 @@ impl Limit {
         }
     }
 
-    /// Milliseconds between two requests at the steady rate (at least 1).
-    fn interval_ms(&self) -> u64 {
-        (60_000 / u64::from(self.per_minute.get())).max(1)
+    /// Microseconds between two requests at the steady rate (at least 1).
+    fn interval_us(&self) -> u64 {
+        (60_000_000 / u64::from(self.per_minute.get())).max(1)
     }
 }
 
@@ -104,9 +104,7 @@ impl InProcessLimiter {
         let mut map = self.limiters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry(limit)
             .or_insert_with(|| {
-                let quota = Quota::with_period(Duration::from_millis(limit.interval_ms()))
-                    .unwrap_or_else(|| Quota::per_minute(limit.per_minute))
-                    .allow_burst(limit.burst);
+                let quota = Quota::per_minute(limit.per_minute).allow_burst(limit.burst);
                 Arc::new(governor::RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>())
             })
             .clone()
@@ -149,10 +147,11 @@ impl RateLimiter for InProcessLimiter {
     }
 }
 
-/// GCRA on Redis' clock. Returns {allowed, retry_after_ms, remaining}.
+/// GCRA on Redis' clock, in microseconds (exact in Lua's doubles). Returns {allowed,
+/// retry_after_us, remaining}.
 const GCRA: &str = r"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -162,7 +161,7 @@ local allow_at = new_tat - burst * interval
 if now < allow_at then
   return {0, allow_at - now, 0}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
 return {1, 0, math.floor((now - allow_at) / interval)}
 ";
 
@@ -189,17 +188,17 @@ impl RedisLimiter {
 
     async fn take(&self, key: &RateKey, limit: Limit) -> Result<RateDecision, redis::RedisError> {
         let mut conn = self.conn.get().await?;
-        let (allowed, retry_ms, remaining): (i64, i64, i64) = redis::cmd("EVAL")
+        let (allowed, retry_us, remaining): (i64, i64, i64) = redis::cmd("EVAL")
             .arg(GCRA)
             .arg(1)
             .arg(key.redis_key())
-            .arg(limit.interval_ms())
+            .arg(limit.interval_us())
             .arg(limit.burst.get())
             .query_async(&mut conn)
             .await?;
         Ok(RateDecision {
             allowed: allowed == 1,
-            retry_after: Duration::from_millis(u64::try_from(retry_ms).unwrap_or(0)),
+            retry_after: Duration::from_micros(u64::try_from(retry_us).unwrap_or(0)),
             remaining: u32::try_from(remaining).unwrap_or(0),
         })
     }

@@ -229,10 +229,16 @@ conformance!(stockout_snapshots_mark_censored_days, |store: Arc<dyn Store>| asyn
     t.apply(&ChangeSet { stock: vec![snap("CCS-01", "2025-05-02", 5.0)], ..ChangeSet::default() }).await.unwrap();
     let demand = t.daily_demand(&q).await.unwrap();
     assert!(!demand[1].out_of_stock);
-    let current = t.current_stock().await.unwrap();
+    let current = t.current_stock(None, None).await.unwrap();
     let ccs: Vec<_> = current.iter().filter(|s| s.location.as_str() == "CCS-01").collect();
     assert_eq!(ccs.len(), 1);
     assert_eq!((ccs[0].day, ccs[0].on_hand.get()), (day("2025-05-03"), 12.0), "current stock is the latest snapshot");
+    // Filtered by location and by product: the same latest snapshots, only those.
+    let at_ccs = t.current_stock(Some(&loc("CCS-01")), None).await.unwrap();
+    assert_eq!(at_ccs, ccs.into_iter().cloned().collect::<Vec<_>>());
+    let of_product = t.current_stock(None, Some(&current[0].product)).await.unwrap();
+    assert_eq!(of_product, current.iter().filter(|s| s.product == current[0].product).cloned().collect::<Vec<_>>());
+    assert!(t.current_stock(Some(&loc("NADA")), None).await.unwrap().is_empty());
     assert_eq!(t.counts().await.unwrap().out_of_stock_days, 1);
 });
 

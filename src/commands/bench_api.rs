@@ -35,6 +35,8 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     errors: usize,
+    /// Failed requests by route and status (0: no answer).
+    error_kinds: Vec<(String, u16, usize)>,
     routes: Vec<RouteFigures>,
     limit_per_minute: u32,
     limit_burst: u32,
@@ -147,7 +149,14 @@ pub async fn run(
         runner.run(&job).await.map_err(anyhow::Error::msg)?;
     }
     let catalog = Arc::new(Catalog {
-        stores: scoped.locations().await?.iter().map(|l| l.code.to_string()).collect(),
+        // Stores only: sales happen at stores, not at the distribution centre.
+        stores: scoped
+            .locations()
+            .await?
+            .iter()
+            .filter(|l| l.kind == fluxion_domain::LocationKind::Store)
+            .map(|l| l.code.to_string())
+            .collect(),
         products: scoped
             .products()
             .await?
@@ -188,8 +197,6 @@ pub async fn run(
             .await?;
         keys.push(key);
     }
-    // The key under test keeps a burst of a sixth of a minute's budget.
-    api.limits.api_key = Limit::new(10_000_000, burst);
     let state = fluxion_gateway::AppState::new(vec![], Duration::from_secs(1)).with_api(api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("listen")?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -198,14 +205,16 @@ pub async fn run(
     let client = fluxion_memory::http_client(Duration::from_secs(30)).map_err(|e| anyhow::anyhow!("{e}"))?;
 
     // Phase 1: the mix, `connections` at once, for `seconds`.
-    let results = Arc::new(std::sync::Mutex::new(Vec::<(Op, f64)>::new()));
+    let results = Arc::new(std::sync::Mutex::new(Vec::<(Op, f64, u16)>::new()));
     let errors = Arc::new(AtomicUsize::new(0));
     let counter = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    // Sales keys unique to this run: a batch is never refused as a replay of an earlier run's.
+    let run = Uuid::new_v4().simple().to_string()[..8].to_owned();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..connections {
-        let (client, base, key, catalog, results, errors, counter) = (
+        let (client, base, key, catalog, results, errors, counter, run) = (
             client.clone(),
             base.clone(),
             keys[0].clone(),
@@ -213,6 +222,7 @@ pub async fn run(
             results.clone(),
             errors.clone(),
             counter.clone(),
+            run.clone(),
         );
         tasks.spawn(async move {
             let mut mine = Vec::new();
@@ -232,13 +242,13 @@ pub async fn run(
                     Op::Me => client.get(format!("{base}/api/v1/me")),
                     Op::Sales => {
                         let lines: Vec<_> = (0..5)
-                            .map(|i| serde_json::json!({"line_key": format!("bench-{c}-{n}-{i}"), "store": store, "product": product,
+                            .map(|i| serde_json::json!({"line_key": format!("bench-{run}-{c}-{n}-{i}"), "store": store, "product": product,
                                 "sold_at": Utc::now().naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string(),
                                 "quantity": 1, "amount": "2.50", "currency": "USD"}))
                             .collect();
                         client
                             .post(format!("{base}/api/v1/sales"))
-                            .header("idempotency-key", format!("bench-{c}-{n}"))
+                            .header("idempotency-key", format!("bench-{run}-{c}-{n}"))
                             .header("content-type", "application/json")
                             .body(serde_json::json!({"lines": lines}).to_string())
                     }
@@ -248,18 +258,18 @@ pub async fn run(
                         .body(serde_json::json!({"question": format!("¿cuánto {word} necesito para la semana?")}).to_string()),
                 };
                 let t = Instant::now();
-                let ok = match req.header("authorization", format!("Bearer {key}")).send().await {
+                let status = match req.header("authorization", format!("Bearer {key}")).send().await {
                     Ok(r) => {
-                        let good = r.status().is_success();
+                        let status = r.status().as_u16();
                         let _ = r.bytes().await;
-                        good
+                        status
                     }
-                    Err(_) => false,
+                    Err(_) => 0,
                 };
-                if !ok {
+                if !(200..300).contains(&status) {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
-                mine.push((op, t.elapsed().as_secs_f64() * 1000.0));
+                mine.push((op, t.elapsed().as_secs_f64() * 1000.0, status));
             }
             results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(mine);
         });
@@ -267,11 +277,18 @@ pub async fn run(
     while tasks.join_next().await.is_some() {}
     let elapsed = started.elapsed().as_secs_f64();
     let all = std::mem::take(&mut *results.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    let mut latencies: Vec<f64> = all.iter().map(|(_, ms)| *ms).collect();
+    let mut latencies: Vec<f64> = all.iter().map(|(_, ms, _)| *ms).collect();
+    let mut error_kinds: std::collections::BTreeMap<(String, u16), usize> = std::collections::BTreeMap::new();
+    for (op, _, status) in &all {
+        if !(200..300).contains(status) {
+            *error_kinds.entry((op.route().to_owned(), *status)).or_default() += 1;
+        }
+    }
+    let error_kinds: Vec<(String, u16, usize)> = error_kinds.into_iter().map(|((r, s), n)| (r, s, n)).collect();
     latencies.sort_by(f64::total_cmp);
     let mut routes = Vec::new();
     for (op, _) in MIX {
-        let mut mine: Vec<f64> = all.iter().filter(|(o, _)| o.route() == op.route()).map(|(_, ms)| *ms).collect();
+        let mut mine: Vec<f64> = all.iter().filter(|(o, _, _)| o.route() == op.route()).map(|(_, ms, _)| *ms).collect();
         mine.sort_by(f64::total_cmp);
         routes.push(RouteFigures {
             route: op.route(),
@@ -338,6 +355,7 @@ pub async fn run(
         p50_ms: percentile(&latencies, 0.5),
         p99_ms: percentile(&latencies, 0.99),
         errors: errors.load(Ordering::Relaxed),
+        error_kinds,
         routes,
         limit_per_minute,
         limit_burst: burst,
@@ -365,6 +383,9 @@ pub async fn run(
             fmt(figures.p99_ms),
             figures.errors
         );
+        for (route, status, n) in &figures.error_kinds {
+            println!("  errors: {n} × {status} on {route}");
+        }
         for r in &figures.routes {
             println!(
                 "  {:<36} {:>8} req  p50 {:>7} ms  p99 {:>7} ms",

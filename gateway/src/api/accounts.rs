@@ -28,12 +28,16 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
 #[serde(deny_unknown_fields)]
 pub struct NewUserIn {
     /// Login (unique).
+    #[schema(max_length = 254)]
     pub email: String,
     /// Display name.
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
-    /// At least 10 characters.
+    /// 10 to 256 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
     /// owner, manager or viewer.
+    #[schema(pattern = "^(owner|manager|viewer)$")]
     pub role: String,
 }
 
@@ -50,11 +54,39 @@ pub struct UserPatch {
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyIn {
     /// What it is for ("ERP nocturno").
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
-    /// Any of read, ingest, ask, act.
-    pub scopes: Vec<String>,
+    /// Any of read, ingest, ask, act (at least one).
+    #[schema(min_items = 1, inline)]
+    pub scopes: Vec<ScopeName>,
     /// Its own budget, requests per minute (1 to 100,000; default: the deployment's).
+    #[schema(minimum = 1, maximum = 100000)]
     pub rate_per_minute: Option<u32>,
+}
+
+/// A scope's name, as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeName {
+    /// Read the tenant's data.
+    Read,
+    /// Send sales.
+    Ingest,
+    /// Ask questions.
+    Ask,
+    /// Acknowledge alerts, approve and reject recommendations.
+    Act,
+}
+
+impl From<ScopeName> for Scope {
+    fn from(s: ScopeName) -> Self {
+        match s {
+            ScopeName::Read => Scope::Read,
+            ScopeName::Ingest => Scope::Ingest,
+            ScopeName::Ask => Scope::Ask,
+            ScopeName::Act => Scope::Act,
+        }
+    }
 }
 
 /// Checks an email's shape (one @, something on each side, a dot in the domain, no spaces).
@@ -221,13 +253,7 @@ async fn create_key(
     let name = text_field(&body.name, "name", 120)?;
     let mut scopes = Vec::new();
     for s in &body.scopes {
-        let scope = Scope::parse(s.trim()).ok_or_else(|| {
-            ApiError::unprocessable(
-                "invalid_scope",
-                "Los alcances válidos son read, ingest, ask y act.",
-                "Valid scopes are read, ingest, ask and act.",
-            )
-        })?;
+        let scope = Scope::from(*s);
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }

@@ -29,9 +29,10 @@ pub(super) fn me_routes() -> OpenApiRouter<ApiState> {
 #[serde(deny_unknown_fields)]
 pub struct LoginIn {
     /// Login.
-    #[schema(example = "gerente@lacosecha.com.ve")]
+    #[schema(example = "gerente@lacosecha.com.ve", max_length = 254)]
     pub email: String,
     /// Password.
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
@@ -40,6 +41,7 @@ pub struct LoginIn {
 #[serde(deny_unknown_fields)]
 pub struct RefreshIn {
     /// The refresh token of the last login or refresh.
+    #[schema(max_length = 256)]
     pub refresh_token: String,
 }
 

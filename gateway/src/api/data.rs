@@ -1,7 +1,7 @@
 //! The tenant's data: stores, products, stock, sales (idempotent ingest) and forecasts.
 
 use super::views::{ForecastView, IngestResult, Page, ProductView, SaleIn, SalesBatch, StockView, StoreView};
-use super::{ApiState, decode_code_cursor, encode_code_cursor, page_size};
+use super::{ApiState, decode_code_cursor, encode_code_cursor, fold, page_size};
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ErrorBody, Json, Path, Query};
 use axum::Extension;
@@ -47,8 +47,8 @@ async fn list_stores(
     State(api): State<ApiState>,
     Extension(p): Extension<Principal>,
 ) -> Result<Json<Vec<StoreView>>, ApiError> {
-    let scoped = api.scoped(p.tenant_for(Permission::Read)?).await?;
-    Ok(Json(scoped.locations().await?.iter().map(StoreView::from).collect()))
+    let catalog = api.catalog(p.tenant_for(Permission::Read)?).await?;
+    Ok(Json(catalog.locations.iter().map(StoreView::from).collect()))
 }
 
 /// One store.
@@ -65,9 +65,9 @@ async fn get_store(
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
 ) -> Result<Json<StoreView>, ApiError> {
-    let scoped = api.scoped(p.tenant_for(Permission::Read)?).await?;
-    let locations = scoped.locations().await?;
-    locations
+    let catalog = api.catalog(p.tenant_for(Permission::Read)?).await?;
+    catalog
+        .locations
         .iter()
         .find(|l| l.code.as_str() == code)
         .map(|l| Json(StoreView::from(l)))
@@ -83,17 +83,10 @@ pub struct ProductQuery {
     /// Only this category.
     pub category: Option<String>,
     /// Page size, 1 to 500 (50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-fn fold(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    s.nfd()
-        .filter(|c| c.is_ascii() || !unicode_normalization::char::is_combining_mark(*c))
-        .collect::<String>()
-        .to_lowercase()
 }
 
 /// Lists the tenant's products, by code.
@@ -111,20 +104,16 @@ async fn list_products(
 ) -> Result<Json<Page<ProductView>>, ApiError> {
     let limit = page_size(q.limit)? as usize;
     let after = decode_code_cursor(q.cursor.as_deref())?;
-    let scoped = api.scoped(p.tenant_for(Permission::Read)?).await?;
+    let catalog = api.catalog(p.tenant_for(Permission::Read)?).await?;
     let words: Vec<String> =
         q.q.as_deref().map(|t| fold(t).split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
     let category = q.category.as_deref().map(fold);
-    let products = scoped.products().await?;
-    let mut matching = products.iter().filter(|p| {
+    let mut matching = catalog.products.iter().zip(&catalog.folded).filter(|(p, (hay, cat))| {
         after.as_deref().is_none_or(|a| p.code().as_str() > a)
-            && category.as_deref().is_none_or(|c| fold(p.category()) == c)
-            && (words.is_empty() || {
-                let hay = fold(&format!("{} {} {}", p.name(), p.brand(), p.code()));
-                words.iter().all(|w| hay.contains(w.as_str()))
-            })
+            && category.as_deref().is_none_or(|c| cat == c)
+            && words.iter().all(|w| hay.contains(w.as_str()))
     });
-    let items: Vec<ProductView> = matching.by_ref().take(limit).map(ProductView::from).collect();
+    let items: Vec<ProductView> = matching.by_ref().take(limit).map(|(p, _)| ProductView::from(p)).collect();
     let next_cursor = if matching.next().is_some() { items.last().map(|p| encode_code_cursor(&p.code)) } else { None };
     Ok(Json(Page { items, next_cursor }))
 }
@@ -143,9 +132,9 @@ async fn get_product(
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
 ) -> Result<Json<ProductView>, ApiError> {
-    let scoped = api.scoped(p.tenant_for(Permission::Read)?).await?;
-    let products = scoped.products().await?;
-    products
+    let catalog = api.catalog(p.tenant_for(Permission::Read)?).await?;
+    catalog
+        .products
         .iter()
         .find(|p| p.code().as_str() == code)
         .map(|p| Json(ProductView::from(p)))
@@ -161,6 +150,7 @@ pub struct StockQuery {
     /// Only this product.
     pub product: Option<String>,
     /// Page size, 1 to 500 (50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -182,8 +172,14 @@ async fn list_stock(
     let limit = page_size(q.limit)? as usize;
     let after = decode_code_cursor(q.cursor.as_deref())?;
     let scoped = api.scoped(p.tenant_for(Permission::Read)?).await?;
-    let mut stock = scoped.current_stock().await?;
-    stock.sort_by(|a, b| (a.location.as_str(), a.product.as_str()).cmp(&(b.location.as_str(), b.product.as_str())));
+    // A code that does not parse matches nothing.
+    let (Ok(store), Ok(product)) = (
+        q.store.as_deref().map(LocationCode::parse).transpose(),
+        q.product.as_deref().map(ProductCode::parse).transpose(),
+    ) else {
+        return Ok(Json(Page { items: vec![], next_cursor: None }));
+    };
+    let stock = scoped.current_stock(store.as_ref(), product.as_ref()).await?;
     let position = |s: &fluxion_domain::StockSnapshot| format!("{}\u{1f}{}", s.location, s.product);
     let mut matching = stock.iter().filter(|s| {
         q.store.as_deref().is_none_or(|c| s.location.as_str() == c)
@@ -303,8 +299,10 @@ pub struct ForecastQuery {
     /// Only this product.
     pub product: Option<String>,
     /// Days ahead, 1 to 42 (14).
+    #[param(minimum = 1, maximum = 42)]
     pub horizon: Option<u32>,
     /// Page size, 1 to 500 (50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -61,12 +61,18 @@ pub struct AlertFilter {
     /// Only this product.
     pub product: Option<String>,
     /// Only this kind.
+    #[param(
+        pattern = "^(imminent_stockout|overstock|sales_anomaly|phantom_stock|expiring_lot|transfer_opportunity|stale_data)$"
+    )]
     pub kind: Option<String>,
     /// Only this severity.
+    #[param(pattern = "^(info|warning|critical)$")]
     pub severity: Option<String>,
     /// open, acknowledged or resolved.
+    #[param(pattern = "^(open|acknowledged|resolved)$")]
     pub status: Option<String>,
     /// Page size, 1 to 500 (50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -151,8 +157,10 @@ async fn acknowledge(
 #[serde(deny_unknown_fields)]
 pub struct FeedbackIn {
     /// "useful" or "wrong".
+    #[schema(pattern = "^(useful|wrong)$")]
     pub verdict: String,
     /// Why (at most 500 characters).
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -196,12 +204,15 @@ async fn feedback(
 #[into_params(parameter_in = Query)]
 pub struct RecommendationFilter {
     /// "order" or "transfer".
+    #[param(pattern = "^(order|transfer)$")]
     pub kind: Option<String>,
     /// Only this receiving store.
     pub store: Option<String>,
     /// pending, approved, rejected or superseded.
+    #[param(pattern = "^(pending|approved|rejected|superseded)$")]
     pub status: Option<String>,
     /// Page size, 1 to 500 (50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -326,6 +337,7 @@ async fn approve(
 #[serde(deny_unknown_fields)]
 pub struct RejectIn {
     /// Why (at most 500 characters).
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 

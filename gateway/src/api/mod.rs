@@ -81,6 +81,8 @@ pub struct HttpLimits {
     pub ask_timeout: Duration,
     /// Origins allowed to call from a browser (empty: none besides the same origin).
     pub cors_origins: Vec<String>,
+    /// How long a tenant's stores and products are served from memory before being read again.
+    pub catalog_ttl: Duration,
 }
 
 impl Default for HttpLimits {
@@ -91,6 +93,7 @@ impl Default for HttpLimits {
             request_timeout: Duration::from_secs(15),
             ask_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            catalog_ttl: Duration::from_secs(10),
         }
     }
 }
@@ -109,6 +112,28 @@ pub struct Api {
     pub limits: RateLimits,
     /// Body sizes, timeouts, CORS.
     pub http: HttpLimits,
+    catalogs: CatalogCache,
+}
+
+/// A tenant's stores and products as the API serves them.
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    pub locations: Vec<fluxion_domain::Location>,
+    pub products: Vec<fluxion_domain::Product>,
+    /// Each product's name, brand and code, and its category, folded for search (same order).
+    pub folded: Vec<(String, String)>,
+}
+
+/// Lower case without accents, for search.
+pub(crate) fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect::<String>().to_lowercase()
+}
+
+/// Catalogs by tenant id, each kept for `HttpLimits::catalog_ttl` (they change only with imports).
+#[derive(Debug, Default)]
+struct CatalogCache {
+    entries: std::sync::Mutex<HashMap<TenantId, (Instant, Arc<Catalog>)>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -121,6 +146,43 @@ impl std::fmt::Debug for Api {
 pub type ApiState = Arc<Api>;
 
 impl Api {
+    /// The API over `store` and `runtime`, with default limits and budgets.
+    pub fn new(store: Arc<dyn Store>, runtime: Runtime, auth: AuthConfig, limiter: Arc<dyn RateLimiter>) -> Self {
+        Self {
+            store,
+            runtime,
+            auth,
+            limiter,
+            limits: RateLimits::default(),
+            http: HttpLimits::default(),
+            catalogs: CatalogCache::default(),
+        }
+    }
+
+    /// The tenant's stores and products, from memory while fresh.
+    pub(crate) async fn catalog(&self, tenant: &Tenant) -> Result<Arc<Catalog>, ApiError> {
+        let ttl = self.http.catalog_ttl;
+        if let Some((at, c)) =
+            self.catalogs.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&tenant.id)
+            && at.elapsed() < ttl
+        {
+            return Ok(c.clone());
+        }
+        let scoped = self.scoped(tenant).await?;
+        let products = scoped.products().await?;
+        let folded = products
+            .iter()
+            .map(|p| (fold(&format!("{} {} {}", p.name(), p.brand(), p.code())), fold(p.category())))
+            .collect();
+        let catalog = Arc::new(Catalog { locations: scoped.locations().await?, products, folded });
+        if !ttl.is_zero() {
+            let mut entries = self.catalogs.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            entries.insert(tenant.id, (Instant::now(), catalog.clone()));
+        }
+        Ok(catalog)
+    }
+
     /// The store of the caller's tenant.
     pub(crate) async fn scoped(&self, tenant: &Tenant) -> Result<Arc<dyn TenantStore>, ApiError> {
         let scoped = self.store.scope(&tenant.slug).await?;
@@ -317,8 +379,8 @@ fn budgets(api: &Api, p: &Principal) -> Vec<(RateKey, Limit)> {
         )),
     }
     if let (Caller::ApiKey { prefix, rate_per_minute, .. }, Some(t)) = (&p.caller, &p.tenant) {
-        let limit =
-            rate_per_minute.map_or(api.limits.api_key, |r| Limit::new(r, api.limits.api_key.burst.get().min(r)));
+        // A key with its own rate may burst ten seconds of it.
+        let limit = rate_per_minute.map_or(api.limits.api_key, |r| Limit::new(r, (r / 6).max(1)));
         out.push((RateKey { namespace: t.slug.to_string(), subject: format!("key:{prefix}") }, limit));
     }
     out

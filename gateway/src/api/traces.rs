@@ -27,10 +27,12 @@ pub struct TraceFilter {
     /// Only from this channel (api, whatsapp, cli, dashboard …).
     pub channel: Option<String>,
     /// ok, degraded, error or timeout.
+    #[param(pattern = "^(ok|degraded|error|timeout)$")]
     pub status: Option<String>,
     /// Only those that took at least this long, ms.
     pub min_duration_ms: Option<u64>,
     /// At most this many, 1 to 500 (50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

@@ -84,7 +84,8 @@ pub struct ApiKeyView {
     pub prefix: String,
     /// read, ingest, ask, act.
     pub scopes: Vec<String>,
-    /// Its own budget, requests per minute (null: the tenant's).
+    /// Its own budget, requests per minute, with a burst of ten seconds of it (null: the
+    /// deployment's per-key budget).
     pub rate_per_minute: Option<u32>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
@@ -236,13 +237,15 @@ pub struct SaleIn {
     /// When it was sold (local time, `2026-11-28T10:15:00`).
     pub sold_at: chrono::NaiveDateTime,
     /// Units, not negative (fractional for weighed goods).
+    #[schema(minimum = 0)]
     pub quantity: f64,
     /// Amount charged in `currency`, as a decimal string ("12.50") or a number.
     #[schema(value_type = String, example = "12.50")]
     pub amount: serde_json::Value,
     /// ISO 4217 currency (USD, VES …).
     pub currency: String,
-    /// Units of `currency` per US dollar (1 for USD).
+    /// Units of `currency` per US dollar (1 for USD; required for other currencies).
+    #[schema(exclusive_minimum = 0)]
     pub rate: Option<f64>,
 }
 
@@ -250,7 +253,8 @@ pub struct SaleIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SalesBatch {
-    /// At most 10,000 lines.
+    /// 1 to 10,000 lines.
+    #[schema(min_items = 1, max_items = 10000)]
     pub lines: Vec<SaleIn>,
 }
 
@@ -487,7 +491,7 @@ impl From<&StoredRecommendation> for RecommendationView {
 #[serde(deny_unknown_fields)]
 pub struct AskIn {
     /// In Spanish, as a store manager would write it (at most 1,000 characters).
-    #[schema(example = "¿cuánto arroz necesito para la quincena en Chacao?")]
+    #[schema(example = "¿cuánto arroz necesito para la quincena en Chacao?", min_length = 1, max_length = 1000)]
     pub question: String,
 }
 

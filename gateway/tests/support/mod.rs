@@ -183,14 +183,9 @@ impl Server {
             }
         }
         add_user(&store, &auth, None, &email("operator", &run), Role::Operator).await;
-        let api = Api {
-            store: store.clone(),
-            runtime: runtime.clone(),
-            auth: auth.clone(),
-            limiter,
-            limits: options.limits,
-            http: options.http,
-        };
+        let mut api = Api::new(store.clone(), runtime.clone(), auth.clone(), limiter);
+        api.limits = options.limits;
+        api.http = options.http;
         let state = AppState::new(vec![], Duration::from_secs(1)).with_api(api).with_metrics(Arc::new(NoGauges));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -339,6 +334,14 @@ impl Server {
         }
         let _ = self.redis_prefix;
     }
+}
+
+/// A client that opens a connection per request: the server closes a connection whose request body
+/// it did not read (an early 401 or 404), and a pooled client would then reuse a closed connection.
+pub fn unpooled_client() -> reqwest::Client {
+    // The product's client first: it installs the TLS provider every reqwest client needs.
+    fluxion_memory::http_client(Duration::from_secs(60)).unwrap();
+    reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(60)).build().unwrap()
 }
 
 pub async fn reply(resp: reqwest::Response) -> Reply {

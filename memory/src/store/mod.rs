@@ -328,8 +328,13 @@ pub trait TenantStore: Send + Sync + fmt::Debug {
     /// no sales and no recorded stockout.
     async fn daily_demand(&self, query: &DemandQuery) -> Result<Vec<DailyDemand>, StoreError>;
 
-    /// The latest snapshot of every location × product.
-    async fn current_stock(&self) -> Result<Vec<StockSnapshot>, StoreError>;
+    /// The latest snapshot of every location × product (of one location and/or one product when
+    /// given), by location and product.
+    async fn current_stock(
+        &self,
+        location: Option<&LocationCode>,
+        product: Option<&ProductCode>,
+    ) -> Result<Vec<StockSnapshot>, StoreError>;
 
     /// Lots with quantity left, by expiry.
     async fn lots(&self) -> Result<Vec<Lot>, StoreError>;

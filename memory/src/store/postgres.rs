@@ -1334,13 +1334,22 @@ impl TenantStore for PgTenant {
         demand_from_id_rows(rows, locations, products)
     }
 
-    async fn current_stock(&self) -> Result<Vec<StockSnapshot>, StoreError> {
+    async fn current_stock(
+        &self,
+        location: Option<&LocationCode>,
+        product: Option<&ProductCode>,
+    ) -> Result<Vec<StockSnapshot>, StoreError> {
         let rows: Vec<StockRow> = self
-            .read(sqlx::query_as(
-                "SELECT DISTINCT ON (l.code, p.code) l.code AS location, p.code AS product, s.day, s.on_hand
-             FROM stock_snapshots s JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
-             ORDER BY l.code, p.code, s.day DESC",
-            ))
+            .read(
+                sqlx::query_as(
+                    "SELECT DISTINCT ON (l.code, p.code) l.code AS location, p.code AS product, s.day, s.on_hand
+                     FROM stock_snapshots s JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
+                     WHERE ($1::text IS NULL OR l.code = $1) AND ($2::text IS NULL OR p.code = $2)
+                     ORDER BY l.code, p.code, s.day DESC",
+                )
+                .bind(location.map(LocationCode::as_str))
+                .bind(product.map(ProductCode::as_str)),
+            )
             .await?;
         rows.into_iter().map(StockSnapshot::try_from).collect()
     }

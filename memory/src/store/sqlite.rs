@@ -871,15 +871,38 @@ impl TenantStore for SqliteTenant {
         demand_from_id_rows(rows, locations, products)
     }
 
-    async fn current_stock(&self) -> Result<Vec<StockSnapshot>, StoreError> {
-        let rows: Vec<StockRow> = sqlx::query_as(
+    async fn current_stock(
+        &self,
+        location: Option<&LocationCode>,
+        product: Option<&ProductCode>,
+    ) -> Result<Vec<StockSnapshot>, StoreError> {
+        // The latest day of each location × product from one walk of the primary key (location,
+        // product, day): with a single max(), SQLite takes the row's other columns from the row
+        // holding the maximum. Conditions only for the filters given, so that the walk covers only
+        // the location or product asked for.
+        let mut filters = Vec::new();
+        if location.is_some() {
+            filters.push("location_id = (SELECT id FROM locations WHERE code = ?)");
+        }
+        if product.is_some() {
+            filters.push("product_id = (SELECT id FROM products WHERE code = ?)");
+        }
+        let filter = if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
+        let sql = format!(
             "SELECT l.code AS location, p.code AS product, s.day, s.on_hand
-             FROM stock_snapshots s JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
-             WHERE s.day = (SELECT max(day) FROM stock_snapshots x WHERE x.location_id = s.location_id AND x.product_id = s.product_id)
-             ORDER BY l.code, p.code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+             FROM (SELECT location_id, product_id, max(day) AS day, on_hand FROM stock_snapshots {filter}
+                   GROUP BY location_id, product_id) s
+             JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
+             ORDER BY l.code, p.code"
+        );
+        let mut query = sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql));
+        if let Some(l) = location {
+            query = query.bind(l.as_str());
+        }
+        if let Some(p) = product {
+            query = query.bind(p.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.into_iter().map(StockSnapshot::try_from).collect()
     }
 
