@@ -16,6 +16,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod metrics;
+pub mod whatsapp;
 
 pub use api::{Api, HttpLimits, RateLimits};
 pub use auth::AuthConfig;
