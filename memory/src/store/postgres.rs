@@ -1339,18 +1339,33 @@ impl TenantStore for PgTenant {
         location: Option<&LocationCode>,
         product: Option<&ProductCode>,
     ) -> Result<Vec<StockSnapshot>, StoreError> {
-        let rows: Vec<StockRow> = self
-            .read(
-                sqlx::query_as(
-                    "SELECT DISTINCT ON (l.code, p.code) l.code AS location, p.code AS product, s.day, s.on_hand
-                     FROM stock_snapshots s JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
-                     WHERE ($1::text IS NULL OR l.code = $1) AND ($2::text IS NULL OR p.code = $2)
-                     ORDER BY l.code, p.code, s.day DESC",
-                )
-                .bind(location.map(LocationCode::as_str))
-                .bind(product.map(ProductCode::as_str)),
-            )
-            .await?;
+        // The latest day of each location × product by walking the primary key (location, product,
+        // day) backwards — no sort of the snapshots — then named and ordered by code. Conditions
+        // only for the filters given, so that the walk covers only what was asked for.
+        let mut filters = Vec::new();
+        if location.is_some() {
+            filters.push(format!("location_id = (SELECT id FROM locations WHERE code = ${})", filters.len() + 1));
+        }
+        if product.is_some() {
+            filters.push(format!("product_id = (SELECT id FROM products WHERE code = ${})", filters.len() + 1));
+        }
+        let filter = if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
+        let sql = format!(
+            "SELECT l.code AS location, p.code AS product, s.day, s.on_hand
+             FROM (SELECT DISTINCT ON (location_id, product_id) location_id, product_id, day, on_hand
+                   FROM stock_snapshots {filter}
+                   ORDER BY location_id DESC, product_id DESC, day DESC) s
+             JOIN locations l ON l.id = s.location_id JOIN products p ON p.id = s.product_id
+             ORDER BY l.code, p.code"
+        );
+        let mut query = sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql));
+        if let Some(l) = location {
+            query = query.bind(l.as_str());
+        }
+        if let Some(p) = product {
+            query = query.bind(p.as_str());
+        }
+        let rows = self.read(query).await?;
         rows.into_iter().map(StockSnapshot::try_from).collect()
     }
 
