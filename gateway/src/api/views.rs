@@ -680,14 +680,7 @@ impl TraceView {
     /// A trace of `tenant`.
     pub fn of(t: &Trace, tenant: &str) -> Self {
         Self {
-            summary: TraceSummaryView {
-                id: t.id,
-                channel: t.channel.clone(),
-                question: t.question.clone(),
-                started_at: t.started_at,
-                duration_us: t.duration_us,
-                status: name_of(&t.status),
-            },
+            summary: TraceSummaryView::from(&t.summary()),
             tenant: tenant.to_owned(),
             request_id: t.request_id.clone(),
             spans: t
