@@ -145,6 +145,7 @@ pub async fn load(
             status: IngestStatus::Complete,
         })
         .await?;
+    scoped.refresh_statistics().await?;
     let counts = scoped.counts().await?;
     tracing::info!(tenant = %slug, load_seconds, sales = counts.sales, "demo chain loaded");
     Ok(DemoReport {

@@ -469,6 +469,12 @@ impl<'a> Importer<'a> {
         if let Err(error) = self.store.record_ingest(&run).await {
             tracing::warn!(%error, "could not record the ingest run");
         }
+        // A big load changes what the planner should do: tell it.
+        if run.rows_written >= 10_000
+            && let Err(error) = self.store.refresh_statistics().await
+        {
+            tracing::warn!(%error, "could not refresh the planner's statistics");
+        }
     }
 }
 

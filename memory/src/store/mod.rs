@@ -368,6 +368,10 @@ pub trait TenantStore: Send + Sync + fmt::Debug {
     /// Records an import or sync run.
     async fn record_ingest(&self, run: &IngestRun) -> Result<(), StoreError>;
 
+    /// Refreshes the query planner's statistics of the tenant's tables (after a bulk load: until
+    /// then the planner guesses, and a read that should walk an index may sort a whole table).
+    async fn refresh_statistics(&self) -> Result<(), StoreError>;
+
     /// Recent ingest runs, newest first.
     async fn ingest_runs(&self, limit: u32) -> Result<Vec<IngestRun>, StoreError>;
 

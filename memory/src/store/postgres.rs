@@ -1505,6 +1505,20 @@ impl TenantStore for PgTenant {
         rows.into_iter().map(StoredForecast::try_from).collect()
     }
 
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        // The tenant's own tables, through its search_path (ANALYZE may run in a transaction).
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "ANALYZE locations, suppliers, products, product_barcodes, sales, daily_demand, stock_snapshots, lots,
+                     purchase_orders, purchase_order_lines, transfers, transfer_lines, events, promotions, forecasts,
+                     traces, alerts, recommendations, ingest_requests",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn record_ingest(&self, run: &IngestRun) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(

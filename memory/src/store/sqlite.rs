@@ -1021,6 +1021,14 @@ impl TenantStore for SqliteTenant {
         rows.into_iter().map(StoredForecast::try_from).collect()
     }
 
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        // A sample per index is enough for the planner and keeps this to a moment on big files.
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
+        sqlx::query("ANALYZE").execute(&mut *conn).await?;
+        Ok(())
+    }
+
     async fn record_ingest(&self, run: &IngestRun) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO ingest_runs (source, started_at, finished_at, rows_read, rows_written, rows_rejected, status)
