@@ -208,8 +208,10 @@ impl Default for Schedule {
 }
 
 /// The idempotency keys of the periodic jobs due at `now` for `tenant`: the daily refresh (once
-/// its hour has come) followed by a scan, and the weekly optimisation on its weekday. The keys
-/// name the day or the week, so every replica's scheduler queues each job once.
+/// its hour has come) followed by a scan, and the weekly optimisation once its weekday and hour
+/// have come — on that day normally, or at once on a deployment started later in the week, which
+/// then has this week's orders and transfers to show. The keys name the day or the week, so every
+/// replica's scheduler queues each job once.
 pub fn due(tenant: &TenantSlug, now: chrono::DateTime<Utc>, schedule: &Schedule) -> Vec<(JobKind, String)> {
     let day: NaiveDate = now.date_naive();
     let mut out = Vec::new();
@@ -217,7 +219,10 @@ pub fn due(tenant: &TenantSlug, now: chrono::DateTime<Utc>, schedule: &Schedule)
         out.push((JobKind::RefreshForecasts, format!("refresh:{tenant}:{day}")));
         out.push((JobKind::ScanAlerts, format!("scan:{tenant}:{day}")));
     }
-    if day.weekday().number_from_monday() == schedule.optimize_weekday && now.hour() >= schedule.refresh_hour {
+    let weekday = day.weekday().number_from_monday();
+    if weekday > schedule.optimize_weekday
+        || (weekday == schedule.optimize_weekday && now.hour() >= schedule.refresh_hour)
+    {
         let week = day.iso_week();
         out.push((JobKind::Optimize, format!("optimize:{tenant}:{}-W{:02}", week.year(), week.week())));
     }
@@ -264,18 +269,32 @@ mod tests {
         let t = TenantSlug::parse("demo").unwrap_or_else(|_| unreachable!());
         let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
         let s = Schedule::default();
-        assert!(due(&t, at("2026-11-28T03:59:00Z"), &s).is_empty(), "before the refresh hour");
+        assert_eq!(
+            due(&t, at("2026-11-28T03:59:00Z"), &s),
+            [(JobKind::Optimize, "optimize:demo:2026-W48".to_owned())],
+            "before the refresh hour, only the week's optimisation, whose Monday has passed"
+        );
+        // A Saturday: the day's refresh and scan, and this week's optimisation (its Monday has
+        // passed: a deployment started today gets it at once, one already running has it queued).
         let sat = due(&t, at("2026-11-28T04:00:00Z"), &s);
         assert_eq!(
             sat,
             [
                 (JobKind::RefreshForecasts, "refresh:demo:2026-11-28".to_owned()),
-                (JobKind::ScanAlerts, "scan:demo:2026-11-28".to_owned())
+                (JobKind::ScanAlerts, "scan:demo:2026-11-28".to_owned()),
+                (JobKind::Optimize, "optimize:demo:2026-W48".to_owned())
             ]
         );
         // Later the same day: the same keys (queued once).
         assert_eq!(due(&t, at("2026-11-28T23:00:00Z"), &s), sat);
+        // Monday before the hour: nothing (last week's key is done, this week's not yet due).
+        assert!(due(&t, at("2026-11-30T03:00:00Z"), &s).is_empty());
         let mon = due(&t, at("2026-11-30T05:00:00Z"), &s);
         assert_eq!(mon[2], (JobKind::Optimize, "optimize:demo:2026-W49".to_owned()));
+        // Tuesday: still the same week's key.
+        assert_eq!(due(&t, at("2026-12-01T01:00:00Z"), &s), [(JobKind::Optimize, "optimize:demo:2026-W49".to_owned())]);
+        // With Wednesday as its weekday, Tuesday queues no optimisation.
+        let wed = Schedule { optimize_weekday: 3, ..Schedule::default() };
+        assert!(due(&t, at("2026-12-01T05:00:00Z"), &wed).iter().all(|(k, _)| *k != JobKind::Optimize));
     }
 }
