@@ -112,6 +112,16 @@ pub enum AgentStatus {
 }
 
 impl AgentStatus {
+    /// Stable name (the JSON `status`): ok, failed, timed_out, skipped.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AgentStatus::Ok => "ok",
+            AgentStatus::Failed { .. } => "failed",
+            AgentStatus::TimedOut { .. } => "timed_out",
+            AgentStatus::Skipped => "skipped",
+        }
+    }
+
     /// Whether the agent's part is missing from the answer because of a fault.
     pub fn is_fault(&self) -> bool {
         matches!(self, AgentStatus::Failed { .. } | AgentStatus::TimedOut { .. })

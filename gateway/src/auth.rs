@@ -201,6 +201,48 @@ pub fn new_api_key() -> (String, String) {
     (prefix, key)
 }
 
+/// A new API key of `tenant` and its whole key (`<prefix>.<secret>`, to show once); only the
+/// secret's digest is in the record.
+pub fn issue_api_key(
+    tenant: fluxion_domain::TenantId,
+    name: String,
+    scopes: Vec<Scope>,
+    rate_per_minute: Option<u32>,
+    created_by: Option<Uuid>,
+) -> (ApiKeyRecord, String) {
+    let (prefix, key) = new_api_key();
+    let secret_hash = digest(split_api_key(&key).map_or("", |(_, secret)| secret));
+    let record = ApiKeyRecord {
+        id: Uuid::new_v4(),
+        tenant,
+        name,
+        prefix,
+        secret_hash,
+        scopes,
+        rate_per_minute,
+        created_by,
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
+    (record, key)
+}
+
+/// Characters a new password may have.
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 10..=256;
+
+/// An email address lower-cased and trimmed, when it has the shape of one (one @, something on
+/// each side, a dot inside the domain, no spaces, at most 254 characters).
+pub fn normalize_email(value: &str) -> Option<String> {
+    let email = value.trim().to_lowercase();
+    let shaped = email.chars().count() <= 254
+        && email.matches('@').count() == 1
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        });
+    shaped.then_some(email)
+}
+
 /// Splits a presented API key into its prefix and secret.
 pub fn split_api_key(key: &str) -> Option<(&str, &str)> {
     let (prefix, secret) = key.split_once('.')?;

@@ -173,12 +173,7 @@ impl Run<'_> {
             serde_json::json!({"stage": name, "status": status, "millis": millis, "output": output}),
             Some(partial),
         );
-        let outcome = match &status {
-            AgentStatus::Ok => "ok",
-            AgentStatus::Failed { .. } => "failed",
-            AgentStatus::TimedOut { .. } => "timed_out",
-            AgentStatus::Skipped => "skipped",
-        };
+        let outcome = status.as_str();
         metrics::histogram!("fluxion_agent_call_seconds", "agent" => stage.agent.as_str(), "stage" => name.to_owned(), "outcome" => outcome)
             .record(millis / 1000.0);
         if status.is_fault() {

@@ -7,7 +7,7 @@ use crate::settings::Settings;
 use anyhow::Context;
 use chrono::Utc;
 use fluxion_domain::TenantSlug;
-use fluxion_memory::{ApiKeyRecord, Job, JobKind, Limit, Scope};
+use fluxion_memory::{Job, JobKind, Limit, Scope};
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -178,23 +178,8 @@ pub async fn run(
     api.limits.api_key = Limit::new(10_000_000, 1_000_000);
     let mut keys = Vec::new();
     for (name, rate) in [("bench-throughput", None), ("bench-limit", Some(limit_per_minute))] {
-        let (prefix, key) = fluxion_gateway::auth::new_api_key();
-        let secret = key.split_once('.').map(|(_, s)| s).unwrap_or_default();
-        store
-            .accounts()
-            .create_api_key(&ApiKeyRecord {
-                id: Uuid::new_v4(),
-                tenant: t.id,
-                name: name.into(),
-                prefix,
-                secret_hash: fluxion_gateway::auth::digest(secret),
-                scopes: Scope::ALL.to_vec(),
-                rate_per_minute: rate,
-                created_by: None,
-                created_at: Utc::now(),
-                revoked_at: None,
-            })
-            .await?;
+        let (record, key) = fluxion_gateway::auth::issue_api_key(t.id, name.into(), Scope::ALL.to_vec(), rate, None);
+        store.accounts().create_api_key(&record).await?;
         keys.push(key);
     }
     let state = fluxion_gateway::AppState::new(vec![], Duration::from_secs(1)).with_api(api);

@@ -6,7 +6,7 @@ use crate::settings::Settings;
 use anyhow::Context;
 use chrono::Utc;
 use fluxion_domain::{Tenant, TenantSlug};
-use fluxion_memory::{ApiKeyRecord, Role, Scope, Store, UserRecord};
+use fluxion_memory::{Role, Scope, Store, UserRecord};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
@@ -71,12 +71,10 @@ pub async fn run_users(settings: &Settings, cmd: UsersCommand, json: bool) -> an
                 (Some(t), r) if r != Role::Operator => Some(tenant_of(&*store, t).await?),
                 _ => return Err(crate::bad_input("operators have no --tenant; every other role needs one")),
             };
-            let email = email.trim().to_lowercase();
-            if !email.contains('@') || email.len() > 254 {
-                return Err(crate::bad_input(format!("--email {email:?} is not an email address")));
-            }
+            let email = fluxion_gateway::auth::normalize_email(&email)
+                .ok_or_else(|| crate::bad_input(format!("--email {email:?} is not an email address")))?;
             let password = read_password()?;
-            if !(10..=256).contains(&password.chars().count()) {
+            if !fluxion_gateway::auth::PASSWORD_CHARS.contains(&password.chars().count()) {
                 return Err(crate::bad_input("the password must have 10 to 256 characters"));
             }
             let auth = crate::app::auth_config(settings)?;
@@ -144,23 +142,10 @@ pub async fn run_keys(settings: &Settings, cmd: ApiKeysCommand, json: bool) -> a
                 return Err(crate::bad_input("--scopes needs at least one of read, ingest, ask, act"));
             }
             parsed.sort();
-            let (prefix, key) = fluxion_gateway::auth::new_api_key();
-            let secret = key.split_once('.').map(|(_, s)| s).unwrap_or_default();
-            let record = ApiKeyRecord {
-                id: Uuid::new_v4(),
-                tenant: tenant.id,
-                name,
-                prefix: prefix.clone(),
-                secret_hash: fluxion_gateway::auth::digest(secret),
-                scopes: parsed,
-                rate_per_minute,
-                created_by: None,
-                created_at: Utc::now(),
-                revoked_at: None,
-            };
+            let (record, key) = fluxion_gateway::auth::issue_api_key(tenant.id, name, parsed, rate_per_minute, None);
             store.accounts().create_api_key(&record).await?;
             if json {
-                super::print_json(&serde_json::json!({"id": record.id, "prefix": prefix, "key": key}))?;
+                super::print_json(&serde_json::json!({"id": record.id, "prefix": record.prefix, "key": key}))?;
             } else {
                 println!("Clave creada. Guárdala ahora: no se volverá a mostrar.\n{key}");
             }

@@ -302,6 +302,9 @@ impl<'a> Importer<'a> {
                 self.pending.products.push(product);
             }
             ParsedRow::Sale { line, derived_key } => {
+                if let Some(why) = line.implausible(chrono::Utc::now().date_naive()) {
+                    return Err(why);
+                }
                 let new_store = self.check_location(&line.store, true)?;
                 let new_product = self.check_product(&line.product)?;
                 if derived_key && !self.derived_keys.insert(key_hash(line.key.as_str())) {

@@ -2,13 +2,13 @@
 
 use super::views::{ApiKeyView, NewApiKeyView, UserView};
 use super::{ApiState, text_field};
-use crate::auth::{Permission, Principal, digest, new_api_key, split_api_key};
+use crate::auth::{PASSWORD_CHARS, Permission, Principal, issue_api_key, normalize_email};
 use crate::error::{ApiError, ErrorBody, Json, Path};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use fluxion_memory::{ApiKeyRecord, Role, Scope, UserRecord};
+use fluxion_memory::{Role, Scope, UserRecord};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -91,25 +91,18 @@ impl From<ScopeName> for Scope {
 
 /// Checks an email's shape (one @, something on each side, a dot in the domain, no spaces).
 pub(crate) fn email_field(value: &str) -> Result<String, ApiError> {
-    let email = text_field(value, "email", 254)?.to_lowercase();
-    let ok = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-    }) && email.matches('@').count() == 1
-        && !email.chars().any(char::is_whitespace);
-    if !ok {
-        return Err(ApiError::unprocessable(
+    normalize_email(value).ok_or_else(|| {
+        ApiError::unprocessable(
             "invalid_email",
             "El correo no tiene un formato válido.",
             "The email is not well formed.",
-        ));
-    }
-    Ok(email)
+        )
+    })
 }
 
 /// Checks a new password's length.
 pub(crate) fn password_field(value: &str) -> Result<(), ApiError> {
-    let n = value.chars().count();
-    if !(10..=256).contains(&n) {
+    if !PASSWORD_CHARS.contains(&value.chars().count()) {
         return Err(ApiError::unprocessable(
             "weak_password",
             "La contraseña debe tener entre 10 y 256 caracteres.",
@@ -273,23 +266,11 @@ async fn create_key(
             "rate_per_minute must be between 1 and 100,000.",
         ));
     }
-    let (prefix, key) = new_api_key();
-    let secret = split_api_key(&key).map(|(_, s)| s).ok_or_else(ApiError::internal)?;
-    let record = ApiKeyRecord {
-        id: Uuid::new_v4(),
-        tenant: tenant.id,
-        name,
-        prefix,
-        secret_hash: digest(secret),
-        scopes,
-        rate_per_minute: body.rate_per_minute,
-        created_by: match p.caller {
-            crate::auth::Caller::User { id, .. } => Some(id),
-            _ => None,
-        },
-        created_at: Utc::now(),
-        revoked_at: None,
+    let created_by = match p.caller {
+        crate::auth::Caller::User { id, .. } => Some(id),
+        _ => None,
     };
+    let (record, key) = issue_api_key(tenant.id, name, scopes, body.rate_per_minute, created_by);
     api.store.accounts().create_api_key(&record).await?;
     Ok((StatusCode::CREATED, Json(NewApiKeyView { key: ApiKeyView::from(&record), secret: key })))
 }

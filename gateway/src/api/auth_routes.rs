@@ -95,14 +95,18 @@ async fn issue(
         issued_at: now,
         expires_at: now + chrono::Duration::seconds(i64::try_from(api.auth.refresh_ttl.as_secs()).unwrap_or(86_400)),
     };
-    let pair = TokenPair {
-        access_token: access,
+    Ok((token_pair(api, access, refresh), record))
+}
+
+/// The answer to a login or a refresh.
+fn token_pair(api: &ApiState, access_token: String, refresh_token: String) -> TokenPair {
+    TokenPair {
+        access_token,
         token_type: "Bearer".into(),
         expires_in: api.auth.access_ttl.as_secs(),
-        refresh_token: refresh,
+        refresh_token,
         refresh_expires_in: api.auth.refresh_ttl.as_secs(),
-    };
-    Ok((pair, record))
+    }
 }
 
 /// Logs in.
@@ -183,13 +187,8 @@ async fn refresh(State(api): State<ApiState>, Json(body): Json<RefreshIn>) -> Re
                 Some(id) => Some(api.store.tenant_by_id(id).await?.ok_or_else(invalid)?),
                 None => None,
             };
-            Ok(Json(TokenPair {
-                access_token: api.auth.issue_access(user.id, tenant.as_ref(), user.role, now),
-                token_type: "Bearer".into(),
-                expires_in: api.auth.access_ttl.as_secs(),
-                refresh_token: next_token,
-                refresh_expires_in: api.auth.refresh_ttl.as_secs(),
-            }))
+            let access = api.auth.issue_access(user.id, tenant.as_ref(), user.role, now);
+            Ok(Json(token_pair(&api, access, next_token)))
         }
         Rotation::Reused { user } => {
             tracing::warn!(user = %user, "a rotated refresh token was presented again: the session is revoked");

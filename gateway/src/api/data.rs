@@ -217,7 +217,7 @@ fn line(i: usize, s: &SaleIn) -> Result<SalesLine, ApiError> {
         None => return Err(bad("rate", "is required for sales not in USD".into())),
         Some(r) => ExchangeRate::parse(&r.to_string()).map_err(|e| bad("rate", e.to_string()))?,
     };
-    Ok(SalesLine {
+    let line = SalesLine {
         key: LineKey::parse(&s.line_key).map_err(|e| bad("line_key", e.to_string()))?,
         store: LocationCode::parse(&s.store).map_err(|e| bad("store", e.to_string()))?,
         product: ProductCode::parse(&s.product).map_err(|e| bad("product", e.to_string()))?,
@@ -225,7 +225,11 @@ fn line(i: usize, s: &SaleIn) -> Result<SalesLine, ApiError> {
         quantity: Quantity::new(s.quantity).map_err(|e| bad("quantity", e.to_string()))?,
         amount,
         rate,
-    })
+    };
+    match line.implausible(chrono::Utc::now().date_naive()) {
+        Some(why) => Err(bad("line", why)),
+        None => Ok(line),
+    }
 }
 
 /// Records a batch of sales, once per `Idempotency-Key`: sending the same batch again with the same

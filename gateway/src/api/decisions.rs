@@ -193,8 +193,7 @@ async fn feedback(
     let scoped = api.scoped(tenant).await?;
     let feedback = Feedback { verdict, by: p.actor(), at: Utc::now(), note };
     let alert = scoped.alert_feedback(id, &feedback).await?.ok_or_else(no_alert)?;
-    let kind =
-        serde_json::to_value(alert.alert.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let kind = alert.alert.kind.as_str();
     metrics::counter!("fluxion_alert_feedback_total", "kind" => kind, "verdict" => verdict.as_str()).increment(1);
     Ok(Json(AlertView::from(&alert)))
 }

@@ -124,10 +124,10 @@ pub(crate) struct Catalog {
     pub folded: Vec<(String, String)>,
 }
 
-/// Lower case without accents, for search.
+/// Text as search compares it: the chat matcher's normalisation (lower case, no accents, no
+/// punctuation: "P.A.N." is "pan"), words joined by one space.
 pub(crate) fn fold(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect::<String>().to_lowercase()
+    fluxion_agents::chat::text::normalize(s).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Catalogs by tenant id, each kept for `HttpLimits::catalog_ttl` (they change only with imports).
@@ -196,7 +196,9 @@ impl Api {
 
 /// The API's routes and their OpenAPI document.
 pub fn routes(api: ApiState) -> (axum::Router, utoipa::openapi::OpenApi) {
-    let public = auth_routes::routes();
+    let authenticated = || middleware::from_fn_with_state(api.clone(), authenticate);
+    let within = |limit: Duration| middleware::from_fn(move |req: Request, next: Next| time_limit(limit, req, next));
+    let public = auth_routes::routes().layer(within(api.http.request_timeout));
     let ingest = data::ingest_routes().layer(DefaultBodyLimit::max(api.http.ingest_body_bytes));
     let protected = OpenApiRouter::new()
         .merge(auth_routes::me_routes())
@@ -205,14 +207,16 @@ pub fn routes(api: ApiState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .merge(data::routes())
         .merge(ingest)
         .merge(decisions::routes())
-        .merge(ask::routes())
         .merge(traces::routes())
-        .layer(middleware::from_fn_with_state(api.clone(), authenticate));
+        .layer(authenticated())
+        .layer(within(api.http.request_timeout));
+    // Questions run the agents: they have their own, longer, bound.
+    let asking = ask::routes().layer(authenticated()).layer(within(api.http.ask_timeout));
     let (router, doc) = OpenApiRouter::with_openapi(openapi::base())
         .merge(public)
         .merge(protected)
+        .merge(asking)
         .layer(DefaultBodyLimit::max(api.http.body_bytes))
-        .layer(middleware::from_fn_with_state(api.clone(), time_limit))
         .with_state(api.clone())
         .split_for_parts();
     (router, openapi::complete(doc))
@@ -282,10 +286,8 @@ async fn observe(req: Request, next: Next) -> Response {
     response
 }
 
-/// Bounds how long a request may take (asks have their own, longer, bound).
-async fn time_limit(State(api): State<ApiState>, req: Request, next: Next) -> Response {
-    let limit =
-        if req.uri().path().starts_with("/api/v1/ask") { api.http.ask_timeout } else { api.http.request_timeout };
+/// Bounds how long a request may take.
+async fn time_limit(limit: Duration, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::timeout().into_response(),

@@ -147,12 +147,7 @@ pub struct StoreView {
 
 impl From<&Location> for StoreView {
     fn from(l: &Location) -> Self {
-        Self {
-            code: l.code.to_string(),
-            name: l.name.clone(),
-            city: l.city.clone(),
-            kind: serde_json::to_value(l.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        }
+        Self { code: l.code.to_string(), name: l.name.clone(), city: l.city.clone(), kind: l.kind.as_str().to_owned() }
     }
 }
 
@@ -234,10 +229,10 @@ pub struct SaleIn {
     pub store: String,
     /// Product code.
     pub product: String,
-    /// When it was sold (local time, `2026-11-28T10:15:00`).
+    /// When it was sold (local time, `2026-11-28T10:15:00`), between 1990 and tomorrow.
     pub sold_at: chrono::NaiveDateTime,
-    /// Units, not negative (fractional for weighed goods).
-    #[schema(minimum = 0)]
+    /// Units, 0 to 1,000,000 (fractional for weighed goods).
+    #[schema(minimum = 0, maximum = 1000000)]
     pub quantity: f64,
     /// Amount charged in `currency`, as a decimal string ("12.50") or a number.
     #[schema(value_type = String, example = "12.50")]
@@ -325,10 +320,7 @@ impl ForecastView {
             product: f.product.to_string(),
             computed_at: f.computed_at,
             model: fc.model.clone(),
-            demand_class: serde_json::to_value(fc.class)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            demand_class: fc.class.as_str().to_owned(),
             typical_error_pct: fc.backtest.as_ref().map(|b| b.typical_error_pct),
             rmsse: fc.backtest.as_ref().map(|b| b.rmsse),
             effects: fc.effects.iter().map(|e| EffectView { label_es: e.label_es.clone(), lift: e.lift }).collect(),
@@ -342,10 +334,10 @@ impl ForecastView {
     }
 }
 
+/// The JSON name of a unit enum that has no `as_str`.
 fn name_of<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
-        Ok(serde_json::Value::Object(o)) => o.get("type").and_then(|t| t.as_str()).unwrap_or_default().to_owned(),
         _ => String::new(),
     }
 }
@@ -397,8 +389,8 @@ impl From<&StoredAlert> for AlertView {
         let a: &Alert = &s.alert;
         Self {
             id: s.id,
-            kind: name_of(&a.kind),
-            severity: name_of(&a.severity),
+            kind: a.kind.as_str().to_owned(),
+            severity: a.severity.as_str().to_owned(),
             status: s.status.as_str().to_owned(),
             store: a.store.to_string(),
             product: a.product.as_ref().map(ToString::to_string),
@@ -593,7 +585,11 @@ impl From<&Answer> for AnswerView {
             agents: a
                 .agents
                 .iter()
-                .map(|r| AgentView { agent: name_of(&r.agent), status: name_of(&r.status), millis: r.millis })
+                .map(|r| AgentView {
+                    agent: r.agent.as_str().to_owned(),
+                    status: r.status.as_str().to_owned(),
+                    millis: r.millis,
+                })
                 .collect(),
             degraded: a.degraded,
             millis: a.millis,
@@ -626,7 +622,7 @@ impl From<&TraceSummary> for TraceSummaryView {
             question: t.question.clone(),
             started_at: t.started_at,
             duration_us: t.duration_us,
-            status: name_of(&t.status),
+            status: t.status.as_str().to_owned(),
         }
     }
 }
@@ -690,10 +686,10 @@ impl TraceView {
                     id: s.id,
                     parent: s.parent,
                     name: s.name.clone(),
-                    agent: s.agent.as_ref().map(name_of),
+                    agent: s.agent.map(|a| a.as_str().to_owned()),
                     start_us: s.start_us,
                     duration_us: s.duration_us,
-                    status: name_of(&s.status),
+                    status: s.status.as_str().to_owned(),
                     input: s.input.clone(),
                     output: s.output.clone(),
                     error: s.error.clone(),

@@ -80,7 +80,6 @@ pub struct Server {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
-    redis_prefix: Option<String>,
     /// Tenant A's slug, tenant B's slug, and this run's suffix.
     tenants: (String, String, String),
 }
@@ -138,9 +137,9 @@ impl Server {
     /// A server on `backends`, or `None` when those backends are not configured (and not required).
     pub async fn start(backends: Backends, options: Options) -> Option<Server> {
         let dir = tempfile::tempdir().unwrap();
-        let (store, pg, limiter, redis_prefix): (Arc<dyn Store>, _, Arc<dyn RateLimiter>, _) = match backends {
+        let (store, pg, limiter): (Arc<dyn Store>, _, Arc<dyn RateLimiter>) = match backends {
             Backends::Embedded => {
-                (fluxion_memory::open_sqlite(dir.path()).await.unwrap(), None, Arc::new(InProcessLimiter::new()), None)
+                (fluxion_memory::open_sqlite(dir.path()).await.unwrap(), None, Arc::new(InProcessLimiter::new()))
             }
             Backends::Services => {
                 let admin_url = env_or_skip("FLUXION_TEST_DATABASE_URL")?;
@@ -151,7 +150,7 @@ impl Server {
                 admin.close().await.unwrap();
                 let url = with_database(&admin_url, &db);
                 let store = fluxion_memory::open_postgres(&fluxion_memory::PostgresOptions::new(url)).await.unwrap();
-                (store, Some((admin_url, db)), Arc::new(RedisLimiter::new(&redis).unwrap()), Some(redis))
+                (store, Some((admin_url, db)), Arc::new(RedisLimiter::new(&redis).unwrap()))
             }
         };
         // Tenants' slugs are unique per test run so that Redis budgets of parallel tests never meet.
@@ -192,19 +191,7 @@ impl Server {
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(fluxion_gateway::serve(listener, state, shutdown.clone()));
         let client = fluxion_memory::http_client(Duration::from_secs(60)).unwrap();
-        Some(Server {
-            base,
-            client,
-            store,
-            runtime,
-            auth,
-            shutdown,
-            task,
-            _dir: dir,
-            pg,
-            redis_prefix,
-            tenants: (a, b, run),
-        })
+        Some(Server { base, client, store, runtime, auth, shutdown, task, _dir: dir, pg, tenants: (a, b, run) })
     }
 }
 
@@ -332,7 +319,6 @@ impl Server {
                 .await
                 .unwrap();
         }
-        let _ = self.redis_prefix;
     }
 }
 
