@@ -28,6 +28,7 @@ pub struct Settings {
     pub llm: LlmSettings,
     pub embeddings: EmbeddingSettings,
     pub vectors: VectorSettings,
+    pub whatsapp: WhatsAppSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -74,6 +75,88 @@ pub enum VectorBackend {
     Exact,
     Qdrant,
     Off,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WhatsAppSettings {
+    pub verify_token: SecretString,
+    pub app_secret: SecretString,
+    pub access_token: SecretString,
+    pub phone_number_id: String,
+    pub api_base_url: String,
+    pub api_version: String,
+    pub request_timeout_seconds: u64,
+    pub workers: usize,
+    pub lease_seconds: u64,
+    pub offer_hours: u64,
+    pub manager_approval_limit_usd: f64,
+    pub reconcile_seconds: u64,
+    pub max_attempts: u32,
+    pub template_language: String,
+    pub alert_template: String,
+    pub notice_template: String,
+    pub alerts: WhatsAppAlertSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WhatsAppAlertSettings {
+    pub enabled: bool,
+    pub every_seconds: u64,
+    pub min_severity: fluxion_domain::Severity,
+    pub quiet_from_hour: u32,
+    pub quiet_until_hour: u32,
+    pub utc_offset_hours: i32,
+    pub daily_cap: u32,
+    pub per_message: usize,
+}
+
+impl WhatsAppSettings {
+    /// Whether the channel is configured (all four credentials set).
+    pub fn enabled(&self) -> bool {
+        ![self.verify_token.expose_secret(), self.app_secret.expose_secret(), self.access_token.expose_secret()]
+            .iter()
+            .any(|s| s.is_empty())
+            && !self.phone_number_id.is_empty()
+    }
+
+    /// The gateway's configuration.
+    pub fn config(&self) -> fluxion_gateway::WhatsAppConfig {
+        let graph = fluxion_gateway::GraphConfig {
+            base_url: self.api_base_url.clone(),
+            version: self.api_version.clone(),
+            phone_number_id: self.phone_number_id.clone(),
+            access_token: self.access_token.expose_secret().to_owned(),
+            timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
+        };
+        let mut c = fluxion_gateway::WhatsAppConfig::new(
+            self.verify_token.expose_secret(),
+            self.app_secret.expose_secret(),
+            graph,
+        );
+        c.workers = self.workers;
+        c.lease = std::time::Duration::from_secs(self.lease_seconds);
+        c.offer_ttl = std::time::Duration::from_secs(self.offer_hours * 3600);
+        c.manager_limit_usd = self.manager_approval_limit_usd;
+        c.reconcile_after = std::time::Duration::from_secs(self.reconcile_seconds);
+        c.max_attempts = self.max_attempts;
+        c.templates = fluxion_gateway::whatsapp::Templates {
+            language: self.template_language.clone(),
+            alert: self.alert_template.clone(),
+            notice: self.notice_template.clone(),
+        };
+        let a = &self.alerts;
+        c.push = fluxion_gateway::whatsapp::PushConfig {
+            enabled: a.enabled,
+            every: std::time::Duration::from_secs(a.every_seconds),
+            min_severity: a.min_severity,
+            quiet_from: a.quiet_from_hour,
+            quiet_until: a.quiet_until_hour,
+            utc_offset_hours: a.utc_offset_hours,
+            daily_cap: a.daily_cap,
+            per_message: a.per_message,
+        };
+        c
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,6 +372,32 @@ impl Settings {
             anyhow::bail!(
                 "orchestrator.max_restarts, restart_window_seconds, partial_ttl_seconds and conversation_ttl_minutes \
                  must be positive"
+            );
+        }
+        let w = &self.whatsapp;
+        if w.workers == 0
+            || w.workers > 64
+            || w.lease_seconds == 0
+            || w.offer_hours == 0
+            || w.request_timeout_seconds == 0
+            || w.max_attempts == 0
+            || !w.manager_approval_limit_usd.is_finite()
+            || w.manager_approval_limit_usd < 0.0
+        {
+            anyhow::bail!(
+                "whatsapp.workers must be 1–64; lease_seconds, offer_hours, request_timeout_seconds and max_attempts \
+                 positive; manager_approval_limit_usd zero or more"
+            );
+        }
+        let wa = &w.alerts;
+        if wa.quiet_from_hour > 23
+            || wa.quiet_until_hour > 23
+            || !(-12..=14).contains(&wa.utc_offset_hours)
+            || wa.every_seconds == 0
+            || wa.per_message == 0
+        {
+            anyhow::bail!(
+                "whatsapp.alerts: quiet hours 0–23, utc_offset_hours −12 to 14, every_seconds and per_message positive"
             );
         }
         let l = &self.llm;

@@ -22,6 +22,7 @@ pub use api::{Api, HttpLimits, RateLimits};
 pub use auth::AuthConfig;
 pub use error::ApiError;
 pub use metrics::MetricsSource;
+pub use whatsapp::{GraphConfig, WhatsAppConfig};
 
 use async_trait::async_trait;
 use axum::Json;
@@ -70,6 +71,7 @@ pub struct AppState {
     check_timeout: Duration,
     api: Option<api::ApiState>,
     metrics: Option<Arc<dyn MetricsSource>>,
+    whatsapp: Option<Arc<whatsapp::WhatsApp>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -81,7 +83,7 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// State with the given readiness checks, each bounded by `check_timeout`.
     pub fn new(checks: Vec<Box<dyn ReadinessCheck>>, check_timeout: Duration) -> Self {
-        Self { checks: Arc::new(checks), check_timeout, api: None, metrics: None }
+        Self { checks: Arc::new(checks), check_timeout, api: None, metrics: None, whatsapp: None }
     }
 
     /// Serves the REST API too.
@@ -94,6 +96,12 @@ impl AppState {
     /// every scrape.
     pub fn with_metrics(mut self, source: Arc<dyn MetricsSource>) -> Self {
         self.metrics = Some(source);
+        self
+    }
+
+    /// Serves the WhatsApp webhook (`/webhooks/whatsapp`).
+    pub fn with_whatsapp(mut self, whatsapp: Arc<whatsapp::WhatsApp>) -> Self {
+        self.whatsapp = Some(whatsapp);
         self
     }
 
@@ -173,6 +181,9 @@ pub fn router(state: AppState) -> Router {
         let (routes, doc) = api::routes(api.clone());
         app = app.merge(routes).merge(api::openapi::docs(doc));
         cors = api.http.cors_origins.clone();
+    }
+    if let Some(wa) = &state.whatsapp {
+        app = app.merge(wa.routes());
     }
     if let Some(source) = &state.metrics {
         app = app.merge(metrics::routes(source.clone()));

@@ -46,9 +46,10 @@ pub use redis::RedisBus;
 pub use semantic::{PastAnswer, Recalled, SemanticError, SemanticMemory};
 pub use store::postgres::PostgresOptions;
 pub use store::{
-    Accounts, AlertQuery, AlertStatus, ApiKeyRecord, Backend, ChangeSet, ChangeSummary, Decided, Decision, DemandQuery,
-    Feedback, IngestRun, IngestStatus, Once, Page, RecommendationQuery, RecommendationStatus, RefreshRecord, Role,
-    Rotation, Scope, Store, StoreError, StoredAlert, StoredForecast, StoredRecommendation, TableCounts, TenantStore,
-    TraceQuery, UserRecord, Verdict, open_postgres, open_sqlite, recommendation_key,
+    Accounts, AlertQuery, AlertStatus, ApiKeyRecord, Backend, ChangeSet, ChangeSummary, Contact, Decided, Decision,
+    DemandQuery, Feedback, InboundMessage, IngestRun, IngestStatus, Messaging, Offer, Once, OutState, OutboundMessage,
+    Page, RecommendationQuery, RecommendationStatus, RefreshRecord, Role, Rotation, Scope, SendOutcome, StatusUpdate,
+    Store, StoreError, StoredAlert, StoredForecast, StoredRecommendation, TableCounts, TenantStore, TraceQuery,
+    UserRecord, Verdict, normalize_phone, open_postgres, open_sqlite, recommendation_key,
 };
 pub use vectors::{ExactIndex, Filter, Hit, VectorError, VectorPoint, VectorStore};

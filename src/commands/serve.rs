@@ -66,9 +66,18 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
     let api = crate::app::open_api(&settings, store.clone(), runtime.clone())?;
     tracing::info!(rate_limits = api.limiter.kind(), "API v1 at http://{local}/api/v1 (docs: /api/v1/docs/)");
     let gauges = crate::app::Gauges { store: store.clone(), queue: queue.clone() };
-    let state = AppState::new(checks, Duration::from_secs(settings.server.readiness_timeout_seconds.max(1)))
+    let mut state = AppState::new(checks, Duration::from_secs(settings.server.readiness_timeout_seconds.max(1)))
         .with_api(api)
         .with_metrics(std::sync::Arc::new(gauges));
+    if settings.whatsapp.enabled() {
+        let wa = fluxion_gateway::whatsapp::WhatsApp::new(settings.whatsapp.config(), store.clone(), runtime.clone())
+            .map_err(|e| anyhow::anyhow!("WhatsApp: {e}"))?;
+        tasks.extend(wa.start(&background));
+        tracing::info!(workers = settings.whatsapp.workers, "WhatsApp webhook at http://{local}/webhooks/whatsapp");
+        state = state.with_whatsapp(wa);
+    } else {
+        tracing::info!("WhatsApp is off (set whatsapp.verify_token, app_secret, access_token and phone_number_id)");
+    }
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(fluxion_gateway::serve(listener, state, shutdown.clone()));
     wait_for_signal().await;

@@ -526,6 +526,15 @@ fn has(norm: &str, any: &[&str]) -> bool {
     any.iter().any(|k| norm.contains(k))
 }
 
+/// Whether a message is a plain yes ("sí", "dale", "ok" …: `Some(true)`) or no ("no", "mejor
+/// no" …: `Some(false)`) to a suggestion; `None` for anything else.
+pub fn confirmation(text: &str) -> Option<bool> {
+    match intent_of(&super::text::words(text)) {
+        Intent::Confirm { yes } => Some(yes),
+        _ => None,
+    }
+}
+
 /// The intent of a normalized question.
 fn intent_of(words: &[String]) -> Intent {
     let whole = words.join(" ");

@@ -5,7 +5,7 @@
 //! [`Content::Other`] or are skipped, never an error (Meta must get its 200).
 
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// The answer to Meta's `GET ?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…`: the challenge,
@@ -58,7 +58,7 @@ fn decode_hex(s: &str) -> Option<[u8; 32]> {
 }
 
 /// What a user sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Content {
     /// Typed text.
     Text(String),
@@ -95,7 +95,7 @@ pub enum Content {
 }
 
 /// One thing a webhook reported.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// A user's message.
     Message {
@@ -128,6 +128,8 @@ pub enum Event {
         timestamp: i64,
         /// Error codes, on `failed` (131047 window closed, 131026 not on WhatsApp …).
         errors: Vec<i64>,
+        /// What we tagged the message with when sending (our intent id), echoed by Meta.
+        biz_opaque_callback_data: Option<String>,
     },
 }
 
@@ -279,6 +281,7 @@ pub fn events(body: &[u8]) -> Result<Vec<Event>, PayloadError> {
                 recipient: text(s, &["recipient_id"]).unwrap_or_default(),
                 timestamp: timestamp(s),
                 errors,
+                biz_opaque_callback_data: text(s, &["biz_opaque_callback_data"]),
             });
         }
     }

@@ -56,6 +56,32 @@ pub enum Backends {
 pub struct Options {
     pub limits: RateLimits,
     pub http: HttpLimits,
+    /// Serve WhatsApp against a fake of Meta (with these fake settings).
+    pub whatsapp: Option<fluxion_gateway::whatsapp::fake::FakeConfig>,
+}
+
+pub const WA_SECRET: &str = "test-app-secret";
+pub const WA_TOKEN: &str = "test-access-token";
+pub const WA_VERIFY: &str = "test-verify-token";
+pub const WA_NUMBER_ID: &str = "106540352242922";
+
+/// Options with WhatsApp on.
+pub fn with_whatsapp() -> Options {
+    Options {
+        whatsapp: Some(fluxion_gateway::whatsapp::fake::FakeConfig::new(WA_SECRET, WA_TOKEN, WA_NUMBER_ID)),
+        ..Options::default()
+    }
+}
+
+/// The WhatsApp number of a role's user in tenant A or B.
+pub fn phone(role: Role, tenant_b: bool) -> String {
+    let n = match role {
+        Role::Owner => 0,
+        Role::Manager => 1,
+        Role::Viewer => 2,
+        Role::Operator => 3,
+    };
+    format!("58{}000000{n}", if tenant_b { "424" } else { "414" })
 }
 
 impl Default for Options {
@@ -66,7 +92,7 @@ impl Default for Options {
         limits.tiers.insert("standard".into(), Limit::new(100_000, 10_000));
         limits.login = Limit::new(1_000, 200);
         let http = HttpLimits { cors_origins: vec!["https://panel.example.com".into()], ..HttpLimits::default() };
-        Self { limits, http }
+        Self { limits, http, whatsapp: None }
     }
 }
 
@@ -82,6 +108,8 @@ pub struct Server {
     pg: Option<(String, String)>,
     /// Tenant A's slug, tenant B's slug, and this run's suffix.
     tenants: (String, String, String),
+    /// The WhatsApp channel and the fake of Meta, when asked for.
+    pub wa: Option<(Arc<fluxion_gateway::whatsapp::WhatsApp>, fluxion_gateway::whatsapp::fake::MetaFake)>,
 }
 
 pub fn slug(s: &str) -> TenantSlug {
@@ -175,23 +203,56 @@ impl Server {
             }
         }
         let auth = auth_config();
-        for tenant in [&a, &b] {
+        for (i, tenant) in [&a, &b].into_iter().enumerate() {
             let t = store.tenant(&slug(tenant)).await.unwrap().unwrap();
             for role in [Role::Owner, Role::Manager, Role::Viewer] {
-                add_user(&store, &auth, Some(t.id), &email(role.as_str(), tenant), role).await;
+                let user = add_user(&store, &auth, Some(t.id), &email(role.as_str(), tenant), role).await;
+                let contact = fluxion_memory::Contact {
+                    phone: phone(role, i == 1),
+                    user,
+                    tenant: t.id,
+                    stores: Vec::new(),
+                    alerts: true,
+                    created_at: Utc::now(),
+                };
+                store.messaging().save_contact(&contact).await.unwrap();
             }
         }
         add_user(&store, &auth, None, &email("operator", &run), Role::Operator).await;
         let mut api = Api::new(store.clone(), runtime.clone(), auth.clone(), limiter);
         api.limits = options.limits;
         api.http = options.http;
-        let state = AppState::new(vec![], Duration::from_secs(1)).with_api(api).with_metrics(Arc::new(NoGauges));
+        let mut state = AppState::new(vec![], Duration::from_secs(1)).with_api(api).with_metrics(Arc::new(NoGauges));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
+        let mut wa = None;
+        if let Some(fake_config) = options.whatsapp {
+            use fluxion_gateway::whatsapp::{GraphConfig, WhatsApp, WhatsAppConfig, fake::MetaFake};
+            let fake = MetaFake::start(fake_config).await.unwrap();
+            fake.set_webhook(&format!("{base}/webhooks/whatsapp"));
+            let graph = GraphConfig {
+                base_url: fake.base_url().to_owned(),
+                version: "v23.0".into(),
+                phone_number_id: WA_NUMBER_ID.into(),
+                access_token: WA_TOKEN.into(),
+                timeout: Duration::from_secs(1),
+            };
+            let mut config = WhatsAppConfig::new(WA_VERIFY, WA_SECRET, graph);
+            config.lease = Duration::from_secs(2);
+            config.poll = Duration::from_millis(100);
+            config.reconcile_after = Duration::from_secs(2);
+            config.push.enabled = false;
+            config.push.quiet_from = 0;
+            config.push.quiet_until = 0;
+            let channel = WhatsApp::new(config, store.clone(), runtime.clone()).unwrap();
+            channel.start(&shutdown);
+            state = state.with_whatsapp(channel.clone());
+            wa = Some((channel, fake));
+        }
         let task = tokio::spawn(fluxion_gateway::serve(listener, state, shutdown.clone()));
         let client = fluxion_memory::http_client(Duration::from_secs(60)).unwrap();
-        Some(Server { base, client, store, runtime, auth, shutdown, task, _dir: dir, pg, tenants: (a, b, run) })
+        Some(Server { base, client, store, runtime, auth, shutdown, task, _dir: dir, pg, tenants: (a, b, run), wa })
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod decisions;
+pub mod messaging;
 pub mod postgres;
 pub mod sqlite;
 
@@ -36,6 +37,9 @@ pub use accounts::{Accounts, ApiKeyRecord, RefreshRecord, Role, Rotation, Scope,
 pub use decisions::{
     AlertQuery, AlertStatus, Decided, Decision, Feedback, Once, Page, RecommendationQuery, RecommendationStatus,
     StoredAlert, StoredRecommendation, Verdict, recommendation_key,
+};
+pub use messaging::{
+    Contact, InboundMessage, Messaging, Offer, OutState, OutboundMessage, SendOutcome, StatusUpdate, normalize_phone,
 };
 pub use postgres::open_postgres;
 pub use sqlite::open_sqlite;
@@ -295,6 +299,9 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Users, refresh tokens and API keys of the deployment.
     fn accounts(&self) -> &dyn Accounts;
+
+    /// WhatsApp contacts, inbox and outbox of the deployment.
+    fn messaging(&self) -> &dyn Messaging;
 }
 
 /// One tenant's data. Every method reads or writes that tenant only.
@@ -423,6 +430,14 @@ pub trait TenantStore: Send + Sync + fmt::Debug {
         recommendations: &[Recommendation],
         at: DateTime<Utc>,
     ) -> Result<Vec<StoredRecommendation>, StoreError>;
+
+    /// Keeps one recommendation (an answer's suggestion put to a user): a pending one with the same
+    /// key is updated in place (same id), else it is inserted pending. Nothing else changes.
+    async fn keep_recommendation(
+        &self,
+        recommendation: &Recommendation,
+        at: DateTime<Utc>,
+    ) -> Result<StoredRecommendation, StoreError>;
 
     /// Recommendations matching the query, newest first.
     async fn recommendations(&self, query: &RecommendationQuery) -> Result<Page<StoredRecommendation>, StoreError>;

@@ -47,6 +47,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
+mod messaging;
+
 static CONTROL_MIGRATOR: Migrator = sqlx::migrate!("./migrations/pg/control");
 static TENANT_MIGRATOR: Migrator = sqlx::migrate!("./migrations/pg/tenant");
 
@@ -179,6 +181,12 @@ async fn provision_app_role(admin: &PgPool, role: &str, password: Option<&str>) 
         "GRANT SELECT, INSERT, UPDATE ON control.users TO %I",
         "GRANT SELECT, INSERT, UPDATE ON control.refresh_tokens TO %I",
         "GRANT SELECT, INSERT, UPDATE ON control.api_keys TO %I",
+        // WhatsApp: contacts are removed by their owners; the rest only grows or changes state.
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON control.whatsapp_contacts TO %I",
+        "GRANT SELECT, INSERT, UPDATE ON control.whatsapp_windows TO %I",
+        "GRANT SELECT, INSERT, UPDATE ON control.whatsapp_inbox TO %I",
+        "GRANT SELECT, INSERT, UPDATE ON control.whatsapp_outbox TO %I",
+        "GRANT SELECT, INSERT ON control.whatsapp_pushes TO %I",
     ] {
         statements.push(
             sqlx::query_scalar(AssertSqlSafe(format!("SELECT format('{template}', $1::text, current_database())")))
@@ -365,6 +373,10 @@ impl Store for PgStore {
     }
 
     fn accounts(&self) -> &dyn Accounts {
+        self
+    }
+
+    fn messaging(&self) -> &dyn super::Messaging {
         self
     }
 }
@@ -1729,46 +1741,16 @@ impl TenantStore for PgTenant {
         recommendations: &[Recommendation],
         at: DateTime<Utc>,
     ) -> Result<Vec<StoredRecommendation>, StoreError> {
-        let at = micros(at);
-        let mut tx = self.begin().await?;
-        // Two optimisations of one tenant at once queue here.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.recommendations'))")
-            .execute(&mut *tx)
-            .await?;
-        let mut stored = Vec::with_capacity(recommendations.len());
-        let mut keys = BTreeSet::new();
-        for r in recommendations {
-            let c = RecommendationColumns::of(r)?;
-            let row: RecommendationRow = sqlx::query_as(concat!(
-                "INSERT INTO recommendations (id, dedup_key, kind, store, product, status, body, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6::jsonb, $7, $7)
-                 ON CONFLICT (dedup_key) WHERE status = 'pending' DO UPDATE SET body = excluded.body,
-                   updated_at = excluded.updated_at
-                 RETURNING ",
-                recommendation_columns!()
-            ))
-            .bind(Uuid::new_v4())
-            .bind(&c.key)
-            .bind(c.kind)
-            .bind(&c.store)
-            .bind(&c.product)
-            .bind(&c.body)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            stored.push(StoredRecommendation::try_from(row)?);
-            keys.insert(c.key);
-        }
-        sqlx::query(
-            "UPDATE recommendations SET status = 'superseded', updated_at = $1
-             WHERE status = 'pending' AND dedup_key <> ALL($2::text[])",
-        )
-        .bind(at)
-        .bind(keys.into_iter().collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.upsert_recommendations(recommendations, at, true).await
+    }
+
+    async fn keep_recommendation(
+        &self,
+        recommendation: &Recommendation,
+        at: DateTime<Utc>,
+    ) -> Result<StoredRecommendation, StoreError> {
+        let mut stored = self.upsert_recommendations(std::slice::from_ref(recommendation), at, false).await?;
+        stored.pop().ok_or_else(|| StoreError::Corrupt("a kept recommendation came back empty".into()))
     }
 
     async fn recommendations(&self, q: &RecommendationQuery) -> Result<Page<StoredRecommendation>, StoreError> {
@@ -1807,5 +1789,59 @@ impl TenantStore for PgTenant {
         effect: &ChangeSet,
     ) -> Result<Decided, StoreError> {
         self.retrying_sales_races(|| self.decide_attempt(id, decision, effect)).await
+    }
+}
+
+impl PgTenant {
+    /// Upserts recommendations by key; with `supersede_others`, pending ones of other keys become
+    /// superseded (an optimisation run replaces the previous one).
+    async fn upsert_recommendations(
+        &self,
+        recommendations: &[Recommendation],
+        at: DateTime<Utc>,
+        supersede_others: bool,
+    ) -> Result<Vec<StoredRecommendation>, StoreError> {
+        let at = micros(at);
+        let mut tx = self.begin().await?;
+        // Two optimisations of one tenant at once queue here.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.recommendations'))")
+            .execute(&mut *tx)
+            .await?;
+        let mut stored = Vec::with_capacity(recommendations.len());
+        let mut keys = BTreeSet::new();
+        for r in recommendations {
+            let c = RecommendationColumns::of(r)?;
+            let row: RecommendationRow = sqlx::query_as(concat!(
+                "INSERT INTO recommendations (id, dedup_key, kind, store, product, status, body, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6::jsonb, $7, $7)
+                 ON CONFLICT (dedup_key) WHERE status = 'pending' DO UPDATE SET body = excluded.body,
+                   updated_at = excluded.updated_at
+                 RETURNING ",
+                recommendation_columns!()
+            ))
+            .bind(Uuid::new_v4())
+            .bind(&c.key)
+            .bind(c.kind)
+            .bind(&c.store)
+            .bind(&c.product)
+            .bind(&c.body)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            stored.push(StoredRecommendation::try_from(row)?);
+            keys.insert(c.key);
+        }
+        if supersede_others {
+            sqlx::query(
+                "UPDATE recommendations SET status = 'superseded', updated_at = $1
+                 WHERE status = 'pending' AND dedup_key <> ALL($2::text[])",
+            )
+            .bind(at)
+            .bind(keys.into_iter().collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
     }
 }

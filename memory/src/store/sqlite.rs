@@ -32,6 +32,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
+mod messaging;
+
 static CONTROL_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite/control");
 static TENANT_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite/tenant");
 
@@ -202,6 +204,10 @@ impl Store for SqliteStore {
     }
 
     fn accounts(&self) -> &dyn Accounts {
+        self
+    }
+
+    fn messaging(&self) -> &dyn super::Messaging {
         self
     }
 }
@@ -1246,43 +1252,16 @@ impl TenantStore for SqliteTenant {
         recommendations: &[Recommendation],
         at: DateTime<Utc>,
     ) -> Result<Vec<StoredRecommendation>, StoreError> {
-        let at = ts(at);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut stored = Vec::with_capacity(recommendations.len());
-        let mut keys = BTreeSet::new();
-        for r in recommendations {
-            let c = RecommendationColumns::of(r)?;
-            let row: RecommendationRow = sqlx::query_as(concat!(
-                "INSERT INTO recommendations (id, dedup_key, kind, store, product, status, body, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
-                 ON CONFLICT (dedup_key) WHERE status = 'pending' DO UPDATE SET body = excluded.body,
-                   updated_at = excluded.updated_at
-                 RETURNING ",
-                recommendation_columns!()
-            ))
-            .bind(Uuid::new_v4().to_string())
-            .bind(&c.key)
-            .bind(c.kind)
-            .bind(&c.store)
-            .bind(&c.product)
-            .bind(&c.body)
-            .bind(&at)
-            .bind(&at)
-            .fetch_one(&mut *tx)
-            .await?;
-            stored.push(StoredRecommendation::try_from(row)?);
-            keys.insert(c.key);
-        }
-        sqlx::query(
-            "UPDATE recommendations SET status = 'superseded', updated_at = ?
-             WHERE status = 'pending' AND dedup_key NOT IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&at)
-        .bind(rows::to_json("recommendation keys", &keys)?)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.upsert_recommendations(recommendations, at, true).await
+    }
+
+    async fn keep_recommendation(
+        &self,
+        recommendation: &Recommendation,
+        at: DateTime<Utc>,
+    ) -> Result<StoredRecommendation, StoreError> {
+        let mut stored = self.upsert_recommendations(std::slice::from_ref(recommendation), at, false).await?;
+        stored.pop().ok_or_else(|| StoreError::Corrupt("a kept recommendation came back empty".into()))
     }
 
     async fn recommendations(&self, q: &RecommendationQuery) -> Result<Page<StoredRecommendation>, StoreError> {
@@ -1353,5 +1332,56 @@ impl TenantStore for SqliteTenant {
             Some(row) => Decided::Already(StoredRecommendation::try_from(row)?),
             None => Decided::NotFound,
         })
+    }
+}
+
+impl SqliteTenant {
+    /// Upserts recommendations by key; with `supersede_others`, pending ones of other keys become
+    /// superseded (an optimisation run replaces the previous one).
+    async fn upsert_recommendations(
+        &self,
+        recommendations: &[Recommendation],
+        at: DateTime<Utc>,
+        supersede_others: bool,
+    ) -> Result<Vec<StoredRecommendation>, StoreError> {
+        let at = ts(at);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut stored = Vec::with_capacity(recommendations.len());
+        let mut keys = BTreeSet::new();
+        for r in recommendations {
+            let c = RecommendationColumns::of(r)?;
+            let row: RecommendationRow = sqlx::query_as(concat!(
+                "INSERT INTO recommendations (id, dedup_key, kind, store, product, status, body, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                 ON CONFLICT (dedup_key) WHERE status = 'pending' DO UPDATE SET body = excluded.body,
+                   updated_at = excluded.updated_at
+                 RETURNING ",
+                recommendation_columns!()
+            ))
+            .bind(Uuid::new_v4().to_string())
+            .bind(&c.key)
+            .bind(c.kind)
+            .bind(&c.store)
+            .bind(&c.product)
+            .bind(&c.body)
+            .bind(&at)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?;
+            stored.push(StoredRecommendation::try_from(row)?);
+            keys.insert(c.key);
+        }
+        if supersede_others {
+            sqlx::query(
+                "UPDATE recommendations SET status = 'superseded', updated_at = ?
+                 WHERE status = 'pending' AND dedup_key NOT IN (SELECT value FROM json_each(?))",
+            )
+            .bind(&at)
+            .bind(rows::to_json("recommendation keys", &keys)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
     }
 }
