@@ -153,6 +153,24 @@ pub enum UsersCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Set (or with --remove, take away) a user's WhatsApp number: messages from it are that user's.
+    Whatsapp {
+        /// The user's login.
+        #[arg(long)]
+        email: String,
+        /// The number with its country code (+58 414 123 4567).
+        #[arg(long, required_unless_present = "remove")]
+        phone: Option<String>,
+        /// Comma-separated store codes whose alerts they get (default: every store).
+        #[arg(long)]
+        stores: Option<String>,
+        /// Do not push alerts to them (they can still ask).
+        #[arg(long)]
+        no_alerts: bool,
+        /// Remove the number.
+        #[arg(long, conflicts_with_all = ["phone", "stores", "no_alerts"])]
+        remove: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -395,6 +413,22 @@ pub enum BenchCommand {
         /// The budget of the rate-limited key, requests per minute (its burst is a sixth of it).
         #[arg(long, default_value_t = 600)]
         limit_per_minute: u32,
+    },
+    /// A burst of signed WhatsApp webhooks against the real webhook and workers, with the fake of
+    /// Meta: acknowledgement p50/p99, then the time until every message is answered, and losses.
+    Whatsapp {
+        /// The tenant asked about (load it first: `fluxion demo`).
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Messages per second.
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        /// Seconds of the burst.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Distinct users writing (bench managers with numbers, created once).
+        #[arg(long, default_value_t = 200)]
+        users: usize,
     },
     /// Sales ingest throughput (rows per second) into SQLite and PostgreSQL.
     Ingest {

@@ -109,16 +109,92 @@ pub async fn run_users(settings: &Settings, cmd: UsersCommand, json: bool) -> an
                 None => None,
             };
             let users = store.accounts().users(tenant).await?;
+            let contacts = match tenant {
+                Some(t) => store.messaging().contacts(t).await?,
+                None => Vec::new(),
+            };
+            let phone_of = |id: Uuid| contacts.iter().find(|c| c.user == id);
             let lines: Vec<_> = users
                 .iter()
-                .map(|u| serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role.as_str(), "disabled": u.disabled}))
+                .map(|u| {
+                    let c = phone_of(u.id);
+                    serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role.as_str(),
+                        "disabled": u.disabled, "whatsapp": c.map(|c| &c.phone),
+                        "whatsapp_stores": c.map(|c| &c.stores), "whatsapp_alerts": c.map(|c| c.alerts)})
+                })
                 .collect();
             if json {
                 super::print_json(&lines)?;
             } else {
                 for u in &users {
-                    println!("{:<40} {:<9} {}", u.email, u.role.as_str(), if u.disabled { "desactivado" } else { "" });
+                    println!(
+                        "{:<40} {:<9} {:<16} {}",
+                        u.email,
+                        u.role.as_str(),
+                        phone_of(u.id).map(|c| format!("+{}", c.phone)).unwrap_or_default(),
+                        if u.disabled { "desactivado" } else { "" }
+                    );
                 }
+            }
+        }
+        UsersCommand::Whatsapp { email, phone, stores, no_alerts, remove } => {
+            let user = store
+                .accounts()
+                .user_by_email(&email)
+                .await?
+                .ok_or_else(|| crate::bad_input(format!("no user has the email {email}")))?;
+            let Some(tenant) = user.tenant else {
+                return Err(crate::bad_input("operators do not use WhatsApp"));
+            };
+            if remove {
+                let removed = store.messaging().delete_contact(tenant, user.id).await?;
+                println!("{}", if removed { "Número eliminado." } else { "Ese usuario no tenía número." });
+                return Ok(());
+            }
+            let raw = phone.unwrap_or_default();
+            let phone = fluxion_memory::normalize_phone(&raw).ok_or_else(|| {
+                crate::bad_input(format!("--phone {raw:?}: a number with its country code, e.g. +58 414 123 4567"))
+            })?;
+            let stores: Vec<String> = match stores {
+                Some(list) => {
+                    let t = store.tenant_by_id(tenant).await?.context("the user's tenant is gone")?;
+                    let scoped = store.scope(&t.slug).await?;
+                    let known: Vec<String> =
+                        scoped.locations().await?.into_iter().map(|l| l.code.to_string()).collect();
+                    let mut out = Vec::new();
+                    for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                        let code = fluxion_domain::LocationCode::parse(code)
+                            .map(|c| c.to_string())
+                            .map_err(|e| crate::bad_input(format!("--stores: {code:?}: {e}")))?;
+                        if !known.contains(&code) {
+                            return Err(crate::bad_input(format!("--stores: {code} is not a store of this tenant")));
+                        }
+                        out.push(code);
+                    }
+                    out
+                }
+                None => Vec::new(),
+            };
+            let contact = fluxion_memory::Contact {
+                phone: phone.clone(),
+                user: user.id,
+                tenant,
+                stores,
+                alerts: !no_alerts,
+                created_at: Utc::now(),
+            };
+            store.messaging().save_contact(&contact).await.map_err(|e| match e {
+                fluxion_memory::StoreError::Conflict(_) => {
+                    crate::bad_input(format!("+{phone} is already another user's number"))
+                }
+                other => other.into(),
+            })?;
+            if json {
+                super::print_json(
+                    &serde_json::json!({"user": user.id, "phone": phone, "stores": contact.stores, "alerts": contact.alerts}),
+                )?;
+            } else {
+                println!("WhatsApp de {email}: +{phone}.");
             }
         }
     }
