@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod chart;
 pub mod error;
 pub mod metrics;
 pub mod whatsapp;

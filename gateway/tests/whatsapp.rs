@@ -83,6 +83,19 @@ async fn question_answer_unknown_numbers_and_duplicates(s: &Server) {
     let traces = tenant_store(s, false).await.traces(&Default::default()).await.unwrap();
     assert!(traces.iter().any(|t| t.channel == "whatsapp"), "a whatsapp trace");
 
+    // "Muéstrame la venta del arroz": a chart, uploaded as media, then the words.
+    let before = fake.sent_to(&manager).len();
+    fake.user_says(&manager, "muéstrame la venta del arroz").await;
+    fake.wait_for(&manager, before + 2, WAIT).await;
+    settle(s).await;
+    let replies = fake.sent_to(&manager)[before..].to_vec();
+    let image = replies.iter().find(|m| m.body["type"] == "image").expect("a chart");
+    let media = image.body["image"]["id"].as_str().expect("sent by media id");
+    assert!(image.body["image"].get("link").is_none() && image.body["image"].get("png_base64").is_none());
+    let (png, mime) = fake.media_file(media).unwrap();
+    assert_eq!((&png[..4], mime.as_str()), (&b"\x89PNG"[..], "image/png"));
+    assert!(image.text().contains("P10–P90"), "{}", image.text());
+
     // The same message delivered three times (Meta's at-least-once): answered once.
     let before = fake.sent_to(&manager).len();
     let id = fake.wamid();

@@ -1331,3 +1331,161 @@ conformance!(recommendations_stay_in_their_tenant, |store: Arc<dyn Store>| async
     u.record_recommendations(&[], now).await.unwrap();
     assert_eq!(t.recommendation(rec.id).await.unwrap(), Some(rec));
 });
+
+fn contact(phone: &str, user: Uuid, tenant: TenantId) -> fluxion_memory::Contact {
+    fluxion_memory::Contact {
+        phone: phone.into(),
+        user,
+        tenant,
+        stores: vec!["CCS-01".into()],
+        alerts: true,
+        created_at: instant("2026-01-15T08:30:00Z"),
+    }
+}
+
+fn inbound(id: &str, phone: &str, sent_at: &str) -> fluxion_memory::InboundMessage {
+    fluxion_memory::InboundMessage {
+        id: id.into(),
+        phone: phone.into(),
+        sent_at: instant(sent_at),
+        received_at: Utc::now().trunc_subsecs(6),
+        event: format!("{{\"id\":\"{id}\"}}"),
+        attempts: 0,
+    }
+}
+
+conformance!(whatsapp_contacts_belong_to_one_user_and_tenant, |store: Arc<dyn Store>| async move {
+    let a = store.create_tenant(&slug("cadena_a"), "A").await.unwrap();
+    let b = store.create_tenant(&slug("cadena_b"), "B").await.unwrap();
+    let (ana, bea) = (user(Some(a.id), "ana@a.com", Role::Manager), user(Some(b.id), "bea@b.com", Role::Owner));
+    store.accounts().create_user(&ana).await.unwrap();
+    store.accounts().create_user(&bea).await.unwrap();
+    let m = store.messaging();
+    m.save_contact(&contact("584141111111", ana.id, a.id)).await.unwrap();
+    assert_eq!(m.contact("584141111111").await.unwrap().unwrap().user, ana.id);
+    // Another user's number is a conflict; a user of another tenant cannot be registered under this one.
+    let taken = m.save_contact(&contact("584141111111", bea.id, b.id)).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let wrong = m.save_contact(&contact("584142222222", bea.id, a.id)).await;
+    assert!(matches!(wrong, Err(StoreError::UnknownReference { .. })), "{wrong:?}");
+    // A new number replaces the user's old one; settings update in place.
+    let mut moved = contact("584143333333", ana.id, a.id);
+    moved.alerts = false;
+    m.save_contact(&moved).await.unwrap();
+    assert!(m.contact("584141111111").await.unwrap().is_none());
+    assert_eq!(m.contacts(a.id).await.unwrap(), vec![moved.clone()]);
+    assert!(m.contacts(b.id).await.unwrap().is_empty());
+    // The suggestion a typed "sí" settles.
+    let offer = fluxion_memory::Offer { recommendation: Uuid::new_v4(), expires_at: instant("2026-11-29T10:00:00Z") };
+    m.set_offer("584143333333", Some(&offer)).await.unwrap();
+    assert_eq!(m.offer("584143333333").await.unwrap(), Some(offer));
+    m.set_offer("584143333333", None).await.unwrap();
+    assert_eq!(m.offer("584143333333").await.unwrap(), None);
+    assert!(!m.delete_contact(b.id, ana.id).await.unwrap(), "not from another tenant");
+    assert!(m.delete_contact(a.id, ana.id).await.unwrap());
+    assert!(m.contact("584143333333").await.unwrap().is_none());
+});
+
+conformance!(whatsapp_inbox_keeps_each_message_once_and_leases_it, |store: Arc<dyn Store>| async move {
+    let m = store.messaging();
+    let first = [
+        inbound("wamid.1", "584141111111", "2026-11-28T10:00:00Z"),
+        inbound("wamid.2", "584141111111", "2026-11-28T10:00:05Z"),
+    ];
+    assert_eq!(m.receive(&first).await.unwrap(), 2);
+    // A redelivery (with one new message) stores only the new one.
+    assert_eq!(
+        m.receive(&[first[0].clone(), inbound("wamid.3", "584142222222", "2026-11-28T09:00:00Z")]).await.unwrap(),
+        1
+    );
+    assert_eq!(m.inbox_pending().await.unwrap(), 3);
+    assert_eq!(m.last_inbound("584141111111").await.unwrap(), Some(instant("2026-11-28T10:00:05Z")));
+    // An older message does not move the window back.
+    m.receive(&[inbound("wamid.0", "584141111111", "2026-11-27T10:00:00Z")]).await.unwrap();
+    assert_eq!(m.last_inbound("584141111111").await.unwrap(), Some(instant("2026-11-28T10:00:05Z")));
+    let now = Utc::now();
+    let lease = chrono::Duration::seconds(30);
+    let taken = m.claim_inbound(now, lease, 3).await.unwrap();
+    assert_eq!(taken.len(), 3);
+    assert!(taken.iter().all(|x| x.attempts == 1));
+    // Held messages are not taken again until their lease runs out.
+    let rest = m.claim_inbound(now, lease, 10).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert!(m.claim_inbound(now, lease, 10).await.unwrap().is_empty());
+    m.finish_inbound(&taken[0].id, "answered").await.unwrap();
+    let again = m.claim_inbound(now + chrono::Duration::seconds(31), lease, 10).await.unwrap();
+    assert_eq!(again.len(), 3, "a dead worker's messages come back; a finished one does not");
+    assert!(again.iter().all(|x| x.attempts == 2 && x.id != taken[0].id));
+    let (_, state, outcome) = m.inbound(&taken[0].id).await.unwrap().unwrap();
+    assert_eq!((state.as_str(), outcome.as_deref()), ("done", Some("answered")));
+    assert_eq!(m.inbox_pending().await.unwrap(), 3);
+});
+
+conformance!(whatsapp_outbox_sends_each_intent_once_and_statuses_move_forward, |store: Arc<dyn Store>| async move {
+    use fluxion_memory::{OutState, OutboundMessage, SendOutcome, StatusUpdate};
+    let m = store.messaging();
+    let mut hello = OutboundMessage::new("in:wamid.1:1", "584141111111", None, "reply", "{\"type\":\"text\"}".into());
+    hello.fallback = Some("{\"type\":\"template\"}".into());
+    let bye = OutboundMessage::new("in:wamid.1:2", "584141111111", None, "reply", "{}".into());
+    assert_eq!(m.queue(&[hello.clone(), bye.clone()]).await.unwrap(), 2);
+    assert_eq!(m.queue(&[hello.clone()]).await.unwrap(), 0, "an intent id is queued once");
+    let now = Utc::now() + chrono::Duration::seconds(1);
+    let lease = chrono::Duration::seconds(30);
+    let due = m.claim_outbound(now, lease, 10).await.unwrap();
+    assert_eq!(due.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), vec!["in:wamid.1:1", "in:wamid.1:2"]);
+    assert!(m.claim_outbound(now, lease, 10).await.unwrap().is_empty(), "held");
+    m.finish_outbound(&hello.id, &SendOutcome::Sent { wamid: "wamid.out.1".into() }).await.unwrap();
+    // The second one timed out: uncertain, due again later — unless a status names it first.
+    let later = now + chrono::Duration::seconds(60);
+    m.finish_outbound(&bye.id, &SendOutcome::Retry { at: later, error: "timeout".into(), uncertain: true })
+        .await
+        .unwrap();
+    assert_eq!(m.outbound(&bye.id).await.unwrap().unwrap().state, OutState::Uncertain);
+    let named = StatusUpdate {
+        wamid: "wamid.out.2".into(),
+        intent: Some(bye.id.clone()),
+        status: "delivered".into(),
+        errors: vec![],
+    };
+    let found = m.record_status(&named).await.unwrap().unwrap();
+    assert_eq!(
+        (found.state, found.wamid.as_deref(), found.delivery.as_deref()),
+        (OutState::Sent, Some("wamid.out.2"), Some("delivered"))
+    );
+    assert!(
+        m.claim_outbound(later + chrono::Duration::seconds(1), lease, 10).await.unwrap().is_empty(),
+        "never sent twice"
+    );
+    // A late attempt's outcome does not undo what a status settled.
+    m.finish_outbound(&bye.id, &SendOutcome::Failed { error: "late".into() }).await.unwrap();
+    assert_eq!(m.outbound(&bye.id).await.unwrap().unwrap().state, OutState::Sent);
+    // Statuses only move forward: read, then a late delivered, stays read; failed is final.
+    let status = |s: &str| StatusUpdate { wamid: "wamid.out.1".into(), intent: None, status: s.into(), errors: vec![] };
+    m.record_status(&status("read")).await.unwrap();
+    m.record_status(&status("delivered")).await.unwrap();
+    assert_eq!(m.outbound_by_wamid("wamid.out.1").await.unwrap().unwrap().delivery.as_deref(), Some("read"));
+    assert!(
+        m.record_status(&StatusUpdate {
+            wamid: "wamid.unknown".into(),
+            intent: None,
+            status: "read".into(),
+            errors: vec![]
+        })
+        .await
+        .unwrap()
+        .is_none()
+    );
+    // Replacing with the template makes it due again, without the old wamid.
+    m.finish_outbound(&hello.id, &SendOutcome::Replace { message: "{\"type\":\"template\"}".into() }).await.unwrap();
+    let replaced = m.outbound(&hello.id).await.unwrap().unwrap();
+    assert_eq!((replaced.state, replaced.wamid, replaced.fallback), (OutState::Pending, None, None));
+    assert_eq!(m.outbox_pending().await.unwrap(), 1);
+    assert_eq!(m.outbox("584141111111", Some("reply"), instant("2026-01-01T00:00:00Z")).await.unwrap().len(), 2);
+    // Pushes: recorded with their intent, once per number and alert.
+    let (x, y) = (Uuid::new_v4(), Uuid::new_v4());
+    let push = OutboundMessage::new("al:584141111111:abc", "584141111111", None, "alert", "{}".into());
+    assert!(m.queue_push(&push, &[x]).await.unwrap());
+    assert!(!m.queue_push(&push, &[x, y]).await.unwrap(), "the same push is queued once");
+    assert_eq!(m.pushed("584141111111", &[x, y]).await.unwrap(), [x].into_iter().collect());
+    assert!(m.pushed("584142222222", &[x]).await.unwrap().is_empty());
+});

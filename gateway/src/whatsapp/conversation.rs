@@ -148,6 +148,19 @@ impl Who<'_> {
         self.push("reply", body, &last);
     }
 
+    /// Queues a PNG (uploaded as media by the sender) with its caption.
+    fn image(&mut self, png: &[u8], caption: &str) {
+        use base64::Engine as _;
+        let body = serde_json::json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": self.contact.phone,
+            "type": "image",
+            "image": {"png_base64": base64::engine::general_purpose::STANDARD.encode(png), "caption": messages::cut(caption, 1024)},
+        });
+        self.push("chart", body, caption);
+    }
+
     fn push(&mut self, kind: &str, body: serde_json::Value, plain: &str) {
         let n = self.replies.len() + 1;
         let mut intent = OutboundMessage::new(
@@ -255,6 +268,16 @@ async fn ask(who: &mut Who<'_>, text: &str) -> Result<&'static str, Failure> {
         Intent::Need | Intent::Transfers if who.user.role != Role::Viewer => answer.recommendations.first(),
         _ => None,
     };
+    if answer.intent == Intent::Sales
+        && let Some(figure) = answer.figures.first()
+    {
+        // "Muéstrame la venta del arroz": the chart goes first, then the words.
+        match chart(who, figure).await {
+            Ok(Some((png, caption))) => who.image(&png, &caption),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "the sales chart could not be drawn"),
+        }
+    }
     match offer {
         Some(r) => {
             let stored = who.store.keep_recommendation(r, Utc::now()).await?;
@@ -269,6 +292,62 @@ async fn ask(who: &mut Who<'_>, text: &str) -> Result<&'static str, Failure> {
         None => who.say(&answer.text_es),
     }
     Ok(if answer.degraded { "answered_degraded" } else { "answered" })
+}
+
+/// The chart of a figure's product at its store: the last 28 days of sales (stockout days shaded)
+/// and the stored forecast's band; with its caption. None when there is no history.
+async fn chart(who: &Who<'_>, f: &fluxion_domain::ForecastFigure) -> Result<Option<(Vec<u8>, String)>, String> {
+    use crate::chart::{Band, Day, SalesChart};
+    let from = f.from - chrono::Duration::days(28);
+    let query = fluxion_memory::DemandQuery {
+        store: Some(f.store.clone()),
+        product: Some(f.product.clone()),
+        from: Some(from),
+        to: Some(f.from - chrono::Duration::days(1)),
+    };
+    let demand = who.store.daily_demand(&query).await.map_err(|e| e.to_string())?;
+    let history: Vec<Day> = from
+        .iter_days()
+        .take_while(|d| *d < f.from)
+        .map(|date| {
+            let row = demand.iter().find(|r| r.day == date);
+            Day { date, units: row.map_or(0.0, |r| r.units), out_of_stock: row.is_some_and(|r| r.out_of_stock) }
+        })
+        .collect();
+    if demand.is_empty() {
+        return Ok(None);
+    }
+    let stored = who.store.forecasts(Some(&f.store), Some(&f.product)).await.map_err(|e| e.to_string())?;
+    let days = f.days.clamp(7, 28) as usize;
+    let forecast: Vec<Band> = stored
+        .first()
+        .map(|s| {
+            s.forecast
+                .points
+                .iter()
+                .filter(|p| p.date >= f.from)
+                .take(days)
+                .map(|p| Band { date: p.date, p10: p.p10, p50: p.p50, p90: p.p90 })
+                .collect()
+        })
+        .unwrap_or_default();
+    let sales = SalesChart {
+        title: format!("{} — {}", f.product_name, f.store_name),
+        unit: f.unit.label_es().to_string(),
+        history,
+        forecast,
+    };
+    let caption = format!(
+        "{} en {}: venta de los últimos 28 días ({} {}) y pronóstico de los próximos {} días, con su banda P10–P90.",
+        f.product_name,
+        f.store_name,
+        units(f.sold_last_28),
+        f.unit.label_es(),
+        sales.forecast.len()
+    );
+    let svg = sales.svg();
+    let png = tokio::task::spawn_blocking(move || crate::chart::png(&svg)).await.map_err(|e| e.to_string())??;
+    Ok(Some((png, caption)))
 }
 
 /// "SI", "NO" or "Ver detalle" on a suggestion.

@@ -133,10 +133,11 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
     while rest.chars().count() > max {
         // The byte index just past the first `max` characters.
         let limit = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
-        let window = &rest[..limit];
+        // One character more: a separator right after the first `max` characters still counts.
+        let window = &rest[..rest.char_indices().nth(max + 1).map_or(rest.len(), |(i, _)| i)];
         let at = ["\n\n", "\n", " "]
             .iter()
-            .find_map(|sep| window.rfind(sep).filter(|&i| i > 0).map(|i| (i, sep.len())))
+            .find_map(|sep| window.rfind(sep).filter(|&i| i > 0 && i <= limit).map(|i| (i, sep.len())))
             .unwrap_or((limit, 0));
         let (head, tail) = rest.split_at(at.0);
         if !head.trim().is_empty() {
