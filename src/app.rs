@@ -291,6 +291,12 @@ impl fluxion_gateway::MetricsSource for Gauges {
         if let Ok(n) = self.queue.pending().await {
             metrics::gauge!("fluxion_job_queue_depth").set(n as f64);
         }
+        if let Ok(n) = self.store.messaging().inbox_pending().await {
+            metrics::gauge!("fluxion_whatsapp_inbox_pending").set(n as f64);
+        }
+        if let Ok(n) = self.store.messaging().outbox_pending().await {
+            metrics::gauge!("fluxion_whatsapp_outbox_pending").set(n as f64);
+        }
         let Ok(tenants) = self.store.tenants().await else { return };
         let now = chrono::Utc::now();
         for t in tenants {

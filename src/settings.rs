@@ -98,7 +98,7 @@ pub struct WhatsAppSettings {
     pub alerts: WhatsAppAlertSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WhatsAppAlertSettings {
     pub enabled: bool,
     pub every_seconds: u64,
@@ -547,6 +547,25 @@ impl Settings {
                 "collection_prefix": self.vectors.collection_prefix,
                 "timeout_seconds": self.vectors.timeout_seconds,
                 "attempts": self.vectors.attempts,
+            },
+            "whatsapp": {
+                "verify_token": if self.whatsapp.verify_token.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "app_secret": if self.whatsapp.app_secret.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "access_token": if self.whatsapp.access_token.expose_secret().is_empty() { "" } else { "[redacted]" },
+                "phone_number_id": self.whatsapp.phone_number_id,
+                "api_base_url": self.whatsapp.api_base_url,
+                "api_version": self.whatsapp.api_version,
+                "request_timeout_seconds": self.whatsapp.request_timeout_seconds,
+                "workers": self.whatsapp.workers,
+                "lease_seconds": self.whatsapp.lease_seconds,
+                "offer_hours": self.whatsapp.offer_hours,
+                "manager_approval_limit_usd": self.whatsapp.manager_approval_limit_usd,
+                "reconcile_seconds": self.whatsapp.reconcile_seconds,
+                "max_attempts": self.whatsapp.max_attempts,
+                "template_language": self.whatsapp.template_language,
+                "alert_template": self.whatsapp.alert_template,
+                "notice_template": self.whatsapp.notice_template,
+                "alerts": self.whatsapp.alerts,
             },
         })
     }

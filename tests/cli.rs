@@ -31,6 +31,49 @@ fn tenants_are_created_and_listed_and_bad_slugs_exit_2() {
 }
 
 #[test]
+fn whatsapp_numbers_are_registered_per_user() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(fluxion(dir.path()).args(["tenants", "create", "cadena_x"])).status.success());
+    for email in ["gerente@x.com", "otra@x.com"] {
+        let out = run(fluxion(dir.path())
+            .args(["users", "add", "--tenant", "cadena_x", "--email", email, "--role", "manager"])
+            .env("FLUXION_NEW_PASSWORD", "una-clave-larga-123"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out =
+        run(fluxion(dir.path()).args(["users", "whatsapp", "--email", "gerente@x.com", "--phone", "0414-1234567"]));
+    assert_eq!(out.status.code(), Some(2), "a number without its country code");
+    assert!(text(&out.stderr).contains("--phone"), "{}", text(&out.stderr));
+    let out =
+        run(fluxion(dir.path()).args(["users", "whatsapp", "--email", "gerente@x.com", "--phone", "+58 414-123 4567"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(fluxion(dir.path()).args(["users", "whatsapp", "--email", "otra@x.com", "--phone", "584141234567"]));
+    assert_eq!(out.status.code(), Some(2), "another user's number");
+    assert!(text(&out.stderr).contains("already another user's number"), "{}", text(&out.stderr));
+    let out = run(fluxion(dir.path()).args([
+        "users",
+        "whatsapp",
+        "--email",
+        "otra@x.com",
+        "--phone",
+        "584149990000",
+        "--stores",
+        "NO-EXISTE",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "an unknown store");
+    let out = run(fluxion(dir.path()).args(["--json", "users", "list", "--tenant", "cadena_x"]));
+    let users: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gerente = users.as_array().unwrap().iter().find(|u| u["email"] == "gerente@x.com").unwrap();
+    assert_eq!(gerente["whatsapp"], "584141234567");
+    assert_eq!(gerente["whatsapp_alerts"], true);
+    let out = run(fluxion(dir.path()).args(["users", "whatsapp", "--email", "gerente@x.com", "--remove"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(fluxion(dir.path()).args(["--json", "users", "list", "--tenant", "cadena_x"]));
+    let users: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(users.as_array().unwrap().iter().all(|u| u["whatsapp"].is_null()));
+}
+
+#[test]
 fn config_shows_environment_overrides_with_secrets_redacted() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(fluxion(dir.path())
@@ -69,6 +112,24 @@ fn config_shows_environment_overrides_with_secrets_redacted() {
     assert_eq!(cfg["llm"]["model"], "llama3.1:8b");
     assert_eq!(cfg["llm"]["api_key"], "[redacted]");
     assert_eq!(cfg["vectors"]["backend"], "edge", "Qdrant's embedded engine is the embedded default");
+
+    // WhatsApp's verify token, app secret and access token too.
+    let out = run(fluxion(dir.path())
+        .args(["--json", "config"])
+        .env("FLUXION_WHATSAPP__VERIFY_TOKEN", "verify-secreta")
+        .env("FLUXION_WHATSAPP__APP_SECRET", "app-secreta")
+        .env("FLUXION_WHATSAPP__ACCESS_TOKEN", "token-secreta")
+        .env("FLUXION_WHATSAPP__PHONE_NUMBER_ID", "106540352242922"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("secreta"), "{stdout}");
+    let cfg: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(cfg["whatsapp"]["app_secret"], "[redacted]");
+    assert_eq!(cfg["whatsapp"]["phone_number_id"], "106540352242922");
+    assert_eq!(cfg["whatsapp"]["alerts"]["min_severity"], "warning");
+    let out = run(fluxion(dir.path()).args(["config"]).env("FLUXION_WHATSAPP__ALERTS__QUIET_FROM_HOUR", "25"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("whatsapp.alerts"), "{}", text(&out.stderr));
 
     // The token signing secret, the administrator's token and the demo password too.
     let out = run(fluxion(dir.path())

@@ -44,19 +44,10 @@ fn texts(list: &[Sent]) -> Vec<String> {
 
 async fn question_answer_unknown_numbers_and_duplicates(s: &Server) {
     let (_, fake) = wa(s);
-    let client = support::unpooled_client();
-    // The handshake: the challenge byte for byte, 403 on a wrong token.
-    let url = format!("{}/webhooks/whatsapp", s.base);
-    let ok = client
-        .get(format!("{url}?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}", support::WA_VERIFY))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 200);
-    assert_eq!(ok.text().await.unwrap(), "1158201444");
-    let bad =
-        client.get(format!("{url}?hub.mode=subscribe&hub.challenge=x&hub.verify_token=nope")).send().await.unwrap();
-    assert_eq!(bad.status(), 403);
+    // The handshake: the challenge byte for byte (even one that needs URL encoding), 403 on a wrong token.
+    assert_eq!(fake.verify(support::WA_VERIFY).await.unwrap(), (reqwest::StatusCode::OK, true));
+    let (status, _) = fake.verify("not-the-token").await.unwrap();
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
 
     // A bad signature: 401 and nothing stored.
     let manager = phone(Role::Manager, false);
@@ -239,6 +230,23 @@ async fn alert_push_approval_exactly_once(s: &Server) {
 
     // Tenant B's owner cannot approve tenant A's suggestion.
     let third = pending.get(1).unwrap().id;
+    // A manager: the detail, then "SI" above their limit (refused), then "NO" (rejected, recorded).
+    let manager = phone(Role::Manager, false);
+    let fourth = pending.get(2).unwrap().id;
+    fake.user_taps(&manager, &format!("r:{fourth}:ver"), "Ver detalle", "wamid.none").await;
+    settle(s).await;
+    let detail = fake.sent_to(&manager).last().unwrap().clone();
+    assert!(detail.text().contains("Valor: US$") && detail.text().contains("Margen que protege"), "{}", detail.text());
+    assert_eq!(detail.buttons().len(), 2, "SI and NO under the detail");
+    fake.user_taps(&manager, &format!("r:{fourth}:si"), "SI", &detail.wamid).await;
+    settle(s).await;
+    assert!(fake.sent_to(&manager).last().unwrap().text().contains("límite"));
+    assert_eq!(recommendation(s, fourth).await.status, RecommendationStatus::Pending);
+    fake.user_taps(&manager, &format!("r:{fourth}:no"), "NO", &detail.wamid).await;
+    settle(s).await;
+    let rejected = recommendation(s, fourth).await;
+    assert_eq!(rejected.status, RecommendationStatus::Rejected);
+    assert!(rejected.executed_as.is_none());
     let b_owner = phone(Role::Owner, true);
     fake.user_taps(&b_owner, &format!("r:{third}:si"), "SI", "wamid.none").await;
     settle(s).await;

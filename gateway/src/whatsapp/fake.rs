@@ -147,6 +147,8 @@ struct Inner {
 
 struct Shared {
     config: FakeConfig,
+    /// Makes this instance's message ids unique across runs (an inbox keeps ids for good).
+    run: String,
     inner: Mutex<Inner>,
     ids: AtomicU64,
     http: reqwest::Client,
@@ -171,8 +173,14 @@ impl MetaFake {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let http = fluxion_memory::http_client(Duration::from_secs(10)).map_err(std::io::Error::other)?;
-        let shared =
-            Arc::new(Shared { config, inner: Mutex::new(Inner::default()), ids: AtomicU64::new(1), http, base });
+        let shared = Arc::new(Shared {
+            config,
+            run: uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase(),
+            inner: Mutex::new(Inner::default()),
+            ids: AtomicU64::new(1),
+            http,
+            base,
+        });
         let app = Router::new()
             .route("/{version}/{id}/messages", post(send))
             .route("/{version}/{id}/media", post(upload))
@@ -214,7 +222,10 @@ impl MetaFake {
     pub fn wamid(&self) -> String {
         let n = self.shared.ids.fetch_add(1, Ordering::Relaxed);
         use base64::Engine as _;
-        format!("wamid.{}", base64::engine::general_purpose::STANDARD.encode(format!("FLUXIONFAKE{n:012}")))
+        format!(
+            "wamid.{}",
+            base64::engine::general_purpose::STANDARD.encode(format!("FLUXIONIN{}{n:012}", self.shared.run))
+        )
     }
 
     /// The envelope of one inbound message (`message` is the item of `messages[]` without `from`, `id`, `timestamp`).
@@ -270,6 +281,28 @@ impl MetaFake {
     /// Records that a user wrote now (opens their window) without sending anything.
     pub fn open_window(&self, from: &str) {
         self.lock().windows.insert(from.to_string(), Utc::now());
+    }
+
+    /// Meta's verification handshake against the webhook: `GET ?hub.mode=subscribe&hub.challenge=<random>&hub.verify_token=…`.
+    /// The status, and whether the body was the challenge byte for byte.
+    pub async fn verify(&self, verify_token: &str) -> Result<(StatusCode, bool), String> {
+        let url = self.lock().webhook.clone().ok_or("no webhook set")?;
+        let challenge = format!("{}-{}", self.shared.ids.fetch_add(1, Ordering::Relaxed), "desafío+/=");
+        let resp = self
+            .shared
+            .http
+            .get(&url)
+            .query(&[
+                ("hub.mode", "subscribe"),
+                ("hub.challenge", challenge.as_str()),
+                ("hub.verify_token", verify_token),
+            ])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        Ok((status, body.as_ref() == challenge.as_bytes()))
     }
 
     /// Delivers raw bytes with a signature header (`None`: the right one; `Some("")`: none at all); the status.
@@ -476,7 +509,10 @@ async fn send(
         let delivered = open || b["type"] == "template";
         let n = shared.ids.fetch_add(1, Ordering::Relaxed);
         use base64::Engine as _;
-        let wamid = format!("wamid.{}", base64::engine::general_purpose::STANDARD.encode(format!("FLUXIONOUT{n:012}")));
+        let wamid = format!(
+            "wamid.{}",
+            base64::engine::general_purpose::STANDARD.encode(format!("FLUXIONOUT{}{n:012}", shared.run))
+        );
         inner.sent.push(Sent { wamid: wamid.clone(), to: to.clone(), body: b.clone(), at: now, delivered });
         (fault, wamid, delivered)
     };

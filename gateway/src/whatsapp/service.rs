@@ -437,7 +437,9 @@ impl WhatsApp {
         for event in events {
             match event {
                 Event::Message { ref id, ref from, timestamp, .. } => {
-                    let sent_at = DateTime::from_timestamp(timestamp, 0).unwrap_or(now).min(now);
+                    // Meta's time (a redelivery can be days late); none or nonsense: now.
+                    let sent_at =
+                        DateTime::from_timestamp(timestamp, 0).filter(|t| timestamp > 0 && *t <= now).unwrap_or(now);
                     inbound.push(InboundMessage {
                         id: id.clone(),
                         phone: from.clone(),

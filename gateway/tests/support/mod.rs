@@ -243,6 +243,8 @@ impl Server {
             config.poll = Duration::from_millis(100);
             config.reconcile_after = Duration::from_secs(2);
             config.push.enabled = false;
+            // Managers approve nothing above US$ 0 here: the limit is exercised; owners approve.
+            config.manager_limit_usd = 0.0;
             config.push.quiet_from = 0;
             config.push.quiet_until = 0;
             let channel = WhatsApp::new(config, store.clone(), runtime.clone()).unwrap();
