@@ -47,7 +47,8 @@ struct Figures {
     limit_refused_without_retry_after: usize,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p` quantile of sorted values (nearest rank); 0 when there are none.
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -117,6 +118,26 @@ struct Catalog {
     products: Vec<(String, String)>,
 }
 
+/// Forecasts, alerts and recommendations to read, as the nightly jobs would leave them.
+pub(super) async fn nightly_jobs(
+    runtime: &fluxion_orchestrator::Runtime,
+    store: &Arc<dyn fluxion_memory::Store>,
+    slug: &TenantSlug,
+) -> anyhow::Result<()> {
+    let runner = fluxion_orchestrator::JobRunner::new(runtime.clone(), store.clone());
+    for kind in [JobKind::RefreshForecasts, JobKind::ScanAlerts, JobKind::Optimize] {
+        let job = Job {
+            id: Uuid::new_v4().to_string(),
+            tenant: slug.clone(),
+            kind,
+            key: format!("bench:{}", kind.as_str()),
+            attempt: 1,
+        };
+        runner.run(&job).await.map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
+}
+
 pub async fn run(
     settings: &Settings,
     tenant: &str,
@@ -136,18 +157,7 @@ pub async fn run(
         .ok_or_else(|| crate::bad_input(format!("tenant {slug} does not exist: load it first (`fluxion demo`)")))?;
     let scoped = store.scope(&slug).await?;
     let runtime = crate::app::start_runtime(settings, store.clone()).await?;
-    // Forecasts, alerts and recommendations to read, as the nightly jobs would leave them.
-    let runner = fluxion_orchestrator::JobRunner::new(runtime.clone(), store.clone());
-    for kind in [JobKind::RefreshForecasts, JobKind::ScanAlerts, JobKind::Optimize] {
-        let job = Job {
-            id: Uuid::new_v4().to_string(),
-            tenant: slug.clone(),
-            kind,
-            key: format!("bench:{}", kind.as_str()),
-            attempt: 1,
-        };
-        runner.run(&job).await.map_err(anyhow::Error::msg)?;
-    }
+    nightly_jobs(&runtime, &store, &slug).await?;
     let catalog = Arc::new(Catalog {
         // Stores only: sales happen at stores, not at the distribution centre.
         stores: scoped

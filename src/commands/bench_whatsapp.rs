@@ -3,13 +3,14 @@
 //! acknowledgement latency (p50, p99, max), then the time until every message was handled and
 //! answered, and whether any was lost.
 
+use super::bench_api::percentile;
 use crate::settings::Settings;
 use anyhow::Context;
 use chrono::Utc;
 use fluxion_domain::TenantSlug;
 use fluxion_gateway::whatsapp::fake::{FakeConfig, MetaFake};
 use fluxion_gateway::whatsapp::{GraphConfig, WhatsApp, WhatsAppConfig, webhook};
-use fluxion_memory::{Contact, Job, JobKind, Role, UserRecord};
+use fluxion_memory::{Contact, Role, UserRecord};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -49,14 +50,6 @@ const QUESTIONS: [&str; 6] = [
     "ayuda",
 ];
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 pub async fn run(
     settings: &Settings,
     tenant: &str,
@@ -75,17 +68,7 @@ pub async fn run(
         .await?
         .ok_or_else(|| crate::bad_input(format!("tenant {slug} does not exist: load it first (`fluxion demo`)")))?;
     let runtime = crate::app::start_runtime(settings, store.clone()).await?;
-    let runner = fluxion_orchestrator::JobRunner::new(runtime.clone(), store.clone());
-    for kind in [JobKind::RefreshForecasts, JobKind::ScanAlerts, JobKind::Optimize] {
-        let job = Job {
-            id: Uuid::new_v4().to_string(),
-            tenant: slug.clone(),
-            kind,
-            key: format!("bench-wa:{}", kind.as_str()),
-            attempt: 1,
-        };
-        runner.run(&job).await.map_err(anyhow::Error::msg)?;
-    }
+    super::bench_api::nightly_jobs(&runtime, &store, &slug).await?;
     // Bench users (managers who cannot log in: their password hash verifies nothing), each with a number.
     let mut phones = Vec::with_capacity(users);
     for i in 0..users {
