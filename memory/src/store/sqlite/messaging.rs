@@ -211,12 +211,16 @@ impl Messaging for SqliteStore {
     }
 
     async fn pushed(&self, phone: &str, alerts: &[Uuid]) -> Result<HashSet<Uuid>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT alert_id FROM whatsapp_pushes WHERE phone = ?")
-            .bind(phone)
-            .fetch_all(&self.control)
-            .await?;
-        let wanted: HashSet<Uuid> = alerts.iter().copied().collect();
-        Ok(ids.iter().filter_map(|s| Uuid::parse_str(s).ok()).filter(|id| wanted.contains(id)).collect())
+        // Only the asked-for alerts: a number's push history only grows.
+        let wanted = rows::to_json("alert ids", &alerts.iter().map(Uuid::to_string).collect::<Vec<_>>())?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT alert_id FROM whatsapp_pushes WHERE phone = ? AND alert_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(phone)
+        .bind(wanted)
+        .fetch_all(&self.control)
+        .await?;
+        Ok(ids.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect())
     }
 
     async fn claim_outbound(
