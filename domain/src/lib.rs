@@ -63,4 +63,4 @@ pub use sales::{LineKey, SalesLine};
 pub use stock::StockSnapshot;
 pub use supplier::{LeadTime, OrderDays, Supplier};
 pub use tenant::{Tenant, TenantId};
-pub use trace::{Span, SpanStatus, Trace, TraceSummary};
+pub use trace::{Span, SpanStatus, Trace, TraceLink, TraceLinkKind, TraceSummary};

@@ -94,6 +94,36 @@ pub struct Trace {
     /// The id of the HTTP request (or webhook delivery) that carried it, for finding it in logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The business objects the answer was about (items, alerts, recommendations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<TraceLink>,
+}
+
+/// What kind of business object a trace touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceLinkKind {
+    /// A product at a store (a forecast figure).
+    Item,
+    /// An alert.
+    Alert,
+    /// A recommended order or transfer.
+    Recommendation,
+}
+
+/// A business object a trace touched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceLink {
+    /// What it is.
+    pub kind: TraceLinkKind,
+    /// The store (code).
+    pub store: String,
+    /// The product (code), when it is about one.
+    pub product: Option<String>,
+    /// The alert's deduplication key or the recommendation's key.
+    pub key: Option<String>,
+    /// What a person reads ("Quiebre inminente", "Transferencia de 40 unidades").
+    pub label_es: String,
 }
 
 /// A trace as listed (without its spans).

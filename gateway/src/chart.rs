@@ -41,6 +41,8 @@ pub struct SalesChart {
     pub history: Vec<Day>,
     /// Coming days, oldest first.
     pub forecast: Vec<Band>,
+    /// Holidays and events inside the chart's days, marked "F" ("Carnaval", "Navidad").
+    pub events: Vec<(NaiveDate, String)>,
 }
 
 const W: f64 = 800.0;
@@ -50,7 +52,7 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 48.0;
 const BOTTOM: f64 = 64.0;
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -128,6 +130,19 @@ impl SalesChart {
                 );
             }
         }
+        // Holidays and events.
+        for (i, d) in days.iter().enumerate() {
+            for (_, name) in self.events.iter().filter(|(day, _)| day == d) {
+                let _ = write!(
+                    s,
+                    r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{:.1}" stroke="#8719e0" stroke-dasharray="1 3"/><text x="{x:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#580a94">F<title>{}</title></text>"##,
+                    TOP + ph,
+                    TOP - 16.0,
+                    escape(name),
+                    x = x(i as f64)
+                );
+            }
+        }
         // The forecast band and median.
         let offset = self.history.len() as f64;
         if !self.forecast.is_empty() {
@@ -190,7 +205,7 @@ impl SalesChart {
         let ly = H - 18.0;
         let _ = write!(
             s,
-            r##"<rect x="{LEFT}" y="{:.1}" width="12" height="12" fill="#2680c2"/><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Venta ({unit})</text><rect x="{:.1}" y="{:.1}" width="12" height="12" fill="#f7c948" fill-opacity="0.6"/><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Pronóstico P10–P90</text><rect x="{:.1}" y="{:.1}" width="12" height="12" fill="#fde2e1"/><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Sin stock</text><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Q = quincena</text></svg>"##,
+            r##"<rect x="{LEFT}" y="{:.1}" width="12" height="12" fill="#2680c2"/><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Venta ({unit})</text><rect x="{:.1}" y="{:.1}" width="12" height="12" fill="#f7c948" fill-opacity="0.6"/><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Pronóstico P10–P90</text><rect x="{:.1}" y="{:.1}" width="12" height="12" fill="#fde2e1"/><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Sin stock</text><text x="{:.1}" y="{ly}" font-size="12" fill="#1f2933">Q = quincena · F = feriado</text></svg>"##,
             ly - 10.0,
             LEFT + 16.0,
             LEFT + 150.0,
@@ -204,6 +219,23 @@ impl SalesChart {
         );
         s
     }
+}
+
+/// The holidays and events (not paydays nor promotions) of a tenant's calendar between two days,
+/// for a chart's markers.
+pub async fn holidays(
+    store: &dyn fluxion_memory::TenantStore,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, String)>, fluxion_memory::StoreError> {
+    use fluxion_domain::EventKind;
+    Ok(store
+        .events(from, to)
+        .await?
+        .into_iter()
+        .filter(|e| !matches!(e.kind, EventKind::Payday | EventKind::Promotion))
+        .map(|e| (e.day, e.name))
+        .collect())
 }
 
 /// Rasterises an SVG document to PNG (text in the system's fonts; none found: no text).
@@ -244,6 +276,10 @@ mod tests {
             forecast: (28..42)
                 .map(|i| Band { date: start + chrono::Duration::days(i), p10: 30.0, p50: 45.0, p90: 70.0 })
                 .collect(),
+            events: vec![
+                (NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(), "Inmaculada <Concepción>".into()),
+                (NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(), "Año Nuevo (fuera del gráfico)".into()),
+            ],
         }
     }
 
@@ -256,6 +292,8 @@ mod tests {
         assert_eq!(svg.matches("#fde2e1").count(), 2, "one stockout day and its legend");
         assert!(svg.contains("<polygon"), "the P10–P90 band");
         assert_eq!(svg.matches("fill=\"#2680c2\"").count(), 29, "28 days of sales and the legend");
+        assert_eq!(svg.matches(">F<title>").count(), 1, "the one holiday inside the chart's days");
+        assert!(svg.contains("<title>Inmaculada &lt;Concepción&gt;</title>"), "its escaped name");
     }
 
     #[test]

@@ -62,6 +62,16 @@ impl ApiError {
         self.code
     }
 
+    /// The message in Spanish.
+    pub fn message_es(&self) -> &str {
+        &self.es
+    }
+
+    /// The message in English.
+    pub fn message_en(&self) -> &str {
+        &self.en
+    }
+
     /// No such route.
     pub fn route_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "No existe esa ruta.", "There is no such route.")

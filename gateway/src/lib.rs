@@ -3,7 +3,9 @@
 //! - `/healthz` (the process is alive) and `/readyz` (every configured backend answers);
 //! - `/api/v1/…`, the REST API ([`api`]): authentication ([`auth`]), tenant isolation, rate limits,
 //!   its OpenAPI document at `/api/v1/openapi.json` and docs page at `/api/v1/docs/`;
-//! - `/metrics`, Prometheus text ([`metrics`]).
+//! - `/metrics`, Prometheus text ([`metrics`]);
+//! - the web dashboard's pages (`/ingresar`, `/resumen`, `/agentes`, `/alertas`, `/pronosticos`,
+//!   `/pedidos`, `/conectores`, `/trazas`), server-rendered in Spanish ([`dashboard`]).
 //!
 //! The server takes its shutdown signal as a parameter ([`CancellationToken`]): it stops accepting
 //! connections when the token is cancelled and finishes the requests in flight.
@@ -15,12 +17,14 @@
 pub mod api;
 pub mod auth;
 pub mod chart;
+pub mod dashboard;
 pub mod error;
 pub mod metrics;
 pub mod whatsapp;
 
 pub use api::{Api, HttpLimits, RateLimits};
 pub use auth::AuthConfig;
+pub use dashboard::DashboardConfig;
 pub use error::ApiError;
 pub use metrics::MetricsSource;
 pub use whatsapp::{GraphConfig, WhatsAppConfig};
@@ -181,6 +185,9 @@ pub fn router(state: AppState) -> Router {
     if let Some(api) = &state.api {
         let (routes, doc) = api::routes(api.clone());
         app = app.merge(routes).merge(api::openapi::docs(doc));
+        if api.dashboard.enabled {
+            app = app.merge(dashboard::routes(api.clone()));
+        }
         cors = api.http.cors_origins.clone();
     }
     if let Some(wa) = &state.whatsapp {

@@ -470,6 +470,13 @@ conformance!(traces_are_stored_listed_filtered_and_stay_in_their_tenant, |store:
                 cost_usd: Some(0.001),
             },
         ],
+        links: vec![fluxion_domain::TraceLink {
+            kind: fluxion_domain::TraceLinkKind::Alert,
+            store: "TDA-01".into(),
+            product: Some("HARINA-PAN".into()),
+            key: Some(format!("imminent_stockout:TDA-01:HARINA-PAN:{n}")),
+            label_es: "Quiebre inminente".into(),
+        }],
     };
     let a = trace(1, "cli", SpanStatus::Ok, 900);
     let b = trace(2, "whatsapp", SpanStatus::Degraded, 150_000);
@@ -482,7 +489,7 @@ conformance!(traces_are_stored_listed_filtered_and_stay_in_their_tenant, |store:
     let all = t.traces(&TraceQuery::default()).await.unwrap();
     assert_eq!(all.iter().map(|s| s.id).collect::<Vec<_>>(), [c.id, b.id, a.id], "newest first");
     assert_eq!(all[1], b.summary());
-    assert_eq!(t.trace(b.id).await.unwrap().as_ref(), Some(&b), "spans round-trip");
+    assert_eq!(t.trace(b.id).await.unwrap().as_ref(), Some(&b), "spans and links round-trip");
     let cli = t.traces(&TraceQuery { channel: Some("cli".into()), ..TraceQuery::default() }).await.unwrap();
     assert_eq!(cli.len(), 2);
     let slow = t.traces(&TraceQuery { min_duration_us: Some(100_000), ..TraceQuery::default() }).await.unwrap();
@@ -606,6 +613,42 @@ conformance!(users_are_found_by_email_in_any_case_and_emails_are_unique, |store:
     let rotated = accounts.rotate_refresh(&fresh.token_hash, &refresh(beto.id, now), now).await.unwrap();
     assert_eq!(rotated, Rotation::Rotated { user: beto.id });
 });
+
+conformance!(
+    sessions_are_current_tokens_until_expired_revoked_rotated_or_disabled,
+    |store: Arc<dyn Store>| async move {
+        let t = store.create_tenant(&slug("t"), "T").await.unwrap();
+        let accounts = store.accounts();
+        let ana = user(Some(t.id), "ana@example.com", Role::Manager);
+        accounts.create_user(&ana).await.unwrap();
+        let now = instant("2026-02-01T12:00:00Z");
+        let session = refresh(ana.id, now);
+        accounts.insert_refresh(&session).await.unwrap();
+        // Presented as often as wanted: it is not rotated.
+        for _ in 0..3 {
+            assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap(), Some(ana.id));
+        }
+        assert_eq!(accounts.session_user(&digest(), now).await.unwrap(), None, "unknown");
+        assert_eq!(accounts.session_user(&session.token_hash, session.expires_at).await.unwrap(), None, "expired");
+        // Disabling the user ends it; enabling again does not bring it back.
+        assert!(accounts.set_user_disabled(t.id, ana.id, true).await.unwrap());
+        assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap(), None, "disabled");
+        assert!(accounts.set_user_disabled(t.id, ana.id, false).await.unwrap());
+        assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap(), None, "revoked with the disabling");
+        // Logging out (revoking the family) ends a new one; a rotated token is not a session either.
+        let second = refresh(ana.id, now);
+        accounts.insert_refresh(&second).await.unwrap();
+        assert_eq!(accounts.session_user(&second.token_hash, now).await.unwrap(), Some(ana.id));
+        assert!(accounts.revoke_refresh_family(&second.token_hash, now).await.unwrap());
+        assert_eq!(accounts.session_user(&second.token_hash, now).await.unwrap(), None, "logged out");
+        let third = refresh(ana.id, now);
+        accounts.insert_refresh(&third).await.unwrap();
+        let next = refresh(ana.id, now);
+        accounts.rotate_refresh(&third.token_hash, &next, now).await.unwrap();
+        assert_eq!(accounts.session_user(&third.token_hash, now).await.unwrap(), None, "rotated");
+        assert_eq!(accounts.session_user(&next.token_hash, now).await.unwrap(), Some(ana.id));
+    }
+);
 
 conformance!(refresh_tokens_rotate_and_a_replayed_one_revokes_its_family, |store: Arc<dyn Store>| async move {
     let t = store.create_tenant(&slug("t"), "T").await.unwrap();

@@ -807,6 +807,37 @@ struct Understood {
     recommendations: Vec<fluxion_domain::Recommendation>,
 }
 
+/// The business objects an answer is about, for its trace: the items of its figures, its alerts,
+/// its recommendations.
+fn links(a: &Answer) -> Vec<fluxion_domain::TraceLink> {
+    use fluxion_domain::{RecommendedAction, TraceLink, TraceLinkKind};
+    let items = a.figures.iter().map(|f| TraceLink {
+        kind: TraceLinkKind::Item,
+        store: f.store.to_string(),
+        product: Some(f.product.to_string()),
+        key: None,
+        label_es: format!("{} en {}", f.product_name, f.store_name),
+    });
+    let alerts = a.alerts.iter().map(|x| TraceLink {
+        kind: TraceLinkKind::Alert,
+        store: x.store.to_string(),
+        product: x.product.as_ref().map(ToString::to_string),
+        key: Some(x.dedup_key.clone()),
+        label_es: x.kind.label_es().to_owned(),
+    });
+    let recommendations = a.recommendations.iter().map(|r| TraceLink {
+        kind: TraceLinkKind::Recommendation,
+        store: r.store.to_string(),
+        product: Some(r.product.to_string()),
+        key: Some(fluxion_memory::recommendation_key(r)),
+        label_es: match r.action {
+            RecommendedAction::Order { .. } => format!("Pedido de {}", units(r.units)),
+            RecommendedAction::Transfer { .. } => format!("Transferencia de {}", units(r.units)),
+        },
+    });
+    items.chain(alerts).chain(recommendations).collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn finish(
     mut run: Run<'_>,
@@ -851,7 +882,8 @@ async fn finish(
         serde_json::json!({"status": status, "millis": millis, "text": answer.text_es, "degraded": degraded}),
         Some(Partial::None),
     );
-    let trace = run.trace.finish(status, &answer.text_es);
+    let mut trace = run.trace.finish(status, &answer.text_es);
+    trace.links = links(&answer);
     // The trace is part of the request: stored before the answer is returned (a failure to store
     // it is logged, never turned into a failed answer).
     if let Err(e) = live.store.save_trace(&trace).await {

@@ -106,6 +106,7 @@ impl TraceRecorder {
             status,
             spans: self.spans,
             request_id: self.request_id,
+            links: Vec::new(),
         }
     }
 }

@@ -8,9 +8,10 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use fluxion_domain::Answer;
 use fluxion_domain::TenantSlug;
 use fluxion_memory::Topic;
-use fluxion_orchestrator::Origin;
+use fluxion_orchestrator::{Origin, RuntimeError};
 use futures_util::Stream;
 use std::convert::Infallible;
 use utoipa_axum::router::OpenApiRouter;
@@ -81,19 +82,60 @@ async fn ask_stream(
     Json(body): Json<AskIn>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let (tenant, question) = question_and_tenant(&p, &body)?;
+    let ask = Asking { tenant, question, actor: p.actor(), channel: "api", request_id: super::request_id(&headers) };
+    progress_stream(&api, ask, |done| async move {
+        match done {
+            Ok(a) => Event::default().event("answer").json_data(AnswerView::from(&a)).ok(),
+            Err(_) => Event::default().event("error").json_data(serde_json::json!({"error": {
+                "code": "unavailable",
+                "message": "Un servicio interno no responde; intenta de nuevo en un momento. / An internal service is not answering; try again shortly."
+            }})).ok(),
+        }
+    })
+    .await
+}
+
+/// A question to stream.
+#[derive(Debug)]
+pub(crate) struct Asking {
+    pub tenant: TenantSlug,
+    pub question: String,
+    /// Who asks (`user:<id>` …).
+    pub actor: String,
+    /// api, dashboard …
+    pub channel: &'static str,
+    pub request_id: Option<String>,
+}
+
+/// Asks and streams the request's progress as `progress` events (each agent starting and
+/// finishing, `{"kind","request","agent","data"}`), then the event `last` makes of the answer (or
+/// of the failure), then ends.
+pub(crate) async fn progress_stream<F, Fut>(
+    api: &ApiState,
+    ask: Asking,
+    last: F,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<F, Fut>>, ApiError>
+where
+    F: FnOnce(Result<Answer, RuntimeError>) -> Fut + Send + 'static,
+    Fut: Future<Output = Option<Event>> + Send,
+{
     let id = Uuid::new_v4();
     // Subscribe before asking so that no progress event is missed.
     let mut progress =
-        api.runtime.bus().subscribe(&Topic::Request { tenant: tenant.clone(), id }).await.map_err(|e| {
+        api.runtime.bus().subscribe(&Topic::Request { tenant: ask.tenant.clone(), id }).await.map_err(|e| {
             tracing::error!(error = %e, "the bus could not be subscribed to");
             ApiError::unavailable()
         })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
     let runtime = api.runtime.clone();
-    let (actor, request) = (p.actor(), super::request_id(&headers));
     tokio::spawn(async move {
-        let origin = Origin { user: Some(&actor), channel: "api", trace_id: Some(id), request_id: request.as_deref() };
-        let answer = runtime.ask_from(&tenant, &question, &origin);
+        let origin = Origin {
+            user: Some(&ask.actor),
+            channel: ask.channel,
+            trace_id: Some(id),
+            request_id: ask.request_id.as_deref(),
+        };
+        let answer = runtime.ask_from(&ask.tenant, &ask.question, &origin);
         tokio::pin!(answer);
         let mut bus_open = true;
         let done = loop {
@@ -115,17 +157,10 @@ async fn ask_stream(
                 let _ = tx.send(e).await;
             }
         }
-        let last = match done {
-            Ok(a) => Event::default().event("answer").json_data(AnswerView::from(&a)),
-            Err(e) => {
-                tracing::error!(error = %e, "ask failed");
-                Event::default().event("error").json_data(serde_json::json!({"error": {
-                    "code": "unavailable",
-                    "message": "Un servicio interno no responde; intenta de nuevo en un momento. / An internal service is not answering; try again shortly."
-                }}))
-            }
-        };
-        if let Ok(e) = last {
+        if let Err(e) = &done {
+            tracing::error!(error = %e, "ask failed");
+        }
+        if let Some(e) = last(done).await {
             let _ = tx.send(e).await;
         }
     });

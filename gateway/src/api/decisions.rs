@@ -9,7 +9,7 @@ use axum::extract::State;
 use chrono::Utc;
 use fluxion_memory::{
     AlertQuery, AlertStatus, ChangeSet, Decided, Decision, Feedback, RecommendationQuery, RecommendationStatus,
-    StoredRecommendation, Verdict,
+    StoreError, StoredRecommendation, TenantStore, Verdict,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -307,28 +307,66 @@ async fn approve(
 ) -> Result<Json<RecommendationView>, ApiError> {
     let scoped = api.scoped(p.tenant_for(Permission::Act)?).await?;
     let current = scoped.recommendation(id).await?.ok_or_else(no_recommendation)?;
-    if current.status != RecommendationStatus::Pending {
-        return Err(already(&current));
-    }
-    let suppliers = scoped.suppliers().await?;
-    let today = Utc::now().date_naive();
-    let (number, effect) = fluxion_agents::optimizer::execution(id, &current.recommendation, &suppliers, today)
-        .map_err(|e| {
-            ApiError::unprocessable(
-                "not_executable",
-                format!("No se puede ejecutar: {e}."),
-                format!("It cannot be executed: {e}."),
-            )
-        })?;
-    let decision = Decision { approve: true, by: p.actor(), at: Utc::now(), note: None, executed_as: Some(number) };
-    match scoped.decide_recommendation(id, &decision, &effect).await? {
-        Decided::Done(r) => {
-            tracing::info!(recommendation = %id, by = %decision.by, executed_as = ?r.executed_as, "recommendation approved");
+    match approve_once(scoped.as_ref(), &current, &p.actor(), None).await? {
+        Approval::Done(r) => {
+            tracing::info!(recommendation = %id, by = %p.actor(), executed_as = ?r.executed_as, "recommendation approved");
             Ok(Json(RecommendationView::from(&r)))
         }
-        Decided::Already(r) => Err(already(&r)),
-        Decided::NotFound => Err(no_recommendation()),
+        Approval::Again(r) | Approval::Already(r) => Err(already(&r)),
+        Approval::NotFound => Err(no_recommendation()),
+        Approval::NotExecutable(e) => Err(ApiError::unprocessable(
+            "not_executable",
+            format!("No se puede ejecutar: {e}."),
+            format!("It cannot be executed: {e}."),
+        )),
     }
+}
+
+/// What approving a recommendation did.
+#[derive(Debug)]
+pub(crate) enum Approval {
+    /// Approved now: its purchase order or transfer was written with the approval.
+    Done(StoredRecommendation),
+    /// Approved before by the same person (a double click, a redelivery): nothing new was written.
+    Again(StoredRecommendation),
+    /// Decided before by someone else, rejected, or superseded.
+    Already(StoredRecommendation),
+    /// Not in this tenant.
+    NotFound,
+    /// It cannot be executed (why, in Spanish: no supplier on file …).
+    NotExecutable(String),
+}
+
+/// Approves `current` as `by`, exactly once whatever the channel (API, WhatsApp, dashboard): the
+/// status moves from pending and the order or transfer is written in one transaction, so however
+/// many times and from however many places it is approved, one order or transfer exists.
+pub(crate) async fn approve_once(
+    store: &dyn TenantStore,
+    current: &StoredRecommendation,
+    by: &str,
+    note: Option<String>,
+) -> Result<Approval, StoreError> {
+    let again =
+        |r: &StoredRecommendation| r.status == RecommendationStatus::Approved && r.decided_by.as_deref() == Some(by);
+    match current.status {
+        _ if again(current) => return Ok(Approval::Again(current.clone())),
+        RecommendationStatus::Pending => {}
+        _ => return Ok(Approval::Already(current.clone())),
+    }
+    let suppliers = store.suppliers().await?;
+    let today = Utc::now().date_naive();
+    let (number, effect) =
+        match fluxion_agents::optimizer::execution(current.id, &current.recommendation, &suppliers, today) {
+            Ok(x) => x,
+            Err(e) => return Ok(Approval::NotExecutable(e.to_string())),
+        };
+    let decision = Decision { approve: true, by: by.to_owned(), at: Utc::now(), note, executed_as: Some(number) };
+    Ok(match store.decide_recommendation(current.id, &decision, &effect).await? {
+        Decided::Done(r) => Approval::Done(r),
+        Decided::Already(r) if again(&r) => Approval::Again(r),
+        Decided::Already(r) => Approval::Already(r),
+        Decided::NotFound => Approval::NotFound,
+    })
 }
 
 /// Why a recommendation is rejected.

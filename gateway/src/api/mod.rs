@@ -4,12 +4,12 @@
 
 mod accounts;
 mod admin;
-mod ask;
-mod auth_routes;
+pub(crate) mod ask;
+pub(crate) mod auth_routes;
 mod data;
-mod decisions;
+pub(crate) mod decisions;
 pub mod openapi;
-mod traces;
+pub(crate) mod traces;
 pub mod views;
 
 use crate::auth::{AuthConfig, Caller, Principal, api_key_matches, split_api_key};
@@ -112,6 +112,8 @@ pub struct Api {
     pub limits: RateLimits,
     /// Body sizes, timeouts, CORS.
     pub http: HttpLimits,
+    /// The web dashboard's settings.
+    pub dashboard: crate::dashboard::DashboardConfig,
     catalogs: CatalogCache,
 }
 
@@ -155,6 +157,7 @@ impl Api {
             limiter,
             limits: RateLimits::default(),
             http: HttpLimits::default(),
+            dashboard: crate::dashboard::DashboardConfig::default(),
             catalogs: CatalogCache::default(),
         }
     }
@@ -287,7 +290,7 @@ async fn observe(req: Request, next: Next) -> Response {
 }
 
 /// Bounds how long a request may take.
-async fn time_limit(limit: Duration, req: Request, next: Next) -> Response {
+pub(crate) async fn time_limit(limit: Duration, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::timeout().into_response(),

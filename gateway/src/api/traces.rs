@@ -37,7 +37,7 @@ pub struct TraceFilter {
 }
 
 /// The tenants whose traces the caller may read (one, or every one for operators).
-async fn readable(api: &ApiState, p: &Principal, named: Option<&str>) -> Result<Vec<Tenant>, ApiError> {
+pub(crate) async fn readable(api: &ApiState, p: &Principal, named: Option<&str>) -> Result<Vec<Tenant>, ApiError> {
     if p.is_operator() {
         return match named {
             Some(slug) => {

@@ -12,6 +12,7 @@
 use super::messages::{self, Button, TEXT_MAX};
 use super::service::{Faults, WhatsApp};
 use super::webhook::{Content, Event};
+use crate::api::decisions::{Approval, approve_once};
 use chrono::{DateTime, Utc};
 use fluxion_domain::format::{date, number, units};
 use fluxion_domain::{Intent, RecommendedAction, Tenant};
@@ -331,11 +332,14 @@ async fn chart(who: &Who<'_>, f: &fluxion_domain::ForecastFigure) -> Result<Opti
                 .collect()
         })
         .unwrap_or_default();
+    let last = forecast.last().map_or(f.from, |b| b.date);
+    let events = crate::chart::holidays(who.store.as_ref(), from, last).await.map_err(|e| e.to_string())?;
     let sales = SalesChart {
         title: format!("{} — {}", f.product_name, f.store_name),
         unit: f.unit.label_es().to_string(),
         history,
         forecast,
+        events,
     };
     let caption = format!(
         "{} en {}: venta de los últimos 28 días ({} {}) y pronóstico de los próximos {} días, con su banda P10–P90.",
@@ -413,46 +417,26 @@ async fn decide(
         ));
         return Ok("over_limit");
     }
-    let mine = current.decided_by.as_deref() == Some(who.actor().as_str());
-    match current.status {
-        RecommendationStatus::Approved if mine => {
-            // Approved by this user before (a double tap, a redelivery, a worker that died before
-            // confirming): the confirmation's intent id makes it one message.
-            confirm(who, &current).await?;
+    let by = who.actor();
+    let decided = match approve_once(who.store.as_ref(), &current, &by, Some("aprobada por WhatsApp".into())).await? {
+        Approval::Done(r) => r,
+        // Approved by this user before (a double tap, a redelivery, a worker that died before
+        // confirming): the confirmation's intent id makes it one message.
+        Approval::Again(r) => {
+            confirm(who, &r).await?;
             return Ok("approved");
         }
-        RecommendationStatus::Pending => {}
-        _ => {
-            who.say(&already(&current));
+        Approval::Already(r) => {
+            who.say(&already(&r));
             return Ok("already_decided");
         }
-    }
-    let suppliers = who.store.suppliers().await?;
-    let today = Utc::now().date_naive();
-    let (number, effect) = match fluxion_agents::optimizer::execution(id, r, &suppliers, today) {
-        Ok(x) => x,
-        Err(e) => {
+        Approval::NotFound => return Ok("unknown_recommendation"),
+        Approval::NotExecutable(e) => {
             who.say(&format!("No puedo ejecutarla: {e}. Revisa los datos del proveedor en Fluxion."));
             return Ok("not_executable");
         }
     };
-    let decision = Decision {
-        approve: true,
-        by: who.actor(),
-        at: Utc::now(),
-        note: Some("aprobada por WhatsApp".into()),
-        executed_as: Some(number),
-    };
-    let decided = match who.store.decide_recommendation(id, &decision, &effect).await? {
-        Decided::Done(r) => r,
-        Decided::Already(r) if r.decided_by.as_deref() == Some(decision.by.as_str()) => r,
-        Decided::Already(r) => {
-            who.say(&already(&r));
-            return Ok("already_decided");
-        }
-        Decided::NotFound => return Ok("unknown_recommendation"),
-    };
-    tracing::info!(recommendation = %id, by = %decision.by, executed_as = ?decided.executed_as, "approved on WhatsApp");
+    tracing::info!(recommendation = %id, by = %by, executed_as = ?decided.executed_as, "approved on WhatsApp");
     if Faults::take(&who.wa.faults.crash_after_execute) {
         return Err(Failure::Crashed);
     }

@@ -58,6 +58,11 @@ pub struct Options {
     pub http: HttpLimits,
     /// Serve WhatsApp against a fake of Meta (with these fake settings).
     pub whatsapp: Option<fluxion_gateway::whatsapp::fake::FakeConfig>,
+    /// Give tenant A one product that is long at one store and out at the other, so that the
+    /// optimizer recommends a transfer.
+    pub imbalance: bool,
+    /// Scan tenant A's alerts before serving (off: its first scan raises every alert as new).
+    pub scan_a: bool,
 }
 
 pub const WA_SECRET: &str = "test-app-secret";
@@ -92,7 +97,7 @@ impl Default for Options {
         limits.tiers.insert("standard".into(), Limit::new(100_000, 10_000));
         limits.login = Limit::new(1_000, 200);
         let http = HttpLimits { cors_origins: vec!["https://panel.example.com".into()], ..HttpLimits::default() };
-        Self { limits, http, whatsapp: None }
+        Self { limits, http, whatsapp: None, imbalance: false, scan_a: true }
     }
 }
 
@@ -187,11 +192,17 @@ impl Server {
         load_tenant(&store, &a, 11).await;
         load_tenant(&store, &b, 12).await;
         store.scope(&slug(&b)).await.unwrap().apply(&b_only()).await.unwrap();
+        if options.imbalance {
+            imbalance(&store, &a).await;
+        }
         let runtime =
             Runtime::start(store.clone(), Arc::new(InProcessBus::new()), RuntimeConfig::default()).await.unwrap();
         let runner = JobRunner::new(runtime.clone(), store.clone());
         for tenant in [&a, &b] {
             for kind in [JobKind::RefreshForecasts, JobKind::ScanAlerts, JobKind::Optimize] {
+                if kind == JobKind::ScanAlerts && tenant == &a && !options.scan_a {
+                    continue;
+                }
                 let job = Job {
                     id: Uuid::new_v4().to_string(),
                     tenant: slug(tenant),
@@ -256,6 +267,42 @@ impl Server {
         let client = fluxion_memory::http_client(Duration::from_secs(60)).unwrap();
         Some(Server { base, client, store, runtime, auth, shutdown, task, _dir: dir, pg, tenants: (a, b, run), wa })
     }
+}
+
+/// The product that sells most at both of a tenant's stores gets two months of stock at the first
+/// and none at the second (counted on the last day).
+async fn imbalance(store: &Arc<dyn Store>, tenant: &str) {
+    let scoped = store.scope(&slug(tenant)).await.unwrap();
+    let stores: Vec<LocationCode> = scoped
+        .locations()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.kind == LocationKind::Store)
+        .map(|l| l.code)
+        .collect();
+    let end = Utc::now().date_naive() - chrono::Duration::days(1);
+    let query = fluxion_memory::DemandQuery { from: Some(end - chrono::Duration::days(27)), ..Default::default() };
+    let demand = scoped.daily_demand(&query).await.unwrap();
+    let sold = |store: &LocationCode, product: &ProductCode| -> f64 {
+        demand.iter().filter(|d| &d.store == store && &d.product == product).map(|d| d.units).sum()
+    };
+    let products: Vec<ProductCode> = scoped.products().await.unwrap().iter().map(|p| p.code().clone()).collect();
+    let (long, short) = (&stores[0], &stores[1]);
+    let product = products
+        .iter()
+        .max_by(|x, y| sold(long, x).min(sold(short, x)).total_cmp(&sold(long, y).min(sold(short, y))))
+        .unwrap()
+        .clone();
+    let snap = |location: &LocationCode, units: f64| StockSnapshot {
+        location: location.clone(),
+        product: product.clone(),
+        day: end,
+        on_hand: StockQuantity::new(units).unwrap(),
+    };
+    let rate = sold(long, &product) / 28.0;
+    let changes = ChangeSet { stock: vec![snap(long, (rate * 90.0).ceil()), snap(short, 0.0)], ..ChangeSet::default() };
+    scoped.apply(&changes).await.unwrap();
 }
 
 struct NoGauges;

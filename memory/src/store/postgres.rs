@@ -600,6 +600,20 @@ impl Accounts for PgStore {
         Ok(Rotation::Rotated { user })
     }
 
+    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Uuid>, StoreError> {
+        let token: Option<(Uuid, DateTime<Utc>, bool, bool)> = sqlx::query_as(
+            "SELECT t.user_id, t.expires_at, (t.rotated_at IS NOT NULL OR t.revoked_at IS NOT NULL), u.disabled
+             FROM control.refresh_tokens t JOIN control.users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(token_hash.as_slice())
+        .fetch_optional(&self.app)
+        .await?;
+        match token {
+            Some((user, expires_at, spent, disabled)) if !spent && !disabled && expires_at > now => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    }
+
     async fn revoke_refresh_family(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.app.begin().await?;
         let Some(user) = Self::token_owner(&mut tx, token_hash).await? else { return Ok(false) };

@@ -397,6 +397,21 @@ impl Accounts for SqliteStore {
         Ok(Rotation::Rotated { user })
     }
 
+    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Uuid>, StoreError> {
+        let token: Option<PresentedToken> = sqlx::query_as(
+            "SELECT t.family, t.user_id, t.expires_at,
+                    (t.rotated_at IS NOT NULL OR t.revoked_at IS NOT NULL) AS spent, u.disabled
+             FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
+        )
+        .bind(token_hash.as_slice())
+        .fetch_optional(&self.control)
+        .await?;
+        match token {
+            Some(t) if !t.spent && !t.disabled && t.expires_at > now => Ok(Some(rows::parse_uuid("user", &t.user_id)?)),
+            _ => Ok(None),
+        }
+    }
+
     async fn revoke_refresh_family(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.control.begin_with("BEGIN IMMEDIATE").await?;
         let family: Option<String> = sqlx::query_scalar("SELECT family FROM refresh_tokens WHERE token_hash = ?")
