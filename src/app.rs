@@ -276,6 +276,15 @@ pub fn open_api(
         cors_origins: a.cors_origins.clone(),
         catalog_ttl: std::time::Duration::from_secs(a.catalog_cache_seconds),
     };
+    let d = &settings.dashboard;
+    anyhow::ensure!((1..=24 * 30).contains(&d.session_hours), "dashboard.session_hours must be between 1 and 720");
+    anyhow::ensure!((-12..=14).contains(&d.utc_offset_hours), "dashboard.utc_offset_hours must be between -12 and 14");
+    api.dashboard = fluxion_gateway::DashboardConfig {
+        enabled: d.enabled,
+        session_ttl: std::time::Duration::from_secs(d.session_hours * 3600),
+        secure_cookies: d.secure_cookies,
+        utc_offset_hours: d.utc_offset_hours,
+    };
     Ok(api)
 }
 

@@ -16,6 +16,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub auth: AuthSettings,
     pub api: ApiSettings,
+    pub dashboard: DashboardSettings,
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub telemetry: TelemetrySettings,
@@ -29,6 +30,14 @@ pub struct Settings {
     pub embeddings: EmbeddingSettings,
     pub vectors: VectorSettings,
     pub whatsapp: WhatsAppSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DashboardSettings {
+    pub enabled: bool,
+    pub session_hours: u64,
+    pub secure_cookies: bool,
+    pub utc_offset_hours: i32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -504,6 +513,7 @@ impl Settings {
                 "demo_password": if self.auth.demo_password.expose_secret().is_empty() { "" } else { "[redacted]" },
             },
             "api": self.api,
+            "dashboard": self.dashboard,
             "database": {
                 "url": secret_url(&self.database.url),
                 "app_role": self.database.app_role,

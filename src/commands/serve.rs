@@ -65,6 +65,9 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> 
 
     let api = crate::app::open_api(&settings, store.clone(), runtime.clone())?;
     tracing::info!(rate_limits = api.limiter.kind(), "API v1 at http://{local}/api/v1 (docs: /api/v1/docs/)");
+    if api.dashboard.enabled {
+        tracing::info!("dashboard at http://{local}/ (log in with a user's email and password)");
+    }
     let gauges = crate::app::Gauges { store: store.clone(), queue: queue.clone() };
     let mut state = AppState::new(checks, Duration::from_secs(settings.server.readiness_timeout_seconds.max(1)))
         .with_api(api)

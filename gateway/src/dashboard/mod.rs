@@ -175,6 +175,8 @@ pub(crate) fn safe_path(p: &str) -> bool {
 pub(crate) fn html_response(body: String) -> Response {
     let mut r = ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], body).into_response();
     r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // Browsers then send the page's origin with its forms (checked against the host).
+    r.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     r
 }
 

@@ -96,9 +96,12 @@ fn refused() -> PageError {
 }
 
 /// Whether a request that changes something came from this site: its `Origin` (when the browser
-/// sends one) names the host it was sent to.
+/// sends one; "null" is an origin withheld by privacy settings, and the CSRF token decides alone)
+/// names the host it was sent to.
 fn same_origin(parts: &HeaderMap) -> bool {
-    let Some(origin) = parts.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let Some(origin) = parts.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null") else {
+        return true;
+    };
     let host = parts.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     origin.split_once("://").is_some_and(|(_, rest)| rest == host)
 }

@@ -256,10 +256,15 @@ pub(crate) async fn show(
 /// tenant's own users: operators read traces only).
 async fn links(api: &ApiState, session: &Session, tenant: &Tenant, trace: &Trace) -> Result<Vec<LinkRow>, PageError> {
     let scoped = api.scoped(tenant).await?;
+    let names = super::catalog::Names::of(api, tenant, false).await?;
     let own = !session.is_operator();
     let mut out = Vec::new();
     for l in &trace.links {
         let product = l.product.clone().unwrap_or_default();
+        let what = match &l.product {
+            Some(p) => format!("{} en {}", names.product(p).0, names.store(&l.store)),
+            None => names.store(&l.store),
+        };
         let row = match l.kind {
             TraceLinkKind::Item => LinkRow {
                 kind_es: "Producto en tienda",
@@ -278,7 +283,7 @@ async fn links(api: &ApiState, session: &Session, tenant: &Tenant, trace: &Trace
                     scoped.alerts(&query).await?.items.into_iter().find(|a| Some(&a.alert.dedup_key) == l.key.as_ref());
                 LinkRow {
                     kind_es: "Alerta",
-                    label: l.label_es.clone(),
+                    label: format!("{} — {what}", l.label_es),
                     href: own.then(|| format!("/alertas?tienda={}&estado=todas", l.store)),
                     state: stored.map(|a| match a.status {
                         fluxion_memory::AlertStatus::Open => "abierta".to_owned(),
@@ -294,7 +299,7 @@ async fn links(api: &ApiState, session: &Session, tenant: &Tenant, trace: &Trace
                     scoped.recommendations(&query).await?.items.into_iter().find(|r| Some(&r.key) == l.key.as_ref());
                 LinkRow {
                     kind_es: "Recomendación",
-                    label: l.label_es.clone(),
+                    label: format!("{} — {what}", l.label_es),
                     href: own.then(|| "/pedidos".to_owned()),
                     state: stored.map(|r| match (&r.executed_as, r.status) {
                         (Some(n), _) => format!("aprobada y ejecutada como {n}"),
