@@ -414,6 +414,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 600)]
         limit_per_minute: u32,
     },
+    /// How long each dashboard page takes, logged in as an owner: p50/p95/max per page.
+    Dashboard {
+        /// The tenant shown (load it first: `fluxion demo`).
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        /// Requests per page (after one warm-up).
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+    },
     /// A burst of signed WhatsApp webhooks against the real webhook and workers, with the fake of
     /// Meta: acknowledgement p50/p99, then the time until every message is answered, and losses.
     Whatsapp {

@@ -297,6 +297,39 @@ async fn viewers_read_and_ask_but_cannot_act(s: &Server) {
 }
 on_both!(viewers_read_and_ask_but_cannot_act, imbalanced());
 
+async fn alerts_are_acknowledged_and_rated(s: &Server) {
+    let manager = Browser::login(s, &email("manager", s.tenant_a())).await;
+    let csrf = manager.csrf().await;
+    let store = tenant_store(s, false).await;
+    let open = fluxion_memory::AlertQuery { status: Some(fluxion_memory::AlertStatus::Open), ..Default::default() };
+    let alert = store.alerts(&open).await.unwrap().items[0].clone();
+    let r = manager.post(&format!("/alertas/{}/reconocer", alert.id), &[("csrf", &csrf)]).await;
+    assert_eq!(r.location, "/alertas?aviso=reconocida");
+    let seen = store.alert(alert.id).await.unwrap().unwrap();
+    assert_eq!(seen.status, fluxion_memory::AlertStatus::Acknowledged);
+    assert!(seen.acknowledged_by.as_deref().is_some_and(|b| b.starts_with("user:")));
+    let r =
+        manager.post(&format!("/alertas/{}/opinion", alert.id), &[("csrf", &csrf), ("veredicto", "incorrecta")]).await;
+    assert_eq!(r.location, "/alertas?aviso=opinion");
+    let rated = store.alert(alert.id).await.unwrap().unwrap();
+    assert_eq!(rated.feedback.map(|f| f.verdict), Some(fluxion_memory::Verdict::Wrong));
+    let bad =
+        manager.post(&format!("/alertas/{}/opinion", alert.id), &[("csrf", &csrf), ("veredicto", "quizas")]).await;
+    assert_eq!(bad.status, 400);
+    // The feed shows who saw it and the opinion, and no longer offers "Ya la vi".
+    let page = manager.get("/alertas?estado=vistas").await.body;
+    let row =
+        page.split(&format!("id=\"alerta-{}\"", alert.id)).nth(1).unwrap().split("</li>").next().unwrap().to_owned();
+    assert!(
+        row.contains("vista por")
+            && row.contains(&email("manager", s.tenant_a()))
+            && row.contains("opinión: incorrecta"),
+        "{row}"
+    );
+    assert!(!row.contains("/reconocer"));
+}
+on_both!(alerts_are_acknowledged_and_rated, imbalanced());
+
 async fn approving_twice_executes_once(s: &Server) {
     let owner = Browser::login(s, &email("owner", s.tenant_a())).await;
     let csrf = owner.csrf().await;
@@ -376,6 +409,17 @@ async fn other_tenants_pages_are_not_found_by_editing_urls(s: &Server) {
 on_both!(other_tenants_pages_are_not_found_by_editing_urls, imbalanced());
 
 async fn asking_shows_the_agents_the_answer_and_its_trace(s: &Server) {
+    let pending_before = tenant_store(s, false)
+        .await
+        .recommendations(&RecommendationQuery {
+            status: Some(RecommendationStatus::Pending),
+            limit: 500,
+            ..RecommendationQuery::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .len();
     let owner = Browser::login(s, &email("owner", s.tenant_a())).await;
     let csrf = owner.csrf().await;
     // Without JavaScript: the whole answer at once.
@@ -389,9 +433,30 @@ async fn asking_shows_the_agents_the_answer_and_its_trace(s: &Server) {
     assert_eq!(t.status, 200);
     assert!(t.body.contains("data-status=\"ok\"") && t.body.contains("dashboard"));
     assert!(t.body.contains("Lo que tocó"));
-    if r.body.contains("/pedidos/") {
-        assert!(t.body.contains("Recomendación"), "the recommendations it made are linked");
-    }
+    // The transfer it recommends is kept pending (the same one the optimizer's job left), can be
+    // approved from the answer, and the trace links it with what became of it.
+    let id =
+        r.body.split("action=\"/pedidos/").nth(1).expect("an approve form in the answer").split('/').next().unwrap();
+    let approved = owner.post(&format!("/pedidos/{id}/aprobar"), &[("csrf", &csrf)]).await;
+    assert_eq!(approved.location, "/pedidos?aviso=aprobada");
+    let t = owner.get(&format!("/trazas/{trace}")).await;
+    assert!(t.body.contains("Recomendación:") && t.body.contains("aprobada y ejecutada como FX-TR-"), "{}", t.body);
+    let pending_after = tenant_store(s, false)
+        .await
+        .recommendations(&RecommendationQuery {
+            status: Some(RecommendationStatus::Pending),
+            limit: 500,
+            ..RecommendationQuery::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(
+        pending_after,
+        pending_before - 1,
+        "the answer's transfer was the job's one, kept in place, and approved"
+    );
     // An empty question is refused with a clear message.
     let empty = owner.post("/agentes", &[("csrf", &csrf), ("pregunta", "  ")]).await;
     assert_eq!(empty.status, 422);

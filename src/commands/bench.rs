@@ -38,6 +38,9 @@ pub async fn run(settings: &Settings, cmd: BenchCommand, json: bool) -> anyhow::
         BenchCommand::Api { tenant, seconds, connections, limit_per_minute } => {
             return super::bench_api::run(settings, &tenant, seconds, connections, limit_per_minute, json).await;
         }
+        BenchCommand::Dashboard { tenant, requests } => {
+            return super::bench_dashboard::run(settings, &tenant, requests, json).await;
+        }
         BenchCommand::Whatsapp { tenant, rate, seconds, users } => {
             return super::bench_whatsapp::run(settings, &tenant, rate, seconds, users, json).await;
         }

@@ -4,6 +4,7 @@ mod alerts;
 mod ask;
 mod bench;
 mod bench_api;
+mod bench_dashboard;
 mod bench_whatsapp;
 mod config;
 mod demo;

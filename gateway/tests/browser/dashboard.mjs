@@ -106,7 +106,7 @@ try {
       for (const r of records) if (r.target.dataset && r.target.dataset.agent) window.__seen.push(`${r.target.dataset.agent}:${r.oldValue}`);
     }).observe(document.getElementById('pipeline'), { attributes: true, subtree: true, attributeFilter: ['class'], attributeOldValue: true });
   });
-  await page.getByLabel('Pregunta').fill('¿qué se va a agotar esta semana en las tiendas?');
+  await page.getByLabel('Pregunta').fill('¿qué transferencias me recomiendas entre tiendas?');
   await page.getByRole('button', { name: 'Preguntar' }).click();
   await page.locator('#answer-title').waitFor({ timeout: 60_000 });
   assert.equal(page.url(), `${base}/agentes`, 'answered in place, over the stream');
@@ -114,25 +114,25 @@ try {
     Array.from(document.querySelectorAll('#pipeline li')).map((li) => `${li.dataset.agent}:${li.className}`)));
   assert.ok(seen.some((s) => s.endsWith('step working')), `agents were seen working: ${seen}`);
   const finished = new Set(seen.filter((s) => s.endsWith('step ok')).map((s) => s.split(':')[0]));
-  assert.ok(finished.has('chat') && finished.size >= 2, `the chat agent and another finished: ${seen}`);
+  assert.ok(finished.has('chat') && finished.has('optimizer'), `the optimizer and the chat agent finished: ${seen}`);
   console.log(`agent progress seen: ${seen.join(' ')}`);
   const answerText = await page.locator('.answer-text').textContent();
   assert.ok(answerText.trim().length > 20, 'an answer in words');
   const traceHref = await page.locator('#trace-link').getAttribute('href');
+  const transfer = page.locator('#answer li.rec[data-kind="transfer"]').first();
+  const recId = (await transfer.getAttribute('id')).replace('rec-', '');
   await accessible(page, 'agentes');
   await shot(page, '04-agentes');
 
-  // --- Pedidos y transferencias: a transfer approved once, however often it is clicked ---
+  // --- A transfer approved once, however often it is clicked ---
   step('pedidos');
-  await page.goto(`${base}/pedidos`);
-  const transfer = page.locator('#transfers li.rec').first();
-  const recId = (await transfer.getAttribute('id')).replace('rec-', '');
-  await accessible(page, 'pedidos');
-  await shot(page, '05-pedidos');
-  // A second tab with the same page open, to approve it again later from a stale page.
+  // Another tab shows it pending on Pedidos y transferencias, to approve it again later from there.
   const stale = await page.context().newPage();
   await stale.goto(`${base}/pedidos`);
-  // Clicked twice in a row: the second click races the first one's navigation.
+  assert.equal(await stale.locator(`#rec-${recId}`).count(), 1, 'the answer\'s transfer is the pending one');
+  await accessible(stale, 'pedidos');
+  await shot(stale, '05-pedidos');
+  // Clicked twice in a row on the answer: the second click races the first one's navigation.
   const approve = transfer.getByRole('button', { name: 'Aprobar' });
   const landed = page.waitForURL(/\/pedidos\?aviso=(aprobada|ya-aprobada)$/);
   await approve.click({ noWaitAfter: true });
@@ -153,12 +153,13 @@ try {
   await stale.close();
   console.log(`transfer approved once as ${number}`);
 
-  // --- The answer's trace as a waterfall ---
+  // --- The answer's trace as a waterfall, linked to the transfer it recommended ---
   step('traza');
   await page.goto(`${base}${traceHref}`);
   const bars = await page.locator('#waterfall svg g.span').count();
   assert.ok(bars >= 4, `a waterfall of the request's stages (${bars})`);
   assert.ok(await page.locator('#spans tbody tr').count() === bars);
+  await page.locator('#links li', { hasText: `aprobada y ejecutada como ${number}` }).waitFor();
   await accessible(page, 'traza');
   await shot(page, '07-traza');
   await page.goto(`${base}/trazas`);
