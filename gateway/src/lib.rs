@@ -200,9 +200,15 @@ pub fn router(state: AppState) -> Router {
     api::hygiene(app, &cors).layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
 }
 
-/// Serves until `shutdown` is cancelled, then lets requests in flight finish.
+/// Cancelled when the server shuts down: long-lived responses (event streams) end with it, so that
+/// a browser left open never holds a shutdown.
+#[derive(Debug, Clone)]
+pub(crate) struct Shutdown(pub CancellationToken);
+
+/// Serves until `shutdown` is cancelled, then lets requests in flight finish (event streams end).
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    let app = router(state).layer(axum::Extension(Shutdown(shutdown.clone())));
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
 
 #[cfg(test)]

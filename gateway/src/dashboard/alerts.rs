@@ -168,6 +168,7 @@ pub(crate) async fn feedback(
 pub(crate) async fn events(
     State(api): State<ApiState>,
     session: Session,
+    shutdown: Option<axum::Extension<crate::Shutdown>>,
     Query(f): Query<Filters>,
 ) -> Result<Response, PageError> {
     let tenant = session.tenant_for(Permission::Read)?.clone();
@@ -178,8 +179,18 @@ pub(crate) async fn events(
     })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(16);
     let chrome = session.chrome("Alertas", "/alertas", None);
+    let stop = shutdown.map(|s| s.0.0.clone()).unwrap_or_default();
     tokio::spawn(async move {
-        while let Some(event) = news.recv().await {
+        // Until the page goes away (the stream's receiver is dropped) or the server shuts down.
+        loop {
+            let event = tokio::select! {
+                event = news.recv() => match event {
+                    Some(event) => event,
+                    None => break,
+                },
+                () = tx.closed() => break,
+                () = stop.cancelled() => break,
+            };
             if event.kind != "alert.new" {
                 continue;
             }

@@ -73,24 +73,39 @@ struct ForecastPage {
     shortcuts: Vec<Shortcut>,
 }
 
-/// A model's stable name as people read it.
+/// A model's stable name as people read it: `fluxion[mean(56)]` is the automatic choice of a level
+/// (here the mean of the last 56 days) with the calendar's effects.
 fn model_es(model: &str) -> String {
-    let known = [
-        ("seasonal_naive", "estacional ingenuo"),
-        ("ets", "suavizamiento exponencial (ETS)"),
-        ("mstl", "MSTL (varias estacionalidades)"),
-        ("croston", "Croston"),
-        ("sba", "Croston-SBA"),
-        ("tsb", "TSB (demanda intermitente)"),
-        ("adida", "ADIDA (demanda agregada)"),
-        ("imapa", "IMAPA (demanda agregada)"),
-        ("profile", "perfil de la categoría"),
-    ];
-    let parts: Vec<String> = model
-        .split('+')
-        .map(|m| known.iter().find(|(k, _)| m.starts_with(k)).map_or_else(|| m.to_owned(), |(_, es)| (*es).to_owned()))
-        .collect();
-    parts.join(" + ")
+    let one = |m: &str| -> String {
+        let m = m.trim();
+        let arg = |p: &str| m.strip_prefix(p).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'));
+        if let Some(n) = arg("mean") {
+            return format!("promedio de los últimos {n} días");
+        }
+        if let Some(a) = arg("tsb") {
+            return format!("TSB para demanda intermitente (α {})", a.replace('.', ","));
+        }
+        match m {
+            "seasonal_naive" => "estacional ingenuo".into(),
+            "ses" => "suavizamiento exponencial simple".into(),
+            "ets" => "suavizamiento exponencial (ETS)".into(),
+            "mstl" => "MSTL (varias estacionalidades)".into(),
+            "croston" => "Croston".into(),
+            "sba" => "Croston-SBA".into(),
+            "tsb" => "TSB para demanda intermitente".into(),
+            "adida" => "ADIDA (demanda agregada)".into(),
+            "imapa" => "IMAPA (demanda agregada)".into(),
+            "inactive" => "sin ventas recientes".into(),
+            other => other.to_owned(),
+        }
+    };
+    match model.strip_prefix("fluxion[").and_then(|r| r.strip_suffix(']')) {
+        Some(inner) => format!(
+            "elección automática de Fluxion: {} y los efectos del calendario",
+            inner.split('+').map(one).collect::<Vec<_>>().join(" + ")
+        ),
+        None => model.split('+').map(one).collect::<Vec<_>>().join(" + "),
+    }
 }
 
 /// The page.
@@ -234,4 +249,20 @@ pub(crate) async fn page(
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::model_es;
+
+    #[test]
+    fn model_names_read_in_spanish() {
+        assert_eq!(
+            model_es("fluxion[mean(56)]"),
+            "elección automática de Fluxion: promedio de los últimos 56 días y los efectos del calendario"
+        );
+        assert_eq!(model_es("tsb(0.05)"), "TSB para demanda intermitente (α 0,05)");
+        assert_eq!(model_es("mstl+ets"), "MSTL (varias estacionalidades) + suavizamiento exponencial (ETS)");
+        assert_eq!(model_es("algo-nuevo"), "algo-nuevo");
+    }
 }

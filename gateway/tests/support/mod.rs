@@ -417,6 +417,11 @@ impl Server {
         self.login(&email(role, tenant)).await.0
     }
 
+    /// Begins the server's graceful shutdown (`stop` finishes it).
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
     pub async fn stop(self) {
         self.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
