@@ -62,6 +62,11 @@ impl ApiError {
         self.code
     }
 
+    /// Seconds to wait before trying again (rate limits, unavailability).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The message in Spanish.
     pub fn message_es(&self) -> &str {
         &self.es

@@ -330,6 +330,29 @@ async fn alerts_are_acknowledged_and_rated(s: &Server) {
 }
 on_both!(alerts_are_acknowledged_and_rated, imbalanced());
 
+async fn pages_draw_from_the_tenants_request_budget(s: &Server) {
+    let owner = Browser::login(s, &email("owner", s.tenant_a())).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let r = owner.get("/conectores").await;
+        if r.status == 429 {
+            assert!(r.headers.get("retry-after").is_some(), "429 says when to come back");
+            assert!(r.body.contains("rate_limited"));
+        }
+        statuses.push(r.status);
+    }
+    assert!(statuses.starts_with(&[200, 200, 200]), "{statuses:?}");
+    assert!(statuses.contains(&429), "the budget (burst 4) runs out: {statuses:?}");
+    // Another tenant's budget is its own.
+    let b = Browser::login(s, &email("owner", s.tenant_b())).await;
+    assert_eq!(b.get("/conectores").await.status, 200);
+}
+on_both!(pages_draw_from_the_tenants_request_budget, {
+    let mut o = support::Options::default();
+    o.limits.tiers.insert("standard".into(), fluxion_memory::Limit::new(6, 4));
+    o
+});
+
 async fn approving_twice_executes_once(s: &Server) {
     let owner = Browser::login(s, &email("owner", s.tenant_a())).await;
     let csrf = owner.csrf().await;

@@ -372,7 +372,7 @@ async fn authenticate(State(api): State<ApiState>, mut req: Request, next: Next)
 }
 
 /// The budgets a request draws from: its tenant's, and its API key's own.
-fn budgets(api: &Api, p: &Principal) -> Vec<(RateKey, Limit)> {
+pub(crate) fn budgets(api: &Api, p: &Principal) -> Vec<(RateKey, Limit)> {
     let mut out = Vec::with_capacity(2);
     match &p.tenant {
         Some(t) => {

@@ -154,6 +154,9 @@ impl IntoResponse for PageError {
                     Ok(body) => {
                         let mut r = html_response(body);
                         *r.status_mut() = e.status();
+                        if let Some(s) = e.retry_after() {
+                            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+                        }
                         r
                     }
                     Err(_) => e.into_response(),
