@@ -253,6 +253,8 @@ async fn every_page_reads_without_javascript(s: &Server) {
         assert!(!r.body.contains("{{") && !r.body.contains("{%"), "{path} is fully rendered");
         assert!(r.body.contains("aria-current=\"page\""), "{path} marks its place in the navigation");
         assert_eq!(r.headers.get("cache-control").unwrap(), "no-store", "{path}");
+        let timing = r.headers.get("server-timing").unwrap().to_str().unwrap();
+        assert!(timing.starts_with("app;dur="), "{path}: {timing}");
     }
     let chart = owner.get(&forecast).await.body;
     assert!(chart.contains("P10–P90") && chart.contains(">Q</text>"), "band and quincenas");

@@ -64,11 +64,24 @@ pub(crate) fn routes(api: ApiState) -> Router {
         .route("/trazas", get(traces::list))
         .route("/trazas/{id}", get(traces::show))
         .route("/static/{file}", get(asset))
-        .layer(within);
+        .layer(within)
+        .layer(middleware::from_fn(server_timing));
     // Streams live as long as the page (or the question) does.
     let streams =
         Router::new().route("/agentes/preguntar", post(agents::stream)).route("/alertas/eventos", get(alerts::events));
     pages.merge(streams).with_state(api)
+}
+
+/// `Server-Timing: app;dur=<ms>`: how long the server took to make the page (what the page-time
+/// goal and `fluxion bench dashboard` measure; browsers' developer tools show it too).
+async fn server_timing(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut r = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
+        r.headers_mut().insert("server-timing", v);
+    }
+    r
 }
 
 async fn home(session: Option<Session>) -> Redirect {
