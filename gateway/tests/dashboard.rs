@@ -9,7 +9,7 @@ use fluxion_memory::{BusEvent, RecommendationQuery, RecommendationStatus, Stored
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{B_ONLY_PRODUCT, B_ONLY_STORE, PASSWORD, Server, email, slug};
+use support::{B_ONLY_PRODUCT, B_ONLY_STORE, PASSWORD, Server, email, slug, urlencode};
 
 /// A browser's view of the dashboard: a session cookie, no JavaScript, redirects not followed.
 struct Browser {
@@ -28,24 +28,7 @@ struct Got {
 }
 
 fn encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc = |s: &str| {
-                s.bytes()
-                    .map(|b| {
-                        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                            (b as char).to_string()
-                        } else {
-                            format!("%{b:02X}")
-                        }
-                    })
-                    .collect::<String>()
-            };
-            format!("{}={}", enc(k), enc(v))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn client() -> reqwest::Client {
@@ -148,6 +131,16 @@ fn imbalanced() -> support::Options {
 
 async fn tenant_store(s: &Server, b: bool) -> Arc<dyn TenantStore> {
     s.store.scope(&slug(if b { s.tenant_b() } else { s.tenant_a() })).await.unwrap()
+}
+
+/// How many recommendations of tenant A wait for a decision.
+async fn pending_count(s: &Server) -> usize {
+    let q = RecommendationQuery {
+        status: Some(RecommendationStatus::Pending),
+        limit: 500,
+        ..RecommendationQuery::default()
+    };
+    tenant_store(s, false).await.recommendations(&q).await.unwrap().items.len()
 }
 
 async fn pending(s: &Server, b: bool, kind: &str) -> StoredRecommendation {
@@ -434,17 +427,7 @@ async fn other_tenants_pages_are_not_found_by_editing_urls(s: &Server) {
 on_both!(other_tenants_pages_are_not_found_by_editing_urls, imbalanced());
 
 async fn asking_shows_the_agents_the_answer_and_its_trace(s: &Server) {
-    let pending_before = tenant_store(s, false)
-        .await
-        .recommendations(&RecommendationQuery {
-            status: Some(RecommendationStatus::Pending),
-            limit: 500,
-            ..RecommendationQuery::default()
-        })
-        .await
-        .unwrap()
-        .items
-        .len();
+    let pending_before = pending_count(s).await;
     let owner = Browser::login(s, &email("owner", s.tenant_a())).await;
     let csrf = owner.csrf().await;
     // Without JavaScript: the whole answer at once.
@@ -466,17 +449,7 @@ async fn asking_shows_the_agents_the_answer_and_its_trace(s: &Server) {
     assert_eq!(approved.location, "/pedidos?aviso=aprobada");
     let t = owner.get(&format!("/trazas/{trace}")).await;
     assert!(t.body.contains("Recomendación:") && t.body.contains("aprobada y ejecutada como FX-TR-"), "{}", t.body);
-    let pending_after = tenant_store(s, false)
-        .await
-        .recommendations(&RecommendationQuery {
-            status: Some(RecommendationStatus::Pending),
-            limit: 500,
-            ..RecommendationQuery::default()
-        })
-        .await
-        .unwrap()
-        .items
-        .len();
+    let pending_after = pending_count(s).await;
     assert_eq!(
         pending_after,
         pending_before - 1,

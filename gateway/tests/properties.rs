@@ -12,6 +12,7 @@ use proptest::test_runner::{Config, TestRunner};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use support::urlencode;
 
 /// Every endpoint: method, path template (`{id}` is replaced), whether it takes a body.
 const ENDPOINTS: &[(&str, &str)] = &[
@@ -155,18 +156,6 @@ fn path_piece() -> impl Strategy<Value = String> {
         "[A-Za-z0-9_-]{1,40}",
         any::<String>().prop_map(|s| urlencode(&s)),
     ]
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn query_piece() -> impl Strategy<Value = String> {

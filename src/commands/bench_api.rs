@@ -138,6 +138,28 @@ pub(super) async fn nightly_jobs(
     Ok(())
 }
 
+/// A tenant loaded for a benchmark, with the nightly jobs' results in its store.
+pub(super) struct Loaded {
+    pub slug: TenantSlug,
+    pub store: Arc<dyn fluxion_memory::Store>,
+    pub tenant: fluxion_domain::Tenant,
+    pub runtime: fluxion_orchestrator::Runtime,
+}
+
+/// Opens the configured store, finds `tenant` (a clear error when it was never loaded), starts the
+/// runtime and runs the nightly jobs.
+pub(super) async fn load_tenant(settings: &Settings, tenant: &str) -> anyhow::Result<Loaded> {
+    let slug = TenantSlug::parse(tenant)?;
+    let store = crate::app::open_store(settings).await?;
+    let tenant = store
+        .tenant(&slug)
+        .await?
+        .ok_or_else(|| crate::bad_input(format!("tenant {slug} does not exist: load it first (`fluxion demo`)")))?;
+    let runtime = crate::app::start_runtime(settings, store.clone()).await?;
+    nightly_jobs(&runtime, &store, &slug).await?;
+    Ok(Loaded { slug, store, tenant, runtime })
+}
+
 pub async fn run(
     settings: &Settings,
     tenant: &str,
@@ -149,15 +171,8 @@ pub async fn run(
     if !(1..=3_600).contains(&seconds) || !(1..=1_024).contains(&connections) || limit_per_minute == 0 {
         return Err(crate::bad_input("--seconds 1–3600, --connections 1–1024, --limit-per-minute ≥ 1"));
     }
-    let slug = TenantSlug::parse(tenant)?;
-    let store = crate::app::open_store(settings).await?;
-    let t = store
-        .tenant(&slug)
-        .await?
-        .ok_or_else(|| crate::bad_input(format!("tenant {slug} does not exist: load it first (`fluxion demo`)")))?;
+    let Loaded { slug, store, tenant: t, runtime } = load_tenant(settings, tenant).await?;
     let scoped = store.scope(&slug).await?;
-    let runtime = crate::app::start_runtime(settings, store.clone()).await?;
-    nightly_jobs(&runtime, &store, &slug).await?;
     let catalog = Arc::new(Catalog {
         // Stores only: sales happen at stores, not at the distribution centre.
         stores: scoped

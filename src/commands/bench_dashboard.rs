@@ -4,11 +4,10 @@
 //! warm-up request (whose time is reported apart: it loads the tenant's live context when nothing
 //! has yet).
 
-use super::bench_api::{nightly_jobs, percentile};
+use super::bench_api::{Loaded, load_tenant, percentile};
 use crate::settings::Settings;
 use anyhow::Context;
 use chrono::Utc;
-use fluxion_domain::TenantSlug;
 use fluxion_memory::{Role, UserRecord};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -60,14 +59,7 @@ pub async fn run(settings: &Settings, tenant: &str, requests: usize, json: bool)
     if !(1..=10_000).contains(&requests) {
         return Err(crate::bad_input("--requests 1–10000"));
     }
-    let slug = TenantSlug::parse(tenant)?;
-    let store = crate::app::open_store(settings).await?;
-    let t = store
-        .tenant(&slug)
-        .await?
-        .ok_or_else(|| crate::bad_input(format!("tenant {slug} does not exist: load it first (`fluxion demo`)")))?;
-    let runtime = crate::app::start_runtime(settings, store.clone()).await?;
-    nightly_jobs(&runtime, &store, &slug).await?;
+    let Loaded { slug, store, tenant: t, runtime } = load_tenant(settings, tenant).await?;
     let mut api = crate::app::open_api(settings, store.clone(), runtime.clone())?;
     // The tenant's request budget would pace the bench: measured here is rendering.
     api.limits.tiers.insert(api.limits.default_tier.clone(), fluxion_memory::Limit::new(10_000_000, 1_000_000));

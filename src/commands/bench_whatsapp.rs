@@ -7,7 +7,6 @@ use super::bench_api::percentile;
 use crate::settings::Settings;
 use anyhow::Context;
 use chrono::Utc;
-use fluxion_domain::TenantSlug;
 use fluxion_gateway::whatsapp::fake::{FakeConfig, MetaFake};
 use fluxion_gateway::whatsapp::{GraphConfig, WhatsApp, WhatsAppConfig, webhook};
 use fluxion_memory::{Contact, Role, UserRecord};
@@ -61,14 +60,8 @@ pub async fn run(
     if !(1..=5_000).contains(&rate) || !(1..=600).contains(&seconds) || !(1..=10_000).contains(&users) {
         return Err(crate::bad_input("--rate 1–5000, --seconds 1–600, --users 1–10000"));
     }
-    let slug = TenantSlug::parse(tenant)?;
-    let store = crate::app::open_store(settings).await?;
-    let t = store
-        .tenant(&slug)
-        .await?
-        .ok_or_else(|| crate::bad_input(format!("tenant {slug} does not exist: load it first (`fluxion demo`)")))?;
-    let runtime = crate::app::start_runtime(settings, store.clone()).await?;
-    super::bench_api::nightly_jobs(&runtime, &store, &slug).await?;
+    let super::bench_api::Loaded { slug, store, tenant: t, runtime } =
+        super::bench_api::load_tenant(settings, tenant).await?;
     // Bench users (managers who cannot log in: their password hash verifies nothing), each with a number.
     let mut phones = Vec::with_capacity(users);
     for i in 0..users {

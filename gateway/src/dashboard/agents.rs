@@ -122,8 +122,11 @@ pub(crate) struct AskForm {
     pregunta: String,
 }
 
-fn question(form: &AskForm) -> Result<String, PageError> {
-    Ok(crate::api::text_field(&form.pregunta, "pregunta", MAX_QUESTION)?)
+/// The question of a form, and the tenant it is asked in (the CSRF token checked first).
+fn question(session: &Session, headers: &HeaderMap, form: &AskForm) -> Result<(Tenant, String), PageError> {
+    session.check(headers, Some(&form.csrf))?;
+    let tenant = session.tenant_for(Permission::Ask)?.clone();
+    Ok((tenant, crate::api::text_field(&form.pregunta, "pregunta", MAX_QUESTION)?))
 }
 
 /// Asks and shows the whole answer (the page without JavaScript).
@@ -133,9 +136,7 @@ pub(crate) async fn ask(
     headers: HeaderMap,
     axum::Form(form): axum::Form<AskForm>,
 ) -> Result<Response, PageError> {
-    session.check(&headers, Some(&form.csrf))?;
-    let tenant = session.tenant_for(Permission::Ask)?.clone();
-    let text = question(&form)?;
+    let (tenant, text) = question(&session, &headers, &form)?;
     let actor = session.actor();
     let request = crate::api::request_id(&headers);
     let origin = Origin { user: Some(&actor), channel: CHANNEL, trace_id: None, request_id: request.as_deref() };
@@ -158,9 +159,7 @@ pub(crate) async fn stream(
     headers: HeaderMap,
     axum::Form(form): axum::Form<AskForm>,
 ) -> Result<Response, PageError> {
-    session.check(&headers, Some(&form.csrf))?;
-    let tenant = session.tenant_for(Permission::Ask)?.clone();
-    let text = question(&form)?;
+    let (tenant, text) = question(&session, &headers, &form)?;
     let ask = Asking {
         tenant: tenant.slug.clone(),
         question: text,

@@ -149,8 +149,7 @@ pub(crate) async fn feedback(
     Path(id): Path<Uuid>,
     axum::Form(form): axum::Form<FeedbackForm>,
 ) -> Result<Response, PageError> {
-    session.check(&headers, Some(&form.csrf))?;
-    let scoped = api.scoped(session.tenant_for(Permission::Act)?).await?;
+    let scoped = session.acting(&api, &headers, &form.csrf).await?;
     let verdict = match form.veredicto.as_str() {
         "util" => Verdict::Useful,
         "incorrecta" => Verdict::Wrong,

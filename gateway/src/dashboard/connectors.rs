@@ -111,10 +111,7 @@ pub(crate) async fn page(State(api): State<ApiState>, session: Session) -> Resul
             }
         })
         .collect();
-    let live = api.runtime.live(&tenant.slug).await.map_err(|e| {
-        tracing::error!(error = %e, "the tenant's context could not be loaded");
-        crate::error::ApiError::unavailable()
-    })?;
+    let live = super::live(&api, tenant).await?;
     let today = super::local(now, offset).date_naive();
     render(&ConnectorsPage {
         c: session.chrome("Conectores", "/conectores", None),

@@ -116,10 +116,7 @@ pub(crate) async fn page(
 ) -> Result<Response, PageError> {
     let tenant = session.tenant_for(Permission::Read)?;
     let catalog = api.catalog(tenant).await?;
-    let live = api.runtime.live(&tenant.slug).await.map_err(|e| {
-        tracing::error!(error = %e, "the tenant's context could not be loaded");
-        crate::error::ApiError::unavailable()
-    })?;
+    let live = super::live(&api, tenant).await?;
     let ctx = &live.ctx;
     let w = &ctx.world;
     let stores = catalog.locations.iter().map(|l| (l.code.to_string(), l.name.clone())).collect();

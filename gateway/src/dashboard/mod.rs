@@ -284,6 +284,18 @@ impl Session {
         Ok(self.principal.tenant_for(p)?)
     }
 
+    /// The store of the session's tenant for a form that changes something: the form's CSRF token
+    /// checked, and the `Act` permission (viewers and operators: 403).
+    pub(crate) async fn acting(
+        &self,
+        api: &ApiState,
+        headers: &axum::http::HeaderMap,
+        csrf: &str,
+    ) -> Result<std::sync::Arc<dyn fluxion_memory::TenantStore>, PageError> {
+        self.check(headers, Some(csrf))?;
+        Ok(api.scoped(self.tenant_for(Permission::Act)?).await?)
+    }
+
     /// Whether this is a Fluxion operator.
     pub(crate) fn is_operator(&self) -> bool {
         self.user.role == Role::Operator
@@ -297,6 +309,17 @@ fn role_es(role: Role) -> &'static str {
         Role::Viewer => "Consulta",
         Role::Operator => "Operador",
     }
+}
+
+/// The tenant's live context (items, books, tonight's forecasts), as the agents read it.
+pub(crate) async fn live(
+    api: &ApiState,
+    tenant: &Tenant,
+) -> Result<std::sync::Arc<fluxion_orchestrator::Live>, PageError> {
+    api.runtime.live(&tenant.slug).await.map_err(|e| {
+        tracing::error!(error = %e, "the tenant's context could not be loaded");
+        PageError::Api(ApiError::unavailable())
+    })
 }
 
 /// Venezuela's time (UTC−4) unless configured otherwise.

@@ -62,8 +62,7 @@ pub(crate) async fn approve(
     Path(id): Path<Uuid>,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    session.check(&headers, Some(&form.csrf))?;
-    let scoped = api.scoped(session.tenant_for(Permission::Act)?).await?;
+    let scoped = session.acting(&api, &headers, &form.csrf).await?;
     let current = scoped.recommendation(id).await?.ok_or_else(|| not_found("esa recomendación", "recommendation"))?;
     let by = session.actor();
     Ok(match approve_once(scoped.as_ref(), &current, &by, Some("aprobada en el panel".into())).await? {
@@ -94,8 +93,7 @@ pub(crate) async fn reject(
     Path(id): Path<Uuid>,
     axum::Form(form): axum::Form<RejectForm>,
 ) -> Result<Response, PageError> {
-    session.check(&headers, Some(&form.csrf))?;
-    let scoped = api.scoped(session.tenant_for(Permission::Act)?).await?;
+    let scoped = session.acting(&api, &headers, &form.csrf).await?;
     let note = if form.nota.trim().is_empty() {
         Some("rechazada en el panel".to_owned())
     } else {

@@ -123,10 +123,7 @@ pub(crate) async fn page(
 ) -> Result<Response, PageError> {
     let tenant = session.tenant_for(Permission::Read)?;
     let scoped = api.scoped(tenant).await?;
-    let live = api.runtime.live(&tenant.slug).await.map_err(|e| {
-        tracing::error!(error = %e, "the tenant's context could not be loaded");
-        crate::error::ApiError::unavailable()
-    })?;
+    let live = super::live(&api, tenant).await?;
     let today = super::local(Utc::now(), api.dashboard.utc_offset_hours).date_naive();
     let kpis = kpis(&live.ctx, today);
     let names = Names::of(&api, tenant, false).await?;

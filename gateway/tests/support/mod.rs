@@ -453,6 +453,19 @@ pub async fn reply(resp: reqwest::Response) -> Reply {
     Reply { status, headers, json, text }
 }
 
+/// Percent-encodes a string for a URL or a form body (unreserved bytes as they are).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// A day for fixtures.
 pub fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
