@@ -159,6 +159,8 @@ async fn sessions_logins_and_csrf(s: &Server) {
     let r = anon.get("/alertas").await;
     assert_eq!((r.status, r.location.as_str()), (303, "/ingresar?volver=/alertas"));
     assert_eq!(anon.get("/").await.location, "/ingresar");
+    let expired = anon.post("/pedidos/00000000-0000-0000-0000-000000000000/aprobar", &[("csrf", "x")]).await;
+    assert_eq!((expired.status, expired.location.as_str()), (303, "/ingresar"), "a form is not a page to come back to");
     // The login page is Spanish, labelled, and protected by its own token.
     let page = anon.get("/ingresar").await;
     assert!(page.body.contains("<html lang=\"es-VE\">") && page.body.contains("<label for=\"email\">Correo</label>"));

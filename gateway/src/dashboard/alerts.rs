@@ -17,6 +17,9 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use uuid::Uuid;
 
+/// The most alerts a page lists (newest first).
+const LIMIT: usize = 100;
+
 /// The feed's filters (empty: any).
 #[derive(Debug, Default, Clone, Deserialize)]
 pub(crate) struct Filters {
@@ -56,7 +59,7 @@ impl Filters {
             kind: pick(&self.tipo),
             severity: pick(&self.severidad),
             status,
-            limit: 100,
+            limit: LIMIT as u32,
             ..AlertQuery::default()
         })
     }
@@ -78,6 +81,8 @@ struct AlertsPage {
     stores: Vec<(String, String)>,
     kinds: Vec<(&'static str, &'static str)>,
     alerts: Vec<AlertRow>,
+    /// The most alerts a page lists.
+    limit: usize,
     live_query: String,
 }
 
@@ -114,6 +119,7 @@ pub(crate) async fn page(
         stores,
         kinds: alert_kinds(),
         alerts,
+        limit: LIMIT,
     })
 }
 

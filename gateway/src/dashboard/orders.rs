@@ -16,6 +16,9 @@ use fluxion_memory::{ChangeSet, Decided, Decision, RecommendationQuery, Recommen
 use serde::Deserialize;
 use uuid::Uuid;
 
+/// The most pending recommendations a page lists (the newest; shown by benefit).
+const LIMIT: usize = 200;
+
 #[derive(askama::Template)]
 #[template(path = "pedidos.html")]
 struct OrdersPage {
@@ -24,6 +27,9 @@ struct OrdersPage {
     transfers: Vec<RecRow>,
     decided: Vec<RecRow>,
     pending_benefit: String,
+    /// Whether more are pending than a page lists.
+    capped: bool,
+    limit: usize,
 }
 
 /// The page.
@@ -35,13 +41,15 @@ pub(crate) async fn page(
     let tenant = session.tenant_for(Permission::Read)?;
     let scoped = api.scoped(tenant).await?;
     let names = Names::of(&api, tenant, true).await?;
-    let list = |status| RecommendationQuery { status: Some(status), limit: 200, ..RecommendationQuery::default() };
+    let list =
+        |status| RecommendationQuery { status: Some(status), limit: LIMIT as u32, ..RecommendationQuery::default() };
     let mut pending = scoped.recommendations(&list(RecommendationStatus::Pending)).await?.items;
     pending.sort_by(|a, b| b.recommendation.benefit_usd.total_cmp(&a.recommendation.benefit_usd));
     let mut decided = scoped.recommendations(&list(RecommendationStatus::Approved)).await?.items;
     decided.extend(scoped.recommendations(&list(RecommendationStatus::Rejected)).await?.items);
     decided.sort_by_key(|r| std::cmp::Reverse(r.decided_at));
     decided.truncate(50);
+    let capped = pending.len() >= LIMIT;
     let rows: Vec<RecRow> = pending.iter().map(|r| RecRow::of(r, &names)).collect();
     let (transfers, orders) = rows.into_iter().partition(|r| r.transfer);
     render(&OrdersPage {
@@ -50,6 +58,8 @@ pub(crate) async fn page(
         orders,
         transfers,
         decided: decided.iter().map(|r| RecRow::of(r, &names)).collect(),
+        capped,
+        limit: LIMIT,
     })
 }
 

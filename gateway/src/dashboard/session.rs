@@ -127,7 +127,10 @@ impl FromRequestParts<ApiState> for Session {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, api: &ApiState) -> Result<Self, Self::Rejection> {
-        let login = || PageError::Login { next: parts.uri.path().to_owned() };
+        // Back to the page after logging in; a form's target is not a page (it would be fetched
+        // with GET), so an expired session's form goes to the summary instead.
+        let next = if parts.method == axum::http::Method::GET { parts.uri.path().to_owned() } else { String::new() };
+        let login = || PageError::Login { next: next.clone() };
         let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128);
         let Some(token) = token else { return Err(login()) };
         let hash = digest(token);
