@@ -4,7 +4,7 @@
 //! Extractor rejections (malformed JSON, wrong types, bodies over the limit, bad paths and query
 //! strings) are turned into the same body by the [`Json`], [`Query`] and [`Path`] wrappers.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -266,6 +266,25 @@ impl From<QueryRejection> for ApiError {
             format!("Parámetros de consulta inválidos: {}", clip(&r.body_text())),
             format!("Invalid query parameters: {}", clip(&r.body_text())),
         )
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(r: FormRejection) -> Self {
+        match r.status() {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "El formulario debe enviarse como application/x-www-form-urlencoded.",
+                "The form must be sent as application/x-www-form-urlencoded.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
+            _ => ApiError::unprocessable(
+                "invalid_form",
+                format!("El formulario no tiene la forma esperada: {}", clip(&r.body_text())),
+                format!("The form does not have the expected shape: {}", clip(&r.body_text())),
+            ),
+        }
     }
 }
 

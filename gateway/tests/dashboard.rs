@@ -271,6 +271,29 @@ async fn every_page_reads_without_javascript(s: &Server) {
 }
 on_both!(every_page_reads_without_javascript, imbalanced());
 
+async fn malformed_urls_and_forms_get_error_pages(s: &Server) {
+    let owner = Browser::login(s, &email("owner", s.tenant_a())).await;
+    let csrf = owner.csrf().await;
+    let secret = "no-es-un-uuid-ZX81";
+    for r in [
+        owner.get(&format!("/trazas/{secret}")).await,
+        owner.post(&format!("/pedidos/{secret}/aprobar"), &[("csrf", &csrf)]).await,
+        owner.get(&format!("/alertas?tienda={secret}&tienda=otra")).await,
+        owner.post("/agentes", &[("csrf", &csrf)]).await,
+        owner
+            .post(
+                &format!("/alertas/{}/opinion", uuid::Uuid::new_v4()),
+                &[("csrf", &csrf), ("veredicto", secret), ("veredicto", "x")],
+            )
+            .await,
+    ] {
+        assert!(matches!(r.status, 400 | 422), "{} {}", r.status, r.body);
+        assert!(r.body.contains("<html") && r.body.contains("data-code=\"invalid_"), "an error page: {}", r.body);
+        assert!(!r.body.contains(secret), "the value sent is not repeated: {}", r.body);
+    }
+}
+on_both!(malformed_urls_and_forms_get_error_pages);
+
 async fn viewers_read_and_ask_but_cannot_act(s: &Server) {
     let viewer = Browser::login(s, &email("viewer", s.tenant_a())).await;
     let page = viewer.get("/pedidos").await.body;

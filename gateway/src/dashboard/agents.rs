@@ -3,7 +3,7 @@
 //! figures, bands and recommendations, act on a recommendation, open the trace.
 
 use super::catalog::{Names, RecRow};
-use super::{Chrome, PageError, Session, render};
+use super::{Chrome, Form, PageError, Session, render};
 use crate::api::ApiState;
 use crate::api::ask::{Asking, progress_stream};
 use crate::auth::Permission;
@@ -134,7 +134,7 @@ pub(crate) async fn ask(
     State(api): State<ApiState>,
     session: Session,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<AskForm>,
+    Form(form): Form<AskForm>,
 ) -> Result<Response, PageError> {
     let (tenant, text) = question(&session, &headers, &form)?;
     let actor = session.actor();
@@ -157,7 +157,7 @@ pub(crate) async fn stream(
     State(api): State<ApiState>,
     session: Session,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<AskForm>,
+    Form(form): Form<AskForm>,
 ) -> Result<Response, PageError> {
     let (tenant, text) = question(&session, &headers, &form)?;
     let ask = Asking {

@@ -2,11 +2,11 @@
 
 use super::catalog::{AlertRow, Names, alert_kinds};
 use super::session::CsrfForm;
-use super::{Chrome, PageError, Session, back, bad_request, not_found, render};
+use super::{Chrome, Form, PageError, Path, Query, Session, back, bad_request, not_found, render};
 use crate::api::ApiState;
 use crate::auth::Permission;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -129,7 +129,7 @@ pub(crate) async fn acknowledge(
     session: Session,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<CsrfForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     session.check(&headers, Some(&form.csrf))?;
     let scoped = api.scoped(session.tenant_for(Permission::Act)?).await?;
@@ -153,7 +153,7 @@ pub(crate) async fn feedback(
     session: Session,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<FeedbackForm>,
+    Form(form): Form<FeedbackForm>,
 ) -> Result<Response, PageError> {
     let scoped = session.acting(&api, &headers, &form.csrf).await?;
     let verdict = match form.veredicto.as_str() {

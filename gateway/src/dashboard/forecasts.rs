@@ -2,11 +2,11 @@
 //! quincenas, holidays and stockout days marked, the model chosen with its backtest error, and the
 //! calendar effects that explain it.
 
-use super::{Chrome, PageError, Session, bad_request, render};
+use super::{Chrome, PageError, Query, Session, bad_request, render};
 use crate::api::ApiState;
 use crate::auth::Permission;
 use crate::chart::{Band, Day, SalesChart, holidays};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use fluxion_domain::format::{number, percent_change, short_date, units};
 use fluxion_domain::{LocationCode, ProductCode};

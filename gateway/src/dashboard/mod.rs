@@ -28,7 +28,8 @@ use crate::auth::Permission;
 use crate::error::ApiError;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Request};
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -132,6 +133,39 @@ impl From<StoreError> for PageError {
         PageError::Api(ApiError::from(e))
     }
 }
+
+impl From<QueryRejection> for PageError {
+    fn from(r: QueryRejection) -> Self {
+        PageError::Api(ApiError::from(r))
+    }
+}
+
+impl From<PathRejection> for PageError {
+    fn from(r: PathRejection) -> Self {
+        PageError::Api(ApiError::from(r))
+    }
+}
+
+impl From<FormRejection> for PageError {
+    fn from(r: FormRejection) -> Self {
+        PageError::Api(ApiError::from(r))
+    }
+}
+
+/// `axum::extract::Query` whose rejection is an error page (that never repeats the values sent).
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(PageError))]
+pub(crate) struct Query<T>(pub T);
+
+/// `axum::extract::Path` whose rejection is an error page.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(PageError))]
+pub(crate) struct Path<T>(pub T);
+
+/// `axum::Form` whose rejection is an error page.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Form), rejection(PageError))]
+pub(crate) struct Form<T>(pub T);
 
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {

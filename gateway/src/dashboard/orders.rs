@@ -4,11 +4,11 @@
 use super::catalog::{Names, RecRow};
 use super::session::CsrfForm;
 use super::summary::NoticeQuery;
-use super::{Chrome, PageError, Session, back, not_found, render, usd};
+use super::{Chrome, Form, PageError, Path, Query, Session, back, not_found, render, usd};
 use crate::api::ApiState;
 use crate::api::decisions::{Approval, approve_once};
 use crate::auth::Permission;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
@@ -70,7 +70,7 @@ pub(crate) async fn approve(
     session: Session,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<CsrfForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     let scoped = session.acting(&api, &headers, &form.csrf).await?;
     let current = scoped.recommendation(id).await?.ok_or_else(|| not_found("esa recomendación", "recommendation"))?;
@@ -101,7 +101,7 @@ pub(crate) async fn reject(
     session: Session,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<RejectForm>,
+    Form(form): Form<RejectForm>,
 ) -> Result<Response, PageError> {
     let scoped = session.acting(&api, &headers, &form.csrf).await?;
     let note = if form.nota.trim().is_empty() {

@@ -1,11 +1,11 @@
 //! Dashboard sessions: login, logout, the session cookie, CSRF tokens.
 
-use super::{Chrome, PageError, render, safe_path};
+use super::{Chrome, Form, PageError, Query, render, safe_path};
 use crate::api::ApiState;
 use crate::auth::{Caller, Principal, digest, new_refresh_token, random};
 use crate::error::ApiError;
 use askama::Template;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -233,11 +233,7 @@ pub(crate) struct LoginForm {
 }
 
 /// Logs in: a new session, then to the page asked for (or the summary).
-pub(crate) async fn login(
-    State(api): State<ApiState>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<LoginForm>,
-) -> Response {
+pub(crate) async fn login(State(api): State<ApiState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     let next = Some(form.volver.clone()).filter(|p| safe_path(p)).unwrap_or_default();
     let double_submit = cookie(&headers, LOGIN_COOKIE).is_some_and(|c| same(c, &form.token));
     if !double_submit || !same_origin(&headers) {
@@ -299,7 +295,7 @@ pub(crate) async fn logout(
     State(api): State<ApiState>,
     session: Session,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<CsrfForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     session.check(&headers, Some(&form.csrf))?;
     api.store.accounts().revoke_refresh_family(&session.token_hash, Utc::now()).await?;

@@ -1,10 +1,10 @@
 //! Resumen: the tenant's key figures, its most important open alerts, the approvals waiting.
 
 use super::catalog::{AlertRow, Names, RecRow};
-use super::{Chrome, PageError, Session, render, usd};
+use super::{Chrome, PageError, Query, Session, render, usd};
 use crate::api::ApiState;
 use crate::auth::Permission;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
 use fluxion_agents::context::TenantContext;

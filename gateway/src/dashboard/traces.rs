@@ -2,11 +2,11 @@
 //! trace as a waterfall of spans with what went in and out, errors, restarts, tokens and cost, and
 //! the business objects it touched.
 
-use super::{Chrome, PageError, Session, bad_request, not_found, render};
+use super::{Chrome, PageError, Path, Query, Session, bad_request, not_found, render};
 use crate::api::ApiState;
 use crate::api::traces::readable;
 use crate::chart::escape;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use fluxion_domain::format::number;
 use fluxion_domain::{SpanStatus, Tenant, Trace, TraceLinkKind};
