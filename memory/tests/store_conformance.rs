@@ -626,27 +626,35 @@ conformance!(
         accounts.insert_refresh(&session).await.unwrap();
         // Presented as often as wanted: it is not rotated.
         for _ in 0..3 {
-            assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap(), Some(ana.id));
+            assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap().map(|u| u.id), Some(ana.id));
         }
-        assert_eq!(accounts.session_user(&digest(), now).await.unwrap(), None, "unknown");
-        assert_eq!(accounts.session_user(&session.token_hash, session.expires_at).await.unwrap(), None, "expired");
+        assert_eq!(accounts.session_user(&digest(), now).await.unwrap().map(|u| u.id), None, "unknown");
+        assert_eq!(
+            accounts.session_user(&session.token_hash, session.expires_at).await.unwrap().map(|u| u.id),
+            None,
+            "expired"
+        );
         // Disabling the user ends it; enabling again does not bring it back.
         assert!(accounts.set_user_disabled(t.id, ana.id, true).await.unwrap());
-        assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap(), None, "disabled");
+        assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap().map(|u| u.id), None, "disabled");
         assert!(accounts.set_user_disabled(t.id, ana.id, false).await.unwrap());
-        assert_eq!(accounts.session_user(&session.token_hash, now).await.unwrap(), None, "revoked with the disabling");
+        assert_eq!(
+            accounts.session_user(&session.token_hash, now).await.unwrap().map(|u| u.id),
+            None,
+            "revoked with the disabling"
+        );
         // Logging out (revoking the family) ends a new one; a rotated token is not a session either.
         let second = refresh(ana.id, now);
         accounts.insert_refresh(&second).await.unwrap();
-        assert_eq!(accounts.session_user(&second.token_hash, now).await.unwrap(), Some(ana.id));
+        assert_eq!(accounts.session_user(&second.token_hash, now).await.unwrap().map(|u| u.id), Some(ana.id));
         assert!(accounts.revoke_refresh_family(&second.token_hash, now).await.unwrap());
-        assert_eq!(accounts.session_user(&second.token_hash, now).await.unwrap(), None, "logged out");
+        assert_eq!(accounts.session_user(&second.token_hash, now).await.unwrap().map(|u| u.id), None, "logged out");
         let third = refresh(ana.id, now);
         accounts.insert_refresh(&third).await.unwrap();
         let next = refresh(ana.id, now);
         accounts.rotate_refresh(&third.token_hash, &next, now).await.unwrap();
-        assert_eq!(accounts.session_user(&third.token_hash, now).await.unwrap(), None, "rotated");
-        assert_eq!(accounts.session_user(&next.token_hash, now).await.unwrap(), Some(ana.id));
+        assert_eq!(accounts.session_user(&third.token_hash, now).await.unwrap().map(|u| u.id), None, "rotated");
+        assert_eq!(accounts.session_user(&next.token_hash, now).await.unwrap().map(|u| u.id), Some(ana.id));
     }
 );
 

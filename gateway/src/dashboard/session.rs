@@ -134,8 +134,7 @@ impl FromRequestParts<ApiState> for Session {
         let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128);
         let Some(token) = token else { return Err(login()) };
         let hash = digest(token);
-        let Some(id) = api.store.accounts().session_user(&hash, Utc::now()).await? else { return Err(login()) };
-        let Some(user) = api.store.accounts().user(id).await?.filter(|u| !u.disabled) else { return Err(login()) };
+        let Some(user) = api.store.accounts().session_user(&hash, Utc::now()).await? else { return Err(login()) };
         let tenant = match user.tenant {
             Some(t) => Some(api.store.tenant_by_id(t).await?.ok_or_else(login)?),
             None => None,

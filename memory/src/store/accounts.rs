@@ -225,7 +225,7 @@ pub trait Accounts: Send + Sync + fmt::Debug {
 
     /// The user a token belongs to when it is current (neither rotated, revoked nor expired, and
     /// its user not disabled), without rotating it: a dashboard session, presented on every page.
-    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Uuid>, StoreError>;
+    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<UserRecord>, StoreError>;
 
     /// Revokes the family of this token (a logout). False when there is no such token.
     async fn revoke_refresh_family(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<bool, StoreError>;

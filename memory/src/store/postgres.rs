@@ -600,18 +600,18 @@ impl Accounts for PgStore {
         Ok(Rotation::Rotated { user })
     }
 
-    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Uuid>, StoreError> {
-        let token: Option<(Uuid, DateTime<Utc>, bool, bool)> = sqlx::query_as(
-            "SELECT t.user_id, t.expires_at, (t.rotated_at IS NOT NULL OR t.revoked_at IS NOT NULL), u.disabled
-             FROM control.refresh_tokens t JOIN control.users u ON u.id = t.user_id WHERE t.token_hash = $1",
-        )
+    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM control.users WHERE NOT disabled AND id = (SELECT user_id FROM control.refresh_tokens
+               WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2)"
+        ))
         .bind(token_hash.as_slice())
+        .bind(micros(now))
         .fetch_optional(&self.app)
         .await?;
-        match token {
-            Some((user, expires_at, spent, disabled)) if !spent && !disabled && expires_at > now => Ok(Some(user)),
-            _ => Ok(None),
-        }
+        row.map(UserRecord::try_from).transpose()
     }
 
     async fn revoke_refresh_family(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<bool, StoreError> {

@@ -397,19 +397,18 @@ impl Accounts for SqliteStore {
         Ok(Rotation::Rotated { user })
     }
 
-    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Uuid>, StoreError> {
-        let token: Option<PresentedToken> = sqlx::query_as(
-            "SELECT t.family, t.user_id, t.expires_at,
-                    (t.rotated_at IS NOT NULL OR t.revoked_at IS NOT NULL) AS spent, u.disabled
-             FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
-        )
+    async fn session_user(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE NOT disabled AND id = (SELECT user_id FROM refresh_tokens WHERE token_hash = ?
+               AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?)"
+        ))
         .bind(token_hash.as_slice())
+        .bind(ts(now))
         .fetch_optional(&self.control)
         .await?;
-        match token {
-            Some(t) if !t.spent && !t.disabled && t.expires_at > now => Ok(Some(rows::parse_uuid("user", &t.user_id)?)),
-            _ => Ok(None),
-        }
+        row.map(UserRecord::try_from).transpose()
     }
 
     async fn revoke_refresh_family(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<bool, StoreError> {
