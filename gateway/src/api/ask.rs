@@ -164,6 +164,14 @@ where
             let _ = tx.send(e).await;
         }
     });
+    Ok(event_stream(rx))
+}
+
+/// The events a task sends, as a Server-Sent Events response (kept alive while idle); it ends when
+/// the task drops its sender.
+pub(crate) fn event_stream(
+    rx: tokio::sync::mpsc::Receiver<Event>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }

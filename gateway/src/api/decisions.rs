@@ -277,10 +277,8 @@ fn already(r: &StoredRecommendation) -> ApiError {
         format!(
             "Esta recomendación ya está {}.",
             match r.status {
-                RecommendationStatus::Approved => "aprobada",
-                RecommendationStatus::Rejected => "rechazada",
                 RecommendationStatus::Superseded => "reemplazada por una más reciente",
-                RecommendationStatus::Pending => "pendiente",
+                other => other.label_es(),
             }
         ),
         format!("This recommendation is already {}.", r.status.as_str()),

@@ -353,16 +353,10 @@ async fn authenticate(State(api): State<ApiState>, mut req: Request, next: Next)
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let mut remaining = None;
-    for (key, limit) in budgets(&api, &principal) {
-        let decision = api.limiter.check(&key, limit).await;
-        if !decision.allowed {
-            metrics::counter!("fluxion_rate_limited_total", "subject" => key.subject.split(':').next().unwrap_or("").to_owned())
-                .increment(1);
-            return ApiError::rate_limited(decision.retry_after.as_secs_f64().ceil() as u64).into_response();
-        }
-        remaining = Some(remaining.map_or(decision.remaining, |r: u32| r.min(decision.remaining)));
-    }
+    let remaining = match spend(&api, &principal).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
     req.extensions_mut().insert(principal);
     let mut response = next.run(req).await;
     if let Some(r) = remaining {
@@ -371,8 +365,24 @@ async fn authenticate(State(api): State<ApiState>, mut req: Request, next: Next)
     response
 }
 
+/// Takes one request from each budget the caller draws from (API calls and dashboard pages alike):
+/// the fewest requests left, or 429 when one is spent.
+pub(crate) async fn spend(api: &Api, p: &Principal) -> Result<Option<u32>, ApiError> {
+    let mut remaining = None;
+    for (key, limit) in budgets(api, p) {
+        let decision = api.limiter.check(&key, limit).await;
+        if !decision.allowed {
+            metrics::counter!("fluxion_rate_limited_total", "subject" => key.subject.split(':').next().unwrap_or("").to_owned())
+                .increment(1);
+            return Err(ApiError::rate_limited(decision.retry_after.as_secs_f64().ceil() as u64));
+        }
+        remaining = Some(remaining.map_or(decision.remaining, |r: u32| r.min(decision.remaining)));
+    }
+    Ok(remaining)
+}
+
 /// The budgets a request draws from: its tenant's, and its API key's own.
-pub(crate) fn budgets(api: &Api, p: &Principal) -> Vec<(RateKey, Limit)> {
+fn budgets(api: &Api, p: &Principal) -> Vec<(RateKey, Limit)> {
     let mut out = Vec::with_capacity(2);
     match &p.tenant {
         Some(t) => {

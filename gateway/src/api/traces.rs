@@ -6,7 +6,7 @@ use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ErrorBody, Json, Path, Query};
 use axum::Extension;
 use axum::extract::State;
-use fluxion_domain::{SpanStatus, Tenant, TenantSlug};
+use fluxion_domain::{SpanStatus, Tenant, TenantSlug, Trace, TraceSummary};
 use fluxion_memory::TraceQuery;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -87,14 +87,36 @@ async fn list_traces(
         status,
         min_duration_us: f.min_duration_ms.map(|ms| ms.saturating_mul(1_000)),
     };
+    let tenants = readable(&api, &p, f.tenant.as_deref()).await?;
+    let all = newest(&api, &tenants, &query).await?;
+    Ok(Json(all.iter().map(|(t, _)| TraceSummaryView::from(t)).collect()))
+}
+
+/// The newest traces of `tenants` that match `query`, each with its tenant, newest first, at most
+/// `query.limit` of them (each tenant's read from its own store).
+pub(crate) async fn newest<'t>(
+    api: &ApiState,
+    tenants: &'t [Tenant],
+    query: &TraceQuery,
+) -> Result<Vec<(TraceSummary, &'t Tenant)>, ApiError> {
     let mut all = Vec::new();
-    for tenant in readable(&api, &p, f.tenant.as_deref()).await? {
-        let scoped = api.scoped(&tenant).await?;
-        all.extend(scoped.traces(&query).await?);
+    for tenant in tenants {
+        let scoped = api.scoped(tenant).await?;
+        all.extend(scoped.traces(query).await?.into_iter().map(|t| (t, tenant)));
     }
-    all.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id)));
-    all.truncate(limit as usize);
-    Ok(Json(all.iter().map(TraceSummaryView::from).collect()))
+    all.sort_by(|(a, _), (b, _)| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id)));
+    all.truncate(query.limit as usize);
+    Ok(all)
+}
+
+/// The trace with this id among `tenants`' traces, with its tenant.
+pub(crate) async fn find(api: &ApiState, tenants: Vec<Tenant>, id: Uuid) -> Result<Option<(Trace, Tenant)>, ApiError> {
+    for tenant in tenants {
+        if let Some(trace) = api.scoped(&tenant).await?.trace(id).await? {
+            return Ok(Some((trace, tenant)));
+        }
+    }
+    Ok(None)
 }
 
 /// Which tenant to look in (operators).
@@ -121,11 +143,7 @@ async fn get_trace(
     Path(id): Path<Uuid>,
     Query(at): Query<TraceAt>,
 ) -> Result<Json<TraceView>, ApiError> {
-    for tenant in readable(&api, &p, at.tenant.as_deref()).await? {
-        let scoped = api.scoped(&tenant).await?;
-        if let Some(trace) = scoped.trace(id).await? {
-            return Ok(Json(TraceView::of(&trace, tenant.slug.as_str())));
-        }
-    }
-    Err(ApiError::not_found("esa traza", "trace"))
+    let tenants = readable(&api, &p, at.tenant.as_deref()).await?;
+    let (trace, tenant) = find(&api, tenants, id).await?.ok_or_else(|| ApiError::not_found("esa traza", "trace"))?;
+    Ok(Json(TraceView::of(&trace, tenant.slug.as_str())))
 }

@@ -8,13 +8,12 @@ use crate::auth::Permission;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use fluxion_domain::Alert;
 use fluxion_memory::{AlertQuery, AlertStatus, Feedback, Topic, Verdict};
 use serde::Deserialize;
-use std::convert::Infallible;
 use uuid::Uuid;
 
 /// The most alerts a page lists (newest first).
@@ -210,9 +209,7 @@ pub(crate) async fn events(
             }
         }
     });
-    let stream =
-        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx)) });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    Ok(crate::api::ask::event_stream(rx).into_response())
 }
 
 /// The stored alert of an announced one (the announcement comes after it is stored).

@@ -1,7 +1,7 @@
 //! Names for codes: what the pages show instead of `TDA-01` and `user:…`, and the rows of alerts
 //! and recommendations every page lists the same way.
 
-use super::{PageError, usd, when};
+use super::{PageError, capitalize, usd, when};
 use crate::api::{ApiState, Catalog};
 use fluxion_domain::format::{date, number, units};
 use fluxion_domain::{AlertKind, ImpactKind, RecommendedAction, SuggestedAction, Tenant};
@@ -73,7 +73,7 @@ pub(crate) struct AlertRow {
     pub kind_es: &'static str,
     pub severity: &'static str,
     pub severity_es: &'static str,
-    pub status_es: &'static str,
+    pub status_es: String,
     pub open: bool,
     pub store: String,
     pub product: Option<String>,
@@ -131,11 +131,7 @@ impl AlertRow {
             kind_es: a.kind.label_es(),
             severity,
             severity_es,
-            status_es: match s.status {
-                AlertStatus::Open => "Abierta",
-                AlertStatus::Acknowledged => "Vista",
-                AlertStatus::Resolved => "Resuelta",
-            },
+            status_es: capitalize(s.status.label_es()),
             open: s.status == AlertStatus::Open,
             store: names.store(a.store.as_str()),
             product,
@@ -170,7 +166,7 @@ pub(crate) struct RecRow {
     pub transfer: bool,
     pub kind_es: &'static str,
     pub pending: bool,
-    pub status_es: &'static str,
+    pub status_es: String,
     pub product: String,
     pub store: String,
     pub source: String,
@@ -199,12 +195,7 @@ impl RecRow {
             transfer,
             kind_es: if transfer { "Transferencia" } else { "Pedido" },
             pending: s.status == RecommendationStatus::Pending,
-            status_es: match s.status {
-                RecommendationStatus::Pending => "Pendiente",
-                RecommendationStatus::Approved => "Aprobada",
-                RecommendationStatus::Rejected => "Rechazada",
-                RecommendationStatus::Superseded => "Reemplazada",
-            },
+            status_es: capitalize(s.status.label_es()),
             product,
             store: names.store(r.store.as_str()),
             source,

@@ -2,7 +2,7 @@
 //! quincenas, holidays and stockout days marked, the model chosen with its backtest error, and the
 //! calendar effects that explain it.
 
-use super::{Chrome, PageError, Query, Session, bad_request, render};
+use super::{Chrome, PageError, Query, Session, bad_request, capitalize, render};
 use crate::api::ApiState;
 use crate::auth::Permission;
 use crate::chart::{Band, Day, SalesChart, holidays};
@@ -241,11 +241,6 @@ pub(crate) async fn page(
         shown,
         shortcuts,
     })
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
 }
 
 #[cfg(test)]

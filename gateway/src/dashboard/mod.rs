@@ -367,6 +367,12 @@ pub(crate) fn when(at: DateTime<Utc>, offset_hours: i32) -> String {
     local(at, offset_hours).format("%d/%m/%Y %H:%M").to_string()
 }
 
+/// The text with its first letter in upper case ("aprobada" → "Aprobada").
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
 /// `US$ 1.234,56`.
 pub(crate) fn usd(v: f64) -> String {
     format!("US$ {}", fluxion_domain::format::number(v, 2))

@@ -141,13 +141,7 @@ impl FromRequestParts<ApiState> for Session {
         };
         let principal = Principal { caller: Caller::User { id: user.id, role: user.role }, tenant: tenant.clone() };
         // Pages draw from the same budget as the tenant's API calls.
-        for (key, limit) in crate::api::budgets(api, &principal) {
-            let decision = api.limiter.check(&key, limit).await;
-            if !decision.allowed {
-                metrics::counter!("fluxion_rate_limited_total", "subject" => "dashboard").increment(1);
-                return Err(PageError::Api(ApiError::rate_limited(decision.retry_after.as_secs_f64().ceil() as u64)));
-            }
-        }
+        crate::api::spend(api, &principal).await?;
         let csrf = csrf_of(token);
         Ok(Session { user, tenant, principal, csrf, token_hash: hash })
     }

@@ -4,7 +4,7 @@
 
 use super::{Chrome, PageError, Path, Query, Session, bad_request, not_found, render};
 use crate::api::ApiState;
-use crate::api::traces::readable;
+use crate::api::traces::{find, newest, readable};
 use crate::chart::escape;
 use axum::extract::State;
 use axum::response::Response;
@@ -96,15 +96,7 @@ pub(crate) async fn list(
         status,
         min_duration_us: min_ms.map(|m| m.saturating_mul(1_000)),
     };
-    let mut rows = Vec::new();
-    for tenant in &tenants {
-        let scoped = api.scoped(tenant).await?;
-        for t in scoped.traces(&query).await? {
-            rows.push((t, tenant));
-        }
-    }
-    rows.sort_by_key(|r| std::cmp::Reverse(r.0.started_at));
-    rows.truncate(100);
+    let rows = newest(&api, &tenants, &query).await?;
     let offset = api.dashboard.utc_offset_hours;
     let rows = rows
         .into_iter()
@@ -193,15 +185,8 @@ pub(crate) async fn show(
     Query(at): Query<At>,
 ) -> Result<Response, PageError> {
     let named = (!at.cadena.is_empty()).then_some(at.cadena.as_str());
-    let mut found = None;
-    for tenant in readable(&api, &session.principal, named).await? {
-        let scoped = api.scoped(&tenant).await?;
-        if let Some(trace) = scoped.trace(id).await? {
-            found = Some((trace, tenant));
-            break;
-        }
-    }
-    let (trace, tenant) = found.ok_or_else(|| not_found("esa traza", "trace"))?;
+    let tenants = readable(&api, &session.principal, named).await?;
+    let (trace, tenant) = find(&api, tenants, id).await?.ok_or_else(|| not_found("esa traza", "trace"))?;
     let depth = |mut i: u32| {
         let mut d = 0;
         while let Some(p) = trace.spans.get(i as usize).and_then(|s| s.parent) {
@@ -285,11 +270,7 @@ async fn links(api: &ApiState, session: &Session, tenant: &Tenant, trace: &Trace
                     kind_es: "Alerta",
                     label: format!("{} — {what}", l.label_es),
                     href: own.then(|| format!("/alertas?tienda={}&estado=todas", l.store)),
-                    state: stored.map(|a| match a.status {
-                        fluxion_memory::AlertStatus::Open => "abierta".to_owned(),
-                        fluxion_memory::AlertStatus::Acknowledged => "vista".to_owned(),
-                        fluxion_memory::AlertStatus::Resolved => "resuelta".to_owned(),
-                    }),
+                    state: stored.map(|a| a.status.label_es().to_owned()),
                 }
             }
             TraceLinkKind::Recommendation => {
@@ -301,14 +282,9 @@ async fn links(api: &ApiState, session: &Session, tenant: &Tenant, trace: &Trace
                     kind_es: "Recomendación",
                     label: format!("{} — {what}", l.label_es),
                     href: own.then(|| "/pedidos".to_owned()),
-                    state: stored.map(|r| match (&r.executed_as, r.status) {
-                        (Some(n), _) => format!("aprobada y ejecutada como {n}"),
-                        (None, s) => match s {
-                            fluxion_memory::RecommendationStatus::Pending => "pendiente".to_owned(),
-                            fluxion_memory::RecommendationStatus::Approved => "aprobada".to_owned(),
-                            fluxion_memory::RecommendationStatus::Rejected => "rechazada".to_owned(),
-                            fluxion_memory::RecommendationStatus::Superseded => "reemplazada".to_owned(),
-                        },
+                    state: stored.map(|r| match &r.executed_as {
+                        Some(n) => format!("aprobada y ejecutada como {n}"),
+                        None => r.status.label_es().to_owned(),
                     }),
                 }
             }

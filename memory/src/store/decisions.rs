@@ -22,6 +22,15 @@ pub enum AlertStatus {
 }
 
 impl AlertStatus {
+    /// The word a person reads ("abierta").
+    pub fn label_es(&self) -> &'static str {
+        match self {
+            AlertStatus::Open => "abierta",
+            AlertStatus::Acknowledged => "vista",
+            AlertStatus::Resolved => "resuelta",
+        }
+    }
+
     /// The stable name.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -140,6 +149,16 @@ pub enum RecommendationStatus {
 }
 
 impl RecommendationStatus {
+    /// The word a person reads ("aprobada").
+    pub fn label_es(&self) -> &'static str {
+        match self {
+            RecommendationStatus::Pending => "pendiente",
+            RecommendationStatus::Approved => "aprobada",
+            RecommendationStatus::Rejected => "rechazada",
+            RecommendationStatus::Superseded => "reemplazada",
+        }
+    }
+
     /// The stable name.
     pub fn as_str(&self) -> &'static str {
         match self {
