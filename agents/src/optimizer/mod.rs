@@ -43,8 +43,6 @@ pub struct OptimizerSettings {
     pub max_service_level: f64,
     /// Fixed cost of one order line, USD (above zero, orders are batched to at least the EOQ).
     pub order_cost_usd: f64,
-    /// A perishable's stock is capped at this share of what sells before it expires.
-    pub perishable_sell_through: f64,
     /// Moving one unit between stores costs this, USD …
     pub transfer_cost_fixed_usd: f64,
     /// … plus this share of the unit's cost.
@@ -61,7 +59,6 @@ impl Default for OptimizerSettings {
             min_service_level: r.min_service_level,
             max_service_level: r.max_service_level,
             order_cost_usd: r.order_cost_usd,
-            perishable_sell_through: r.perishable_sell_through,
             transfer_cost_fixed_usd: 0.02,
             transfer_cost_share: 0.03,
             shortage_probability: 0.5,
@@ -77,7 +74,6 @@ impl OptimizerSettings {
             min_service_level: self.min_service_level,
             max_service_level: self.max_service_level,
             order_cost_usd: self.order_cost_usd,
-            perishable_sell_through: self.perishable_sell_through,
         }
     }
 
@@ -106,8 +102,8 @@ impl OptimizerSettings {
         if !(self.order_cost_usd >= 0.0 && self.transfer_cost_fixed_usd >= 0.0 && self.transfer_cost_share >= 0.0) {
             return Err("optimizer costs must be zero or more".into());
         }
-        if !(unit(self.perishable_sell_through) && unit(self.shortage_probability)) {
-            return Err("optimizer.perishable_sell_through and shortage_probability must be between 0 and 1".into());
+        if !unit(self.shortage_probability) {
+            return Err("optimizer.shortage_probability must be between 0 and 1".into());
         }
         Ok(())
     }

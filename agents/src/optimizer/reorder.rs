@@ -6,8 +6,9 @@
 //! arrives `L` days later. So what is on hand and on order now must cover the demand of the next
 //! `R + L − 1` days with the target service level: the order-up-to level `S` is that quantile. An order is placed when the position is below
 //! `S`, for at least the supplier's minimum, in whole packs, and (when ordering costs money) for at
-//! least the economic order quantity. Perishables are capped at what is expected to sell before the
-//! goods expire.
+//! least the economic order quantity. A perishable's level is lowered to where its last unit's
+//! margin no longer outweighs the chance that it expires unsold (but never below the lowest service
+//! level).
 //!
 //! The service level of each item comes from its economics (a newsvendor critical ratio): a unit
 //! short loses its margin, a unit too many costs its holding for one review period. Cheap,
@@ -61,19 +62,11 @@ pub struct ReorderSettings {
     pub max_service_level: f64,
     /// Fixed cost of placing one order line, USD; above zero, orders are at least the EOQ.
     pub order_cost_usd: f64,
-    /// A perishable's stock is capped at this share of the demand expected before it expires.
-    pub perishable_sell_through: f64,
 }
 
 impl Default for ReorderSettings {
     fn default() -> Self {
-        Self {
-            holding_rate_per_year: 0.30,
-            min_service_level: 0.80,
-            max_service_level: 0.99,
-            order_cost_usd: 0.0,
-            perishable_sell_through: 0.9,
-        }
+        Self { holding_rate_per_year: 0.30, min_service_level: 0.80, max_service_level: 0.99, order_cost_usd: 0.0 }
     }
 }
 
@@ -123,19 +116,56 @@ pub fn levels(daily: &DemandAhead<'_>, terms: &ItemTerms, today: NaiveDate, sett
     let expected = period.mean();
     let reorder_point = period.quantile(service);
     let mut order_up_to = reorder_point;
+    let mut service_level = service;
     if let Some(life) = terms.shelf_life_days {
-        let sellable = daily.total(0, terms.lead.mean_days().round() as usize + life as usize).0;
-        order_up_to = order_up_to.min((sellable * settings.perishable_sell_through).floor());
+        // A perishable's last unit may expire unsold: its level is the newsvendor's with the unit's
+        // cost as the overage, never below the lowest service level the retailer accepts.
+        let floor = period.quantile(settings.min_service_level);
+        let level = perishable_level(&period, daily, terms, life, reorder_point).max(floor.min(reorder_point));
+        if level < order_up_to {
+            order_up_to = level;
+            service_level = period.cdf(level);
+        }
     }
     Levels {
         review_days: review,
         lead_days: terms.lead.mean_days(),
-        service_level: service,
+        service_level,
         expected_demand: expected,
         reorder_point: reorder_point.min(order_up_to),
         order_up_to,
         safety_stock: reorder_point - expected,
     }
+}
+
+/// The highest order-up-to level (at most `cap`) whose last unit still pays for itself. That unit
+/// earns its margin when the protection period's demand reaches it, `P(D_protection ≥ S)`, and it
+/// expires unsold, losing its cost, when the demand from tomorrow until it expires falls short of
+/// it, `P(D_shelf < S)` (the newsvendor with a perishable's overage cost; units on hand sell
+/// first). Ordered tonight, a unit arrives with the lead time and sells through the day it is
+/// received plus its shelf life.
+fn perishable_level(protection: &PeriodDemand, daily: &DemandAhead<'_>, terms: &ItemTerms, life: u32, cap: f64) -> f64 {
+    let margin = (terms.unit_price - terms.unit_cost).max(0.0);
+    let cost = terms.unit_cost.max(0.0);
+    if cost <= 0.0 || cap <= 0.0 {
+        return cap.max(0.0);
+    }
+    let shelf = PeriodDemand::until_arrival(daily, life as usize + 1, &terms.lead);
+    let pays = |s: f64| margin * protection.stockout_probability(s - 1.0) >= cost * shelf.cdf(s - 1.0);
+    // `pays` holds from the first unit up to the optimum and fails above it: bisect on whole units.
+    let (mut lo, mut hi) = (0.0_f64, cap.floor());
+    if pays(hi) {
+        return cap;
+    }
+    while hi - lo > 1.0 {
+        let mid = ((lo + hi) / 2.0).floor();
+        if pays(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// The economic order quantity for a yearly demand, an order cost and a unit's yearly holding cost.
@@ -292,16 +322,86 @@ mod tests {
         assert_eq!(order_quantity(0.0, &l, &t, 3.0, &costly), 612.0);
     }
 
+    /// A perishable ordered every Monday (arriving Tuesday morning, after what expired is written
+    /// off; sold first-in first-out through the day it arrived plus `life`), kept up to `level`
+    /// for `weeks` of Poisson demand: margin earned minus the cost of what expired, per week.
+    fn weekly_perishable_profit(terms: &ItemTerms, rate: f64, level: f64, weeks: usize, seed: u64) -> f64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let poisson = Poisson::new(rate).expect("rate");
+        let life = terms.shelf_life_days.expect("perishable") as usize;
+        let margin = terms.unit_price - terms.unit_cost;
+        // Lots as (day received, units), oldest first.
+        let mut lots: Vec<(usize, f64)> = Vec::new();
+        let mut profit = 0.0;
+        for day in 0..weeks * 7 {
+            lots.retain(|l| {
+                let expired = l.0 + life < day;
+                if expired {
+                    profit -= terms.unit_cost * l.1;
+                }
+                !expired
+            });
+            if day % 7 == 1 {
+                // Monday evening's order arrives on Tuesday morning, up to the level of goods that
+                // can still be sold.
+                let on_hand: f64 = lots.iter().map(|l| l.1).sum();
+                let q = (level - on_hand).max(0.0);
+                if q > 0.0 {
+                    lots.push((day, q));
+                }
+            }
+            let mut demand: f64 = poisson.sample(&mut rng);
+            for lot in &mut lots {
+                let sold = lot.1.min(demand);
+                lot.1 -= sold;
+                demand -= sold;
+                profit += margin * sold;
+            }
+            lots.retain(|l| l.1 > 0.0);
+        }
+        profit / weeks as f64
+    }
+
     #[test]
-    fn perishables_are_capped_at_what_sells_before_expiry() {
+    fn a_perishable_stops_where_its_last_unit_would_expire() {
+        // Ten a day, ordered on Mondays only, one day's lead time, six days on the shelf: the week's
+        // demand outlasts the goods, so the last units of a high level expire.
         let means = vec![10.0; 60];
         let d = DemandAhead { means: &means, size: f64::INFINITY, level_uncertainty: 0.0 };
-        let mut t = terms(LeadTimeDays::fixed(6));
+        let mut t = terms(LeadTimeDays::fixed(1));
         t.order_days = OrderDays::from_mask(1).expect("monday");
-        t.shelf_life_days = Some(4);
-        let l = levels(&d, &t, monday(), &ReorderSettings::default());
-        assert!(l.order_up_to <= 0.9 * 100.0, "{}", l.order_up_to);
+        t.unit_price = 6.0;
+        let s = ReorderSettings::default();
+        let keeps = levels(&d, &t, monday(), &s);
+        t.shelf_life_days = Some(6);
+        let l = levels(&d, &t, monday(), &s);
+        assert!(l.order_up_to < keeps.order_up_to, "{} vs {}", l.order_up_to, keeps.order_up_to);
         assert!(l.reorder_point <= l.order_up_to);
+        // The stated service level is the one the lowered level gives, within the accepted bounds.
+        assert!(l.service_level < keeps.service_level && l.service_level >= s.min_service_level);
+        // What the level is worth, simulated: it beats the full service level and a level well below.
+        let profit = |level: f64| weekly_perishable_profit(&t, 10.0, level, 20_000, 7);
+        let chosen = profit(l.order_up_to);
+        assert!(chosen > profit(keeps.order_up_to), "{chosen} vs {}", profit(keeps.order_up_to));
+        assert!(chosen > profit(l.order_up_to - 8.0), "{chosen} vs {}", profit(l.order_up_to - 8.0));
+        // A long shelf life changes nothing.
+        t.shelf_life_days = Some(60);
+        assert_eq!(levels(&d, &t, monday(), &s), keeps);
+    }
+
+    #[test]
+    fn a_thin_margin_perishable_keeps_the_lowest_service_level() {
+        let means = vec![10.0; 60];
+        let d = DemandAhead { means: &means, size: f64::INFINITY, level_uncertainty: 0.0 };
+        let mut t = terms(LeadTimeDays::fixed(1));
+        t.order_days = OrderDays::from_mask(1).expect("monday");
+        t.unit_price = 1.05;
+        t.shelf_life_days = Some(4);
+        let s = ReorderSettings::default();
+        let l = levels(&d, &t, monday(), &s);
+        let period = PeriodDemand::until_arrival(&d, 7, &t.lead);
+        assert_eq!(l.order_up_to, period.quantile(s.min_service_level));
+        assert!((l.service_level - period.cdf(l.order_up_to)).abs() < 1e-12);
     }
 
     #[test]
