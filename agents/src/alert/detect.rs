@@ -139,31 +139,10 @@ fn risk<'a>(item: &'a ItemView<'_>, today: NaiveDate) -> Option<Risk<'a>> {
 }
 
 /// Units of the lots on hand expected to expire unsold by the end of each of the next `horizon`
-/// days (index `k` = after `k` days; index 0 is tonight's zero), selling first-expiring-first at
-/// the forecast's mean.
+/// days, selling first-expiring-first at the forecast's mean.
 fn expected_waste(item: &ItemView<'_>, ahead: &DemandAhead<'_>, today: NaiveDate, horizon: usize) -> Vec<f64> {
-    let mut waste = vec![0.0; horizon + 1];
-    if item.lots.is_empty() {
-        return waste;
-    }
-    let mut lots: Vec<(NaiveDate, f64)> = item.lots.iter().copied().filter(|l| l.1 > 0.0).collect();
-    lots.sort_by_key(|l| l.0);
-    let mut wasted = 0.0;
-    for (k, slot) in waste.iter_mut().enumerate().skip(1) {
-        let day = today + Days::new(k as u64);
-        // Morning: lots past their expiry day are thrown away.
-        while let Some(&(expires, units)) = lots.first() {
-            if expires >= day {
-                break;
-            }
-            wasted += units;
-            lots.remove(0);
-        }
-        // Day: sales take the first-expiring lots.
-        crate::lots::take_first(&mut lots, ahead.mean_at(k - 1));
-        *slot = wasted;
-    }
-    waste
+    let lots: Vec<(i64, f64)> = item.lots.iter().map(|(expires, u)| ((*expires - today).num_days(), *u)).collect();
+    crate::lots::expected_waste(&lots, horizon, |k| ahead.mean_at(k))
 }
 
 /// Imminent stockout: P(demand until the next possible replenishment > on hand + arriving in time).

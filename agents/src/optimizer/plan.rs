@@ -25,6 +25,7 @@ pub fn orders_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSet
                 terms: &item.terms,
                 on_hand,
                 inbound: ctx.inbound(i).iter().map(|(_, u)| u).sum(),
+                lots: ctx.lots(i),
                 ahead: &ahead,
             };
             recommend_order(&order, ctx.today, &reorder)

@@ -21,6 +21,8 @@ pub struct OrderContext<'a> {
     pub on_hand: f64,
     /// Units on their way.
     pub inbound: f64,
+    /// Perishable lots on hand: `(last day it can be sold, units)`.
+    pub lots: &'a [(NaiveDate, f64)],
     /// Demand from tomorrow on.
     pub ahead: &'a DemandAhead<'a>,
 }
@@ -37,8 +39,12 @@ pub fn recommend_order(ctx: &OrderContext<'_>, today: NaiveDate, settings: &Reor
     let later = DemandAhead { means: &means, size: ctx.ahead.size, level_uncertainty: ctx.ahead.level_uncertainty };
     let sold_before = ctx.ahead.total(0, wait).0;
     let on_hand = (ctx.on_hand - sold_before).max(0.0);
-    let position = on_hand + ctx.inbound;
     let l = levels(&later, ctx.terms, on, settings);
+    // Stock that will expire before it sells does not protect the period the order covers.
+    let until = wait + (l.review_days + l.lead_days.round() as usize).saturating_sub(1);
+    let lots: Vec<(i64, f64)> = ctx.lots.iter().map(|(last, u)| ((*last - today).num_days(), *u)).collect();
+    let expiring = crate::lots::expected_waste(&lots, until, |k| ctx.ahead.mean_at(k))[until].min(on_hand);
+    let position = on_hand - expiring + ctx.inbound;
     let daily = later.total(0, 7).0 / 7.0;
     let q = order_quantity(position, &l, ctx.terms, daily, settings);
     if q <= 0.0 {
@@ -53,14 +59,17 @@ pub fn recommend_order(ctx: &OrderContext<'_>, today: NaiveDate, settings: &Reor
     } else {
         (format!(" el {}", short_date(on)), "stock previsto para ese día".to_owned())
     };
+    let expiring_note =
+        if expiring >= 0.5 { format!(" ({} se vencerían antes de venderse)", units(expiring)) } else { String::new() };
     let mut explanation = format!(
-        "Pedir {}{}: demanda esperada {} en {} días, {} {}, en tránsito {}",
+        "Pedir {}{}: demanda esperada {} en {} días, {} {}{}, en tránsito {}",
         units(q),
         when,
         units(l.expected_demand),
         number(days, 0),
         stock,
         units(on_hand),
+        expiring_note,
         units(ctx.inbound),
     );
     if ctx.terms.moq > 0.0 {
@@ -115,6 +124,7 @@ mod tests {
             terms: &terms,
             on_hand: 100.0,
             inbound: 0.0,
+            lots: &[],
             ahead: &ahead,
         };
         let r = recommend_order(&ctx, today, &ReorderSettings::default()).expect("an order");
@@ -137,5 +147,46 @@ mod tests {
         let r = recommend_order(&later, today, &ReorderSettings::default()).expect("an order");
         assert_eq!(r.on, today + Days::new(3));
         assert!(r.explanation_es.contains(" el jue 26/11"), "{}", r.explanation_es);
+    }
+
+    #[test]
+    fn stock_about_to_expire_does_not_count() {
+        let store = LocationCode::parse("CCS-01").expect("code");
+        let product = ProductCode::parse("QUE-001").expect("code");
+        let terms = ItemTerms {
+            unit_cost: 1.0,
+            unit_price: 1.6,
+            pack: 1.0,
+            moq: 0.0,
+            lead: LeadTimeDays::fixed(2),
+            order_days: OrderDays::EVERY_DAY,
+            shelf_life_days: Some(6),
+        };
+        let means = vec![10.0; 60];
+        let ahead = DemandAhead { means: &means, size: f64::INFINITY, level_uncertainty: 0.0 };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let fresh = [(today + Days::new(6), 60.0)];
+        let ctx = OrderContext {
+            store: &store,
+            product: &product,
+            supplier: None,
+            terms: &terms,
+            on_hand: 60.0,
+            inbound: 0.0,
+            lots: &fresh,
+            ahead: &ahead,
+        };
+        // 60 fresh units cover the next two days' 20 with room to spare.
+        assert!(recommend_order(&ctx, today, &ReorderSettings::default()).is_none());
+        // The same 60, sellable through tomorrow only: 10 sell, 50 go to waste.
+        let old = [(today + Days::new(1), 60.0)];
+        let r =
+            recommend_order(&OrderContext { lots: &old, ..ctx }, today, &ReorderSettings::default()).expect("an order");
+        assert!(
+            r.explanation_es.contains("stock 60 (50 se vencerían antes de venderse), en tránsito 0"),
+            "{}",
+            r.explanation_es
+        );
+        assert!(r.units >= 20.0, "{}", r.units);
     }
 }

@@ -26,7 +26,7 @@ pub use policy::{FluxionPolicy, FluxionSettings, Forecasts, MinMaxPolicy, MinMax
 pub use world::{ReplayItem, ReplayWorld, impute_demand, load_world};
 
 use crate::alert::AlertSettings;
-use crate::optimizer::ItemTerms;
+use crate::optimizer::{DemandAhead, ItemTerms, Levels};
 pub use alerts::AlertCurvePoint;
 use alerts::AlertScoring;
 use chrono::NaiveDate;
@@ -65,6 +65,16 @@ impl ItemState {
     /// On hand plus everything on its way.
     pub fn position(&self) -> f64 {
         self.on_hand + self.inbound.iter().map(|i| i.units).sum::<f64>()
+    }
+
+    /// Units on hand tonight (day `t`) expected to expire unsold within the protection period of
+    /// `levels`: they do not protect it, so the reorder position leaves them out.
+    pub fn expected_waste(&self, item: &ReplayItem, t: usize, ahead: &DemandAhead<'_>, levels: &Levels) -> f64 {
+        let Some(life) = item.terms.shelf_life_days else { return 0.0 };
+        let lots: Vec<(i64, f64)> =
+            self.lots.iter().map(|&(received, units)| ((received + life as usize) as i64 - t as i64, units)).collect();
+        let days = (levels.review_days + levels.lead_days.round() as usize).saturating_sub(1);
+        crate::lots::expected_waste(&lots, days, |k| ahead.mean_at(k))[days]
     }
 }
 

@@ -221,7 +221,8 @@ impl Policy for FluxionPolicy {
                 Some(ahead) => {
                     let l = levels(&ahead, &item.terms, evening.date, &reorder);
                     let daily = ahead.total(0, 7).0 / 7.0;
-                    order_quantity(state.position(), &l, &item.terms, daily, &reorder)
+                    let position = state.position() - state.expected_waste(item, evening.t, &ahead, &l);
+                    order_quantity(position, &l, &item.terms, daily, &reorder)
                 }
                 None => fallback_order(item, state),
             };
