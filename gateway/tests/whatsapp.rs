@@ -126,17 +126,21 @@ async fn question_answer_unknown_numbers_and_duplicates(s: &Server) {
 }
 on_both!(question_answer_unknown_numbers_and_duplicates, support::with_whatsapp());
 
-/// The pending recommendation behind the first pushed message with "SI" buttons, and that message.
+/// The pending recommendation on offer after a push (the last one pushed with "SI" buttons: a
+/// typed "sí" refers to it), and the message that carried it.
 async fn pushed_suggestion(s: &Server, to: &str) -> (uuid::Uuid, Sent) {
     let (w, fake) = wa(s);
     let queued = push::push_once(w, Utc::now()).await.unwrap();
     assert!(queued > 0, "alerts are pushed");
     settle(s).await;
-    let pushed: Vec<Sent> =
-        fake.sent_to(to).into_iter().filter(|m| m.buttons().iter().any(|b| b.ends_with(":si"))).collect();
-    let carrier = pushed.into_iter().next().expect("a pushed alert with a suggestion to approve");
-    let id = carrier.buttons()[0].split(':').nth(1).unwrap().parse().unwrap();
-    (id, carrier)
+    let offer = s.store.messaging().offer(to).await.unwrap().expect("a suggestion on offer");
+    let yes = format!("r:{}:si", offer.recommendation);
+    let carrier = fake
+        .sent_to(to)
+        .into_iter()
+        .find(|m| m.buttons().iter().any(|b| *b == yes))
+        .expect("a pushed alert with the suggestion on offer");
+    (offer.recommendation, carrier)
 }
 
 async fn recommendation(s: &Server, id: uuid::Uuid) -> StoredRecommendation {
