@@ -138,7 +138,7 @@ async fn pushed_suggestion(s: &Server, to: &str) -> (uuid::Uuid, Sent) {
     let carrier = fake
         .sent_to(to)
         .into_iter()
-        .find(|m| m.buttons().iter().any(|b| *b == yes))
+        .find(|m| m.buttons().contains(&yes))
         .expect("a pushed alert with the suggestion on offer");
     (offer.recommendation, carrier)
 }
