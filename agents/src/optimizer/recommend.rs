@@ -41,7 +41,7 @@ pub fn recommend_order(ctx: &OrderContext<'_>, today: NaiveDate, settings: &Reor
     let on_hand = (ctx.on_hand - sold_before).max(0.0);
     let l = levels(&later, ctx.terms, on, settings);
     // Stock that will expire before it sells does not protect the period the order covers.
-    let until = wait + (l.review_days + l.lead_days.round() as usize).saturating_sub(1);
+    let until = wait + l.protection_days();
     let lots: Vec<(i64, f64)> = ctx.lots.iter().map(|(last, u)| ((*last - today).num_days(), *u)).collect();
     let expiring = crate::lots::expected_waste(&lots, until, |k| ctx.ahead.mean_at(k))[until].min(on_hand);
     let position = on_hand - expiring + ctx.inbound;

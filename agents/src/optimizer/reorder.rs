@@ -89,6 +89,13 @@ pub struct Levels {
     pub safety_stock: f64,
 }
 
+impl Levels {
+    /// Whole days of the protection period, `R + L − 1` with the expected lead time.
+    pub fn protection_days(&self) -> usize {
+        (self.review_days + self.lead_days.round() as usize).saturating_sub(1)
+    }
+}
+
 /// Days from `today` to the supplier's next order day after today (1 to 7).
 pub fn review_days(order_days: OrderDays, today: NaiveDate) -> usize {
     (1..=7)

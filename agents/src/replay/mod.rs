@@ -73,7 +73,7 @@ impl ItemState {
         let Some(life) = item.terms.shelf_life_days else { return 0.0 };
         let lots: Vec<(i64, f64)> =
             self.lots.iter().map(|&(received, units)| ((received + life as usize) as i64 - t as i64, units)).collect();
-        let days = (levels.review_days + levels.lead_days.round() as usize).saturating_sub(1);
+        let days = levels.protection_days();
         crate::lots::expected_waste(&lots, days, |k| ahead.mean_at(k))[days]
     }
 }
