@@ -130,8 +130,7 @@ pub(crate) async fn acknowledge(
     Path(id): Path<Uuid>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    session.check(&headers, Some(&form.csrf))?;
-    let scoped = api.scoped(session.tenant_for(Permission::Act)?).await?;
+    let scoped = session.acting(&api, &headers, &form.csrf).await?;
     scoped
         .acknowledge_alert(id, &session.actor(), Utc::now())
         .await?
