@@ -8,7 +8,7 @@ mod support;
 use chrono::Utc;
 use fluxion_gateway::whatsapp::fake::{Fault, MetaFake, Sent};
 use fluxion_gateway::whatsapp::{WhatsApp, push};
-use fluxion_memory::{RecommendationStatus, Role, StoredRecommendation, TenantStore, Verdict};
+use fluxion_memory::{Offer, RecommendationStatus, Role, StoredRecommendation, TenantStore, Verdict};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -218,6 +218,10 @@ async fn alert_push_approval_exactly_once(s: &Server) {
     assert_eq!(recommendation(s, other).await.status, RecommendationStatus::Pending);
     assert!(fake.sent_to(&viewer).last().unwrap().text().contains("consulta"));
 
+    // A later suggestion is on offer while the owner taps "SI" under an earlier one.
+    let later = pending.get(3).unwrap().id;
+    let offer = Offer { recommendation: later, expires_at: Utc::now() + chrono::Duration::hours(1) };
+    s.store.messaging().set_offer(&owner, &offer).await.unwrap();
     // A worker killed between executing and confirming: one order, one confirmation, after the lease.
     w.faults.crash_after_execute.store(1, Ordering::SeqCst);
     fake.user_taps(&owner, &format!("r:{other}:si"), "SI", "wamid.none").await;
@@ -231,6 +235,13 @@ async fn alert_push_approval_exactly_once(s: &Server) {
     assert_eq!(orders_numbered(s, r.executed_as.as_deref().unwrap()).await, 1);
     assert_eq!(confirmations(fake, &owner), 2, "the crashed approval was confirmed once, after the lease");
     assert_eq!(w.faults.crash_after_execute.load(Ordering::SeqCst), 0);
+    // Settling the earlier one left the later one on offer: a typed "sí" approves it.
+    assert_eq!(s.store.messaging().offer(&owner).await.unwrap().map(|o| o.recommendation), Some(later));
+    fake.user_says(&owner, "sí").await;
+    settle(s).await;
+    assert_eq!(recommendation(s, later).await.status, RecommendationStatus::Approved);
+    assert_eq!(confirmations(fake, &owner), 3, "the typed sí confirmed the suggestion on offer");
+    assert_eq!(s.store.messaging().offer(&owner).await.unwrap(), None, "and took it off offer");
 
     // Tenant B's owner cannot approve tenant A's suggestion.
     let third = pending.get(1).unwrap().id;

@@ -1428,9 +1428,12 @@ conformance!(whatsapp_contacts_belong_to_one_user_and_tenant, |store: Arc<dyn St
     assert!(m.contacts(b.id).await.unwrap().is_empty());
     // The suggestion a typed "sí" settles.
     let offer = fluxion_memory::Offer { recommendation: Uuid::new_v4(), expires_at: instant("2026-11-29T10:00:00Z") };
-    m.set_offer("584143333333", Some(&offer)).await.unwrap();
+    m.set_offer("584143333333", &offer).await.unwrap();
     assert_eq!(m.offer("584143333333").await.unwrap(), Some(offer));
-    m.set_offer("584143333333", None).await.unwrap();
+    // Settling another suggestion leaves this one on offer; settling this one takes it off.
+    m.clear_offer("584143333333", Uuid::new_v4()).await.unwrap();
+    assert_eq!(m.offer("584143333333").await.unwrap(), Some(offer));
+    m.clear_offer("584143333333", offer.recommendation).await.unwrap();
     assert_eq!(m.offer("584143333333").await.unwrap(), None);
     assert!(!m.delete_contact(b.id, ana.id).await.unwrap(), "not from another tenant");
     assert!(m.delete_contact(a.id, ana.id).await.unwrap());

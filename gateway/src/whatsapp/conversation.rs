@@ -286,7 +286,7 @@ async fn ask(who: &mut Who<'_>, text: &str) -> Result<&'static str, Failure> {
             who.wa
                 .store
                 .messaging()
-                .set_offer(&who.contact.phone, Some(&Offer { recommendation: stored.id, expires_at: Utc::now() + ttl }))
+                .set_offer(&who.contact.phone, &Offer { recommendation: stored.id, expires_at: Utc::now() + ttl })
                 .await?;
             who.ask_with(&answer.text_es, &suggestion_buttons(stored.id));
         }
@@ -396,7 +396,7 @@ async fn decide(
         };
         return match who.store.decide_recommendation(id, &decision, &fluxion_memory::ChangeSet::default()).await? {
             Decided::Done(_) => {
-                messaging.set_offer(&who.contact.phone, None).await?;
+                messaging.clear_offer(&who.contact.phone, id).await?;
                 who.say("Listo, no la ejecuto. Si cambias de opinión, pregúntame de nuevo.");
                 Ok("rejected")
             }
@@ -504,7 +504,7 @@ async fn confirm(who: &mut Who<'_>, r: &StoredRecommendation) -> Result<(), Fail
             body.to_string(),
         ));
     }
-    who.wa.store.messaging().set_offer(&phone, None).await?;
+    who.wa.store.messaging().clear_offer(&phone, r.id).await?;
     who.wa.queue(&intents).await?;
     Ok(())
 }

@@ -180,7 +180,7 @@ pub async fn push_once(wa: &WhatsApp, now: DateTime<Utc>) -> Result<u32, StoreEr
                     if let Some(r) = rec {
                         let ttl = Duration::from_std(wa.config.offer_ttl).unwrap_or(Duration::hours(24));
                         messaging
-                            .set_offer(&contact.phone, Some(&Offer { recommendation: r.id, expires_at: now + ttl }))
+                            .set_offer(&contact.phone, &Offer { recommendation: r.id, expires_at: now + ttl })
                             .await?;
                     }
                 }

@@ -310,8 +310,12 @@ pub trait Messaging: Send + Sync + fmt::Debug {
     /// Intents not yet sent or failed.
     async fn outbox_pending(&self) -> Result<u64, StoreError>;
 
-    /// Sets (or clears) the suggestion a typed "sí" settles for this number.
-    async fn set_offer(&self, phone: &str, offer: Option<&Offer>) -> Result<(), StoreError>;
+    /// Puts a suggestion on offer for this number: the one a typed "sí" or "no" settles.
+    async fn set_offer(&self, phone: &str, offer: &Offer) -> Result<(), StoreError>;
+
+    /// Takes `recommendation` off offer once it is settled. A later suggestion on offer stays
+    /// (settling an older one by its button must not swallow the "sí" meant for the newer one).
+    async fn clear_offer(&self, phone: &str, recommendation: Uuid) -> Result<(), StoreError>;
 
     /// The number's open suggestion.
     async fn offer(&self, phone: &str) -> Result<Option<Offer>, StoreError>;

@@ -348,13 +348,25 @@ impl Messaging for PgStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn set_offer(&self, phone: &str, offer: Option<&Offer>) -> Result<(), StoreError> {
+    async fn set_offer(&self, phone: &str, offer: &Offer) -> Result<(), StoreError> {
         sqlx::query("UPDATE control.whatsapp_contacts SET offer_id = $1, offer_expires_at = $2 WHERE phone = $3")
-            .bind(offer.map(|o| o.recommendation))
-            .bind(offer.map(|o| micros(o.expires_at)))
+            .bind(offer.recommendation)
+            .bind(micros(offer.expires_at))
             .bind(phone)
             .execute(&self.app)
             .await?;
+        Ok(())
+    }
+
+    async fn clear_offer(&self, phone: &str, recommendation: Uuid) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE control.whatsapp_contacts SET offer_id = NULL, offer_expires_at = NULL
+             WHERE phone = $1 AND offer_id = $2",
+        )
+        .bind(phone)
+        .bind(recommendation)
+        .execute(&self.app)
+        .await?;
         Ok(())
     }
 

@@ -363,13 +363,24 @@ impl Messaging for SqliteStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn set_offer(&self, phone: &str, offer: Option<&Offer>) -> Result<(), StoreError> {
+    async fn set_offer(&self, phone: &str, offer: &Offer) -> Result<(), StoreError> {
         sqlx::query("UPDATE whatsapp_contacts SET offer_id = ?, offer_expires_at = ? WHERE phone = ?")
-            .bind(offer.map(|o| o.recommendation.to_string()))
-            .bind(offer.map(|o| ts(o.expires_at)))
+            .bind(offer.recommendation.to_string())
+            .bind(ts(offer.expires_at))
             .bind(phone)
             .execute(&self.control)
             .await?;
+        Ok(())
+    }
+
+    async fn clear_offer(&self, phone: &str, recommendation: Uuid) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE whatsapp_contacts SET offer_id = NULL, offer_expires_at = NULL WHERE phone = ? AND offer_id = ?",
+        )
+        .bind(phone)
+        .bind(recommendation.to_string())
+        .execute(&self.control)
+        .await?;
         Ok(())
     }
 
