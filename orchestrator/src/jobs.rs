@@ -88,7 +88,7 @@ impl JobRunner {
                 let (news, open) = {
                     let mut books = self.books.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     let book = books.entry(tenant.clone()).or_default();
-                    let news = book.admit(scan.today, scan.alerts);
+                    let news = book.admit(scan.today, scan.alerts, &scan.holding);
                     (news, book.open().map(|a| a.dedup_key.clone()).collect::<Vec<_>>())
                 };
                 // The store keeps every open situation (people acknowledge them and give feedback),

@@ -98,6 +98,15 @@ pub fn stockout_risk(item: &ItemView<'_>, today: NaiveDate) -> Option<f64> {
     risk(item, today).map(|r| r.probability)
 }
 
+/// The deduplication key of an imminent stockout whose probability tonight is below the threshold
+/// that raises an alert but at least the one that keeps an open alert open
+/// ([`AlertSettings::stockout_hold_probability`]).
+pub fn stockout_held(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSettings) -> Option<String> {
+    let p = stockout_risk(item, today)?;
+    (p >= settings.stockout_hold_probability && p < settings.stockout_probability)
+        .then(|| item.key(AlertKind::ImminentStockout))
+}
+
 /// An item's stockout risk and the numbers behind it.
 struct Risk<'a> {
     probability: f64,

@@ -26,7 +26,7 @@ pub use agent::{AlertAgent, AlertRequest};
 pub use book::AlertBook;
 pub use detect::{
     DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
-    stale_data, stockout_horizon, stockout_risk, transfer_opportunity,
+    stale_data, stockout_held, stockout_horizon, stockout_risk, transfer_opportunity,
 };
 pub use scan::{Scan, alerts_for, scan_context, scan_tenant};
 
@@ -39,6 +39,9 @@ pub struct AlertSettings {
     pub stockout_probability: f64,
     /// … and is critical from this probability on.
     pub critical_probability: f64,
+    /// Once raised, it stays open while its probability is at least this, so that a situation
+    /// hovering around the threshold is announced once, not every other evening.
+    pub stockout_hold_probability: f64,
     /// Overstock: cover above this many times what the policy holds …
     pub overstock_factor: f64,
     /// … and above this many days.
@@ -66,6 +69,9 @@ impl AlertSettings {
         if !(prob(self.stockout_probability) && prob(self.critical_probability)) {
             return Err("alerts.stockout_probability and critical_probability must be between 0 and 1".into());
         }
+        if !(self.stockout_hold_probability > 0.0 && self.stockout_hold_probability <= self.stockout_probability) {
+            return Err("alerts.stockout_hold_probability must be above 0 and at most stockout_probability".into());
+        }
         if !(prob(self.anomaly_probability) && prob(self.phantom_probability)) {
             return Err("alerts.anomaly_probability and phantom_probability must be between 0 and 1".into());
         }
@@ -84,6 +90,7 @@ impl Default for AlertSettings {
         Self {
             stockout_probability: 0.5,
             critical_probability: 0.8,
+            stockout_hold_probability: 0.3,
             overstock_factor: 3.0,
             overstock_min_cover_days: 45.0,
             min_impact_usd: 20.0,

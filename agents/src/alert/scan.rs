@@ -3,7 +3,7 @@
 
 use super::AlertSettings;
 use super::detect::{
-    FeedView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly, stale_data,
+    FeedView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly, stale_data, stockout_held,
     transfer_opportunity,
 };
 use crate::context::TenantContext;
@@ -21,6 +21,9 @@ pub struct Scan {
     pub items: usize,
     /// Alerts, most severe and most costly first.
     pub alerts: Vec<Alert>,
+    /// Keys of imminent stockouts still there but below the threshold that raises them: an open
+    /// alert about them stays open ([`AlertBook::admit`](super::AlertBook::admit)).
+    pub holding: Vec<String>,
     /// Orders to place (on each supplier's next order day), largest benefit first.
     pub orders: Vec<Recommendation>,
     /// Transfers to make tonight, largest benefit first.
@@ -44,6 +47,10 @@ pub fn scan_context(ctx: &TenantContext, settings: &AlertSettings, optimizer: &O
         today: ctx.today,
         items: items.len(),
         alerts: alerts_for(ctx, &items, &[], settings, optimizer),
+        holding: items
+            .iter()
+            .filter_map(|&i| ctx.view(i, &[]).and_then(|view| stockout_held(&view, ctx.today, settings)))
+            .collect(),
         orders: orders_for(ctx, &items, optimizer),
         transfers: transfers_for(ctx, &items, optimizer),
     }

@@ -82,6 +82,7 @@ impl AlertScoring {
         let date = world.date_of(t);
         let mut scan = Vec::new();
         let mut truths: Vec<(String, bool)> = Vec::new();
+        let mut holding: Vec<String> = Vec::new();
         for (i, (item, state)) in world.items.iter().zip(items).enumerate() {
             if !item.active_on(t) {
                 continue;
@@ -117,6 +118,8 @@ impl AlertScoring {
             {
                 scan.push(alert);
                 self.warned_until[i][0] = self.warned_until[i][0].max(until);
+            } else if p >= self.settings.stockout_hold_probability && p < self.settings.stockout_probability {
+                holding.push(format!("imminent_stockout:{store}:{product}"));
             }
             for (j, threshold) in CURVE.iter().enumerate() {
                 if p >= *threshold {
@@ -134,7 +137,7 @@ impl AlertScoring {
                 truths.push((format!("imminent_stockout:{store}:{product}"), truth));
             }
         }
-        let news = self.book.admit(date, scan);
+        let news = self.book.admit(date, scan, &holding);
         if !scored {
             return;
         }
