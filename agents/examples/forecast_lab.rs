@@ -110,6 +110,20 @@ fn main() {
             );
         }
     }
+    // DUMP=path: the automatic forecaster's means over the last `h` days held out, one line per
+    // series and day (`id,step,mean`), for comparisons and blends outside Rust.
+    if let Ok(path) = std::env::var("DUMP") {
+        use std::io::Write;
+        let trains: Vec<_> = series.iter().filter(|s| s.len() > h).map(|s| s.truncated(s.len() - h)).collect();
+        let b = fluxion_agents::forecast::forecast_batch(&trains, h, &calendar, &auto);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("dump file"));
+        writeln!(out, "id,step,mean").expect("write");
+        for (s, f) in trains.iter().zip(&b.forecasts) {
+            for (k, p) in f.iter().flat_map(|f| f.points.iter().enumerate()) {
+                writeln!(out, "{},{},{}", s.id, k, p.mean).expect("write");
+            }
+        }
+    }
     let opts = EvalOptions {
         horizon: h,
         origins: env("ORIGINS", 1.0) as usize,

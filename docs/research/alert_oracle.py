@@ -8,12 +8,12 @@ probability that demand runs the shelf dry before the next possible replenishmen
 the TRUE distribution (Monte Carlo), and scored against what the demand then did: precision and
 recall by evening and by stockout episode, as `fluxion simulate` scores them.
 
-    python3 alert_oracle.py 0.97   (service level of the policy)
+    python3 alert_oracle.py 0.97 1095   (service level of the policy; evenings per item, 365 by default)
 """
 import numpy as np, itertools, sys
 rng = np.random.default_rng(7)
 MC = 4000
-DAYS = 365
+DAYS = int(sys.argv[2]) if len(sys.argv) > 2 else 365
 def demand(mu, k, size):
     return rng.poisson(mu * rng.gamma(k, 1.0 / k, size=size))
 def up_to(mu, k, days, service):
