@@ -1,5 +1,7 @@
 //! Lots of perishables, first-expiring first.
 
+use chrono::NaiveDate;
+
 /// Takes `units` from `lots` (oldest first, as `(key, units)`), dropping emptied lots; returns
 /// what was taken from each lot. Takes less when the lots run out.
 pub fn take_first<K: Copy>(lots: &mut Vec<(K, f64)>, units: f64) -> Vec<(K, f64)> {
@@ -44,6 +46,17 @@ pub fn expected_waste(lots: &[(i64, f64)], days: usize, demand: impl Fn(usize) -
         *slot = wasted;
     }
     waste
+}
+
+/// [`expected_waste`] of lots given as `(last date it can be sold, units)`, seen from `today`.
+pub fn expected_waste_dated(
+    lots: &[(NaiveDate, f64)],
+    today: NaiveDate,
+    days: usize,
+    demand: impl Fn(usize) -> f64,
+) -> Vec<f64> {
+    let offsets: Vec<(i64, f64)> = lots.iter().map(|(last, units)| ((*last - today).num_days(), *units)).collect();
+    expected_waste(&offsets, days, demand)
 }
 
 #[cfg(test)]

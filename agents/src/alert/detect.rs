@@ -98,15 +98,6 @@ pub fn stockout_risk(item: &ItemView<'_>, today: NaiveDate) -> Option<f64> {
     risk(item, today).map(|r| r.probability)
 }
 
-/// The deduplication key of an imminent stockout whose probability tonight is below the threshold
-/// that raises an alert but at least the one that keeps an open alert open
-/// ([`AlertSettings::stockout_hold_probability`]).
-pub fn stockout_held(item: &ItemView<'_>, today: NaiveDate, settings: &AlertSettings) -> Option<String> {
-    let p = stockout_risk(item, today)?;
-    (p >= settings.stockout_hold_probability && p < settings.stockout_probability)
-        .then(|| item.key(AlertKind::ImminentStockout))
-}
-
 /// An item's stockout risk and the numbers behind it.
 struct Risk<'a> {
     probability: f64,
@@ -134,7 +125,7 @@ fn risk<'a>(item: &'a ItemView<'_>, today: NaiveDate) -> Option<Risk<'a>> {
         .collect();
     arrivals.sort_by_key(|a| a.0);
     // Perishable stock that expires before it sells does not protect the shelf.
-    let waste = expected_waste(item, ahead, today, horizon);
+    let waste = crate::lots::expected_waste_dated(item.lots, today, horizon, |k| ahead.mean_at(k));
     let mut stock = item.on_hand.max(0.0);
     let mut p: f64 = 0.0;
     for (k, units) in arrivals {
@@ -147,11 +138,16 @@ fn risk<'a>(item: &'a ItemView<'_>, today: NaiveDate) -> Option<Risk<'a>> {
     Some(Risk { probability, horizon, exposure, incoming, ahead })
 }
 
-/// Units of the lots on hand expected to expire unsold by the end of each of the next `horizon`
-/// days, selling first-expiring-first at the forecast's mean.
-fn expected_waste(item: &ItemView<'_>, ahead: &DemandAhead<'_>, today: NaiveDate, horizon: usize) -> Vec<f64> {
-    let lots: Vec<(i64, f64)> = item.lots.iter().map(|(expires, u)| ((*expires - today).num_days(), *u)).collect();
-    crate::lots::expected_waste(&lots, horizon, |k| ahead.mean_at(k))
+/// Tonight's imminent-stockout verdict on an item, from one computation of its risk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StockoutVerdict {
+    /// Likely enough to raise an alert ([`AlertSettings::stockout_probability`]).
+    Raise(Alert),
+    /// Below that, but likely enough to keep an open alert open
+    /// ([`AlertSettings::stockout_hold_probability`]): its deduplication key.
+    Hold(String),
+    /// Neither.
+    Clear,
 }
 
 /// Imminent stockout: P(demand until the next possible replenishment > on hand + arriving in time).
@@ -161,9 +157,28 @@ pub fn imminent_stockout(
     settings: &AlertSettings,
     reorder: &ReorderSettings,
 ) -> Option<Alert> {
-    let Risk { probability: p, horizon, exposure, incoming, ahead } = risk(item, today)?;
+    match stockout_verdict(item, today, settings, reorder) {
+        StockoutVerdict::Raise(alert) => Some(alert),
+        StockoutVerdict::Hold(_) | StockoutVerdict::Clear => None,
+    }
+}
+
+/// [`imminent_stockout`], or the key that holds an open alert about it.
+pub fn stockout_verdict(
+    item: &ItemView<'_>,
+    today: NaiveDate,
+    settings: &AlertSettings,
+    reorder: &ReorderSettings,
+) -> StockoutVerdict {
+    let Some(Risk { probability: p, horizon, exposure, incoming, ahead }) = risk(item, today) else {
+        return StockoutVerdict::Clear;
+    };
     if p < settings.stockout_probability {
-        return None;
+        return if p >= settings.stockout_hold_probability {
+            StockoutVerdict::Hold(item.key(AlertKind::ImminentStockout))
+        } else {
+            StockoutVerdict::Clear
+        };
     }
     let available = item.on_hand.max(0.0) + incoming;
     // The day the stock is expected to run out: cumulative expected demand reaches what is there.
@@ -214,7 +229,7 @@ pub fn imminent_stockout(
         number(100.0 * p, 0),
         units(reorder_units),
     );
-    Some(a)
+    StockoutVerdict::Raise(a)
 }
 
 /// Overstock: cover far above what the policy holds, with the capital tied up.

@@ -25,8 +25,8 @@ mod scan;
 pub use agent::{AlertAgent, AlertRequest};
 pub use book::AlertBook;
 pub use detect::{
-    DayCheck, FeedView, ItemView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly,
-    stale_data, stockout_held, stockout_horizon, stockout_risk, transfer_opportunity,
+    DayCheck, FeedView, ItemView, StockoutVerdict, expiring_lots, imminent_stockout, overstock, phantom_stock,
+    sales_anomaly, stale_data, stockout_horizon, stockout_risk, stockout_verdict, transfer_opportunity,
 };
 pub use scan::{Scan, alerts_for, scan_context, scan_tenant};
 

@@ -3,7 +3,7 @@
 
 use super::AlertSettings;
 use super::detect::{
-    FeedView, expiring_lots, imminent_stockout, overstock, phantom_stock, sales_anomaly, stale_data, stockout_held,
+    FeedView, StockoutVerdict, expiring_lots, overstock, phantom_stock, sales_anomaly, stale_data, stockout_verdict,
     transfer_opportunity,
 };
 use crate::context::TenantContext;
@@ -43,14 +43,12 @@ pub async fn scan_tenant(
 /// Scans every item of a loaded context.
 pub fn scan_context(ctx: &TenantContext, settings: &AlertSettings, optimizer: &OptimizerSettings) -> Scan {
     let items = ctx.items_at(&[]);
+    let (alerts, holding) = scan_items(ctx, &items, &[], settings, optimizer);
     Scan {
         today: ctx.today,
         items: items.len(),
-        alerts: alerts_for(ctx, &items, &[], settings, optimizer),
-        holding: items
-            .iter()
-            .filter_map(|&i| ctx.view(i, &[]).and_then(|view| stockout_held(&view, ctx.today, settings)))
-            .collect(),
+        alerts,
+        holding,
         orders: orders_for(ctx, &items, optimizer),
         transfers: transfers_for(ctx, &items, optimizer),
     }
@@ -65,11 +63,23 @@ pub fn alerts_for(
     settings: &AlertSettings,
     optimizer: &OptimizerSettings,
 ) -> Vec<Alert> {
+    scan_items(ctx, items, kinds, settings, optimizer).0
+}
+
+/// [`alerts_for`], with the keys of the imminent stockouts that hold an open alert ([`Scan::holding`]).
+fn scan_items(
+    ctx: &TenantContext,
+    items: &[usize],
+    kinds: &[AlertKind],
+    settings: &AlertSettings,
+    optimizer: &OptimizerSettings,
+) -> (Vec<Alert>, Vec<String>) {
     let wants = |k: AlertKind| kinds.is_empty() || kinds.contains(&k);
     let reorder = &optimizer.reorder();
     let world = &ctx.world;
     let today = ctx.today;
     let mut alerts = Vec::new();
+    let mut holding = Vec::new();
     let mut stores: Vec<usize> = Vec::new();
     for &i in items {
         stores.push(world.items[i].store);
@@ -80,7 +90,11 @@ pub fn alerts_for(
             continue;
         }
         if wants(AlertKind::ImminentStockout) {
-            alerts.extend(imminent_stockout(&view, today, settings, reorder));
+            match stockout_verdict(&view, today, settings, reorder) {
+                StockoutVerdict::Raise(alert) => alerts.push(alert),
+                StockoutVerdict::Hold(key) => holding.push(key),
+                StockoutVerdict::Clear => {}
+            }
         }
         if wants(AlertKind::Overstock) {
             alerts.extend(overstock(&view, today, settings, reorder));
@@ -125,5 +139,5 @@ pub fn alerts_for(
         alerts.extend(stale_data(&view, today, settings));
     }
     alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.impact_usd.total_cmp(&a.impact_usd)));
-    alerts
+    (alerts, holding)
 }

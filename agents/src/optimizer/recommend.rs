@@ -42,8 +42,8 @@ pub fn recommend_order(ctx: &OrderContext<'_>, today: NaiveDate, settings: &Reor
     let l = levels(&later, ctx.terms, on, settings);
     // Stock that will expire before it sells does not protect the period the order covers.
     let until = wait + l.protection_days();
-    let lots: Vec<(i64, f64)> = ctx.lots.iter().map(|(last, u)| ((*last - today).num_days(), *u)).collect();
-    let expiring = crate::lots::expected_waste(&lots, until, |k| ctx.ahead.mean_at(k))[until].min(on_hand);
+    let expiring =
+        crate::lots::expected_waste_dated(ctx.lots, today, until, |k| ctx.ahead.mean_at(k))[until].min(on_hand);
     let position = on_hand - expiring + ctx.inbound;
     let daily = later.total(0, 7).0 / 7.0;
     let q = order_quantity(position, &l, ctx.terms, daily, settings);

@@ -2,7 +2,9 @@
 //! really have happened, and every stockout episode against the warnings that came before it.
 
 use super::{Forecasts, ItemState, ReplayReport, ReplayWorld, would_run_out};
-use crate::alert::{AlertBook, AlertSettings, ItemView, imminent_stockout, stockout_horizon, stockout_risk};
+use crate::alert::{
+    AlertBook, AlertSettings, ItemView, StockoutVerdict, stockout_horizon, stockout_risk, stockout_verdict,
+};
 use crate::optimizer::ReorderSettings;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -113,13 +115,16 @@ impl AlertScoring {
             };
             let p = stockout_risk(&view, date).unwrap_or(0.0);
             let until = Some(t + horizon);
-            if p >= self.settings.stockout_probability
-                && let Some(alert) = imminent_stockout(&view, date, &self.settings, &self.reorder)
-            {
-                scan.push(alert);
-                self.warned_until[i][0] = self.warned_until[i][0].max(until);
-            } else if p >= self.settings.stockout_hold_probability && p < self.settings.stockout_probability {
-                holding.push(format!("imminent_stockout:{store}:{product}"));
+            // Most items are far below both thresholds: their verdict is known without a second look.
+            if p >= self.settings.stockout_hold_probability {
+                match stockout_verdict(&view, date, &self.settings, &self.reorder) {
+                    StockoutVerdict::Raise(alert) => {
+                        scan.push(alert);
+                        self.warned_until[i][0] = self.warned_until[i][0].max(until);
+                    }
+                    StockoutVerdict::Hold(key) => holding.push(key),
+                    StockoutVerdict::Clear => {}
+                }
             }
             for (j, threshold) in CURVE.iter().enumerate() {
                 if p >= *threshold {
