@@ -61,6 +61,8 @@ fn main() {
         auto.periodic_levels = l.split(';').map(|m| m.parse().expect("level")).collect();
     }
     auto.seasonal_strength = env("SS", auto.seasonal_strength);
+    auto.profile_window = env("PW", auto.profile_window as f64) as usize;
+    auto.new_strength = env("NS", auto.new_strength);
     auto.stack_weight = env("SKW", auto.stack_weight);
     auto.stack_ridge = env("SKR", auto.stack_ridge);
     let models = std::env::var("MODELS")

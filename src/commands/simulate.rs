@@ -146,4 +146,28 @@ fn print_report(slug: &TenantSlug, r: &ReplayReport) {
             .collect();
         println!("  umbral → acierto / episodios avisados: {}", curve.join(" · "));
     }
+    if !r.alert_calibration.is_empty() && r.stockout_brier.is_some() {
+        // Calibration: in each band of predicted risk, how often the item really ran out.
+        let bands: Vec<String> = r
+            .alert_calibration
+            .iter()
+            .filter(|b| b.evenings > 0)
+            .map(|b| {
+                format!(
+                    "{}–{} %: {} → {} ({} noches)",
+                    format::number(100.0 * b.from, 0),
+                    format::number(100.0 * b.to, 0),
+                    pct(b.mean_probability),
+                    pct(b.observed),
+                    format::number(b.evenings as f64, 0)
+                )
+            })
+            .collect();
+        println!("  riesgo de quiebre anunciado → ocurrido: {}", bands.join(" · "));
+        println!(
+            "  puntaje de Brier: {} (mejora sobre la tasa base: {})",
+            r.stockout_brier.map_or_else(|| "—".to_owned(), |b| format::number(b, 4)),
+            pct(r.stockout_brier_skill)
+        );
+    }
 }

@@ -13,6 +13,26 @@ use std::collections::HashMap;
 /// The alert thresholds the curve reports besides the configured one.
 const CURVE: [f64; 6] = [0.3, 0.5, 0.6, 0.7, 0.8, 0.9];
 
+/// Edges of the probability bands of the calibration table: fine at the low end, where most
+/// item-evenings are.
+const BANDS: [f64; 13] = [0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+/// Item-evenings whose stockout probability fell in one band, against what happened.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CalibrationBand {
+    /// Lower edge of the band (inclusive).
+    pub from: f64,
+    /// Upper edge (exclusive, but 1 is in the last band).
+    pub to: f64,
+    /// Item-evenings in the band.
+    pub evenings: u64,
+    /// Their mean stockout probability.
+    pub mean_probability: Option<f64>,
+    /// Share of them that really would have run out within the horizon had nothing been done:
+    /// calibrated probabilities keep this close to `mean_probability`.
+    pub observed: Option<f64>,
+}
+
 /// The alert's trade-off at one stockout-probability threshold.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AlertCurvePoint {
@@ -38,6 +58,10 @@ pub(super) struct AlertScoring {
     curve_evenings: [u64; CURVE.len()],
     curve_correct: [u64; CURVE.len()],
     curve_warned: [u64; CURVE.len()],
+    /// Per band of [`BANDS`]: item-evenings, Σ probability, Σ outcome.
+    bands: [(u64, f64, u64); BANDS.len() - 1],
+    /// Σ (probability − outcome)² over every scored item-evening.
+    brier: f64,
 }
 
 impl AlertScoring {
@@ -51,6 +75,8 @@ impl AlertScoring {
             curve_evenings: [0; CURVE.len()],
             curve_correct: [0; CURVE.len()],
             curve_warned: [0; CURVE.len()],
+            bands: [(0, 0.0, 0); BANDS.len() - 1],
+            brier: 0.0,
         }
     }
 
@@ -113,7 +139,8 @@ impl AlertScoring {
                 ahead: forecasts.ahead_of(i, t),
                 recent: &[],
             };
-            let p = stockout_risk(&view, date).unwrap_or(0.0);
+            let risk = stockout_risk(&view, date);
+            let p = risk.unwrap_or(0.0);
             let until = Some(t + horizon);
             // Most items are far below both thresholds: their verdict is known without a second look.
             if p >= self.settings.stockout_hold_probability {
@@ -138,6 +165,15 @@ impl AlertScoring {
                         self.curve_evenings[j] += 1;
                         self.curve_correct[j] += u64::from(truth);
                     }
+                }
+                // Items without a forecast have no probability to calibrate.
+                if let Some(p) = risk.filter(|p| p.is_finite()) {
+                    let band = BANDS[1..].iter().position(|edge| p < *edge).unwrap_or(BANDS.len() - 2);
+                    let b = &mut self.bands[band];
+                    b.0 += 1;
+                    b.1 += p;
+                    b.2 += u64::from(truth);
+                    self.brier += (p - f64::from(u8::from(truth))).powi(2);
                 }
                 truths.push((format!("imminent_stockout:{store}:{product}"), truth));
             }
@@ -179,5 +215,27 @@ impl AlertScoring {
                 episode_recall: ratio(self.curve_warned[j], report.stockout_episodes),
             })
             .collect();
+        report.alert_calibration = self
+            .bands
+            .iter()
+            .enumerate()
+            .map(|(k, &(evenings, sum_p, outcomes))| CalibrationBand {
+                from: BANDS[k],
+                to: BANDS[k + 1],
+                evenings,
+                mean_probability: (evenings > 0).then(|| sum_p / evenings as f64),
+                observed: ratio(outcomes, evenings),
+            })
+            .collect();
+        // Against always saying the base rate: the share of the Brier score the probabilities save.
+        let scored: u64 = self.bands.iter().map(|b| b.0).sum();
+        let outcomes: u64 = self.bands.iter().map(|b| b.2).sum();
+        if scored > 0 {
+            let brier = self.brier / scored as f64;
+            let base = outcomes as f64 / scored as f64;
+            report.stockout_brier = Some(brier);
+            let reference = base * (1.0 - base);
+            report.stockout_brier_skill = (reference > 0.0).then(|| 1.0 - brier / reference);
+        }
     }
 }

@@ -27,8 +27,8 @@ pub use world::{ReplayItem, ReplayWorld, impute_demand, load_world};
 
 use crate::alert::AlertSettings;
 use crate::optimizer::{DemandAhead, ItemTerms, Levels};
-pub use alerts::AlertCurvePoint;
 use alerts::AlertScoring;
+pub use alerts::{AlertCurvePoint, CalibrationBand};
 use chrono::NaiveDate;
 use fluxion_domain::forecast::DemandSeries;
 use rand::SeedableRng;
@@ -184,6 +184,14 @@ pub struct ReplayReport {
     pub episode_recall: Option<f64>,
     /// The trade-off at other alert thresholds (for choosing `alerts.stockout_probability`).
     pub alert_curve: Vec<AlertCurvePoint>,
+    /// Whether the stockout probabilities behind the alerts meant what they said: every scored
+    /// item-evening with a forecast, by probability band, against what really happened.
+    pub alert_calibration: Vec<CalibrationBand>,
+    /// Mean squared difference between those probabilities and what happened (0 is perfect).
+    pub stockout_brier: Option<f64>,
+    /// `1 − brier / brier of always saying the base rate`: 0 is no better than knowing how often
+    /// items run out, 1 is foreseeing every stockout (null without stockouts).
+    pub stockout_brier_skill: Option<f64>,
 }
 
 /// Whether item `i` would run out within `horizon` days after `t` if nothing more were ordered or

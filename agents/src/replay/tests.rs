@@ -117,3 +117,33 @@ fn both_policies_run_and_fluxion_keeps_a_steady_item_in_stock() {
     assert!(fluxion.fill_rate > 0.98, "{fluxion:?}");
     assert!(fluxion.orders > 0 && minmax.orders > 0);
 }
+
+#[test]
+fn the_calibration_table_covers_every_scored_evening_and_a_sure_stockout_scores_high() {
+    // Item 0 sells 4 a day and receives 3: after its opening stock it is always heading for a
+    // stockout. Item 1 sells 2 and receives 3: it never runs out.
+    let w = world(vec![vec![4.0; 120], vec![2.0; 120]], None);
+    let r = replay(&w, &mut Fixed { order: 3.0, transfer: 0.0 }, &config(&w, 60, 40));
+    let bands = &r.alert_calibration;
+    assert_eq!(bands.len(), 12);
+    assert_eq!((bands[0].from, bands[11].to), (0.0, 1.0));
+    for pair in bands.windows(2) {
+        assert_eq!(pair[0].to, pair[1].from);
+    }
+    // Every item-evening with a forecast lands in exactly one band, at a probability inside it.
+    let evenings: u64 = bands.iter().map(|b| b.evenings).sum();
+    assert_eq!(evenings, 2 * 40, "{bands:?}");
+    for b in bands.iter().filter(|b| b.evenings > 0) {
+        let p = b.mean_probability.expect("mean");
+        assert!(p >= b.from && p <= b.to, "{b:?}");
+    }
+    // The steady item is never at risk and never runs out. The starved one runs out every evening
+    // and is always at even odds or worse: a steady 4 a day against 3 arriving is still, for all
+    // the forecast knows, a Poisson count that may stay at 3.
+    assert!(bands[0].evenings == 40 && bands[0].observed == Some(0.0), "{bands:?}");
+    let risky: Vec<_> = bands.iter().filter(|b| b.from >= 0.5 && b.evenings > 0).collect();
+    assert_eq!(risky.iter().map(|b| b.evenings).sum::<u64>(), 40, "{bands:?}");
+    assert!(risky.iter().all(|b| b.observed == Some(1.0)), "{bands:?}");
+    assert!(r.stockout_brier.expect("brier") < 0.1, "{r:?}");
+    assert!(r.stockout_brier_skill.expect("skill") > 0.5, "{r:?}");
+}
