@@ -1217,35 +1217,9 @@ async fn write_facts(tx: &mut Tx, maps: &IdMaps, changes: &ChangeSet) -> Result<
         .await?;
         n += 1;
     }
-    let orders = changes
-        .purchase_orders
-        .iter()
-        .map(|po| {
-            Ok(OrderRows {
-                number: po.number().as_str(),
-                party: maps.supplier(po.supplier())?,
-                destination: maps.location(po.destination())?,
-                start: po.ordered_on(),
-                expected: po.expected_on(),
-                lines: po.lines(),
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let orders = OrderRows::purchase_orders(&changes.purchase_orders, maps)?;
     n += write_orders(tx, maps, &PURCHASE_ORDER_SQL, &orders).await?;
-    let transfers = changes
-        .transfers
-        .iter()
-        .map(|t| {
-            Ok(OrderRows {
-                number: t.number().as_str(),
-                party: maps.location(t.from())?,
-                destination: maps.location(t.to())?,
-                start: t.shipped_on(),
-                expected: t.expected_on(),
-                lines: t.lines(),
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let transfers = OrderRows::transfers(&changes.transfers, maps)?;
     n += write_orders(tx, maps, &TRANSFER_SQL, &transfers).await?;
     for e in &changes.events {
         sqlx::query(

@@ -253,6 +253,42 @@ pub(crate) struct OrderRows<'a> {
     pub lines: &'a [OrderLine],
 }
 
+impl<'a> OrderRows<'a> {
+    /// Purchase orders, their supplier and store resolved.
+    pub fn purchase_orders(orders: &'a [PurchaseOrder], maps: &IdMaps) -> Result<Vec<Self>, StoreError> {
+        orders
+            .iter()
+            .map(|po| {
+                Ok(OrderRows {
+                    number: po.number().as_str(),
+                    party: maps.supplier(po.supplier())?,
+                    destination: maps.location(po.destination())?,
+                    start: po.ordered_on(),
+                    expected: po.expected_on(),
+                    lines: po.lines(),
+                })
+            })
+            .collect()
+    }
+
+    /// Transfers, their sending and receiving locations resolved.
+    pub fn transfers(transfers: &'a [Transfer], maps: &IdMaps) -> Result<Vec<Self>, StoreError> {
+        transfers
+            .iter()
+            .map(|t| {
+                Ok(OrderRows {
+                    number: t.number().as_str(),
+                    party: maps.location(t.from())?,
+                    destination: maps.location(t.to())?,
+                    start: t.shipped_on(),
+                    expected: t.expected_on(),
+                    lines: t.lines(),
+                })
+            })
+            .collect()
+    }
+}
+
 pub(crate) fn purchase_orders_from_rows(rows: Vec<OrderLineRow>) -> Result<Vec<PurchaseOrder>, StoreError> {
     group_lines(rows)?
         .into_iter()
