@@ -3,7 +3,8 @@
 //! Origin `k` (0 = the latest) trains on everything before the last `drop_last + (k + 1)·h` periods
 //! and forecasts the `h` after. Each series is scored from its first sale (M5's protocol); a series
 //! with no sale before the origin, or a flat history, cannot be scored and is counted apart. With
-//! `complete_only`, series with any missing period are left out (the car parts protocol).
+//! `complete_only`, series with any missing period are left out (the car parts protocol). Held-out
+//! days recorded out of stock are not scored: their sales are not their demand.
 
 use super::auto::AutoConfig;
 use super::batch::forecast_batch;
@@ -59,7 +60,8 @@ pub struct ModelResult {
 pub struct EvalReport {
     /// Series in the input.
     pub series: usize,
-    /// Series × origins that could not be scored (no sale before the origin, flat history, gaps).
+    /// Series × origins that could not be scored (no sale before the origin, flat history, gaps,
+    /// every held-out day out of stock).
     pub skipped: usize,
     /// One result per model, Fluxion last.
     pub results: Vec<ModelResult>,
@@ -85,7 +87,12 @@ pub fn evaluate(series: &[DemandSeries], opts: &EvalOptions) -> EvalReport {
                     return None;
                 }
                 let n = s.len() - back;
-                Some((s.truncated(n), s.values[n..n + h].to_vec()))
+                // A held-out day recorded out of stock sold what the shelf had, not what was
+                // demanded: it is not scored (for any model).
+                let actual: Vec<f64> = (n..n + h)
+                    .map(|i| if s.censored.get(i).copied().unwrap_or(false) { f64::NAN } else { s.values[i] })
+                    .collect();
+                actual.iter().any(|v| v.is_finite()).then(|| (s.truncated(n), actual))
             })
             .collect();
         // Fluxion forecasts the whole batch at once (store profiles and calibration are shared).
@@ -148,4 +155,56 @@ pub fn evaluate(series: &[DemandSeries], opts: &EvalOptions) -> EvalReport {
         .collect();
     results.sort_by_key(|r| (r.model == FLUXION, opts.models.iter().position(|m| m.name() == r.model)));
     EvalReport { series: series.len(), skipped, results }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use fluxion_domain::forecast::Frequency;
+
+    fn series(id: &str, values: Vec<f64>, censored: Vec<bool>) -> DemandSeries {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
+        let mut s = DemandSeries::new(id, "S1", id, start, Frequency::Daily, values);
+        s.censored = censored;
+        s
+    }
+
+    #[test]
+    fn held_out_days_out_of_stock_are_not_scored() {
+        // Steady demand around 5 a day; the last three held-out days the shelf was empty.
+        let n = 210;
+        let values: Vec<f64> = (0..n).map(|t| [4.0, 5.0, 6.0][t % 3]).collect();
+        let mut recorded = values.clone();
+        let mut censored = vec![false; n];
+        for t in n - 3..n {
+            recorded[t] = 0.0;
+            censored[t] = true;
+        }
+        // A second series whose whole hold-out was out of stock cannot be scored at all.
+        let mut blind = vec![true; n];
+        blind[..n - 7].fill(false);
+        let input = vec![series("A", recorded.clone(), censored), series("B", recorded.clone(), blind)];
+        let opts = EvalOptions {
+            horizon: 7,
+            origins: 1,
+            drop_last: 0,
+            models: vec![Model::Tsb],
+            complete_only: false,
+            calendar: Calendar::default(),
+            auto: AutoConfig::default(),
+        };
+        let report = evaluate(&input, &opts);
+        assert_eq!(report.skipped, 1, "{report:?}");
+        for r in &report.results {
+            // Scored on the four days with stock, a forecast of ~5 a day is nearly unbiased;
+            // scoring the empty shelf as zero demand would call it 75% too high.
+            assert!(r.bias_pct.abs() < 15.0, "{r:?}");
+        }
+        // Unflagged, the same empty shelf would be scored as zero demand: the forecast, trained on
+        // the same history, looks far too high.
+        let unflagged = evaluate(&[series("A", recorded, vec![false; n])], &opts);
+        let bias = unflagged.results.iter().find(|m| m.model == FLUXION).map(|m| m.bias_pct).expect("fluxion");
+        assert!(bias > 50.0, "{unflagged:?}");
+    }
 }
