@@ -4,7 +4,7 @@
 
 use crate::alert::{DayCheck, ItemView};
 use crate::forecast::{AutoConfig, forecast_batch};
-use crate::optimizer::DemandAhead;
+use crate::optimizer::{DemandAhead, Incoming};
 use crate::replay::{ReplayWorld, load_world};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::forecast::Forecast;
@@ -22,7 +22,7 @@ pub const HORIZON_DAYS: usize = 42;
 pub struct Books {
     on_hand: HashMap<(LocationCode, ProductCode), f64>,
     lots: HashMap<(LocationCode, ProductCode), Vec<(NaiveDate, f64)>>,
-    inbound: HashMap<(LocationCode, ProductCode), Vec<(NaiveDate, f64)>>,
+    inbound: HashMap<(LocationCode, ProductCode), Vec<Incoming>>,
 }
 
 /// A store's data feed: the last day with data, the usual gap between data days, revenue per day.
@@ -45,7 +45,7 @@ pub struct TenantContext {
     pub today: NaiveDate,
     /// Per item: tonight's books (looked up by index on every question, so kept by index).
     on_hand: Vec<Option<f64>>,
-    inbound: Vec<Vec<(NaiveDate, f64)>>,
+    inbound: Vec<Vec<Incoming>>,
     lots: Vec<Vec<(NaiveDate, f64)>>,
     /// Per item: its forecast from tonight.
     pub ahead: Vec<Option<Forecast>>,
@@ -146,8 +146,8 @@ impl TenantContext {
         self.on_hand.get(i).copied().flatten()
     }
 
-    /// Goods on their way: `(arrival day, units)`.
-    pub fn inbound(&self, i: usize) -> &[(NaiveDate, f64)] {
+    /// Goods on their way.
+    pub fn inbound(&self, i: usize) -> &[Incoming] {
         self.inbound.get(i).map_or(&[], Vec::as_slice)
     }
 
@@ -224,18 +224,18 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
     for lot in store.lots().await? {
         books.lots.entry((lot.location, lot.product)).or_default().push((lot.expires_on, lot.quantity.get()));
     }
-    // Goods on their way; a late one is still expected tomorrow.
-    let tomorrow = today + Days::new(1);
+    // Goods on their way, at the day the books expect them (a late one is still expected; one a
+    // week late is taken as not coming).
     for po in store.purchase_orders().await? {
         if po.expected_on() + Days::new(7) < today {
             continue;
         }
         for line in po.lines() {
-            books
-                .inbound
-                .entry((po.destination().clone(), line.product.clone()))
-                .or_default()
-                .push((po.expected_on().max(tomorrow), line.quantity.get()));
+            books.inbound.entry((po.destination().clone(), line.product.clone())).or_default().push(Incoming {
+                expected: po.expected_on(),
+                units: line.quantity.get(),
+                from_supplier: true,
+            });
         }
     }
     for tr in store.transfers().await? {
@@ -243,11 +243,11 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
             continue;
         }
         for line in tr.lines() {
-            books
-                .inbound
-                .entry((tr.to().clone(), line.product.clone()))
-                .or_default()
-                .push((tr.expected_on().max(tomorrow), line.quantity.get()));
+            books.inbound.entry((tr.to().clone(), line.product.clone())).or_default().push(Incoming {
+                expected: tr.expected_on(),
+                units: line.quantity.get(),
+                from_supplier: false,
+            });
         }
     }
     Ok(books)

@@ -134,10 +134,11 @@ fn print_report(slug: &TenantSlug, r: &ReplayReport) {
             pct(r.alert_recall)
         );
         println!(
-            "  episodios de quiebre:  {}, {} avisados antes ({})",
+            "  episodios de quiebre:  {}, {} avisados antes ({}); {} empezaron con una entrega atrasada",
             format::number(r.stockout_episodes as f64, 0),
             format::number(r.episodes_warned as f64, 0),
-            pct(r.episode_recall)
+            pct(r.episode_recall),
+            format::number(r.episodes_late_delivery as f64, 0)
         );
         let curve: Vec<String> = r
             .alert_curve

@@ -2,7 +2,8 @@
 
 use super::AlertSettings;
 use crate::optimizer::{
-    DemandAhead, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, days_to_order, levels, order_quantity,
+    DemandAhead, Incoming, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, days_to_order, levels,
+    order_quantity,
 };
 use chrono::{Days, NaiveDate};
 use fluxion_domain::format::{number, short_date, units};
@@ -40,8 +41,8 @@ pub struct ItemView<'a> {
     pub terms: &'a ItemTerms,
     /// Units on hand tonight, as the system has them.
     pub on_hand: f64,
-    /// Orders and transfers on their way: `(arrival day, units)`.
-    pub inbound: &'a [(NaiveDate, f64)],
+    /// Orders and transfers on their way.
+    pub inbound: &'a [Incoming],
     /// Lots on hand (perishables): `(expiry day, units)`.
     pub lots: &'a [(NaiveDate, f64)],
     /// Demand from tomorrow on (the latest forecast).
@@ -79,11 +80,14 @@ impl ItemView<'_> {
     }
 }
 
-/// Units that arrive within `days` days after `today`.
-fn arriving(inbound: &[(NaiveDate, f64)], today: NaiveDate, days: usize) -> f64 {
+/// Units expected within `days` days after `today`.
+fn arriving(inbound: &[Incoming], today: NaiveDate, days: usize) -> f64 {
     let until = today + Days::new(days as u64);
-    inbound.iter().filter(|(d, _)| *d <= until).map(|(_, u)| u).sum()
+    inbound.iter().filter(|g| g.expected_from(today) <= until).map(|g| g.units).sum()
 }
+
+/// Beyond this many combinations of delivery days, deliveries are taken as arriving when expected.
+const MAX_ARRIVAL_SCENARIOS: usize = 4096;
 
 /// The horizon (days) an imminent-stockout alert looks ahead: the days before the next possible
 /// replenishment arrives (it arrives in the morning of the day after the horizon).
@@ -112,30 +116,70 @@ fn risk<'a>(item: &'a ItemView<'_>, today: NaiveDate) -> Option<Risk<'a>> {
     let horizon = stockout_horizon(item.terms, today);
     // The horizon ends the morning a replenishment ordered now would arrive at the expected lead
     // time; the alert is judged on that horizon, so its probability is taken over the same days.
-    let exposure = PeriodDemand::days(ahead, 0, horizon);
     let incoming = arriving(item.inbound, today, horizon);
-    let available = item.on_hand.max(0.0) + incoming;
-    // Goods on their way only help from the morning they arrive: the shelf can run dry before each
-    // arrival, and after the last one before the next possible replenishment.
-    let mut arrivals: Vec<(usize, f64)> = item
-        .inbound
-        .iter()
-        .map(|(d, u)| (usize::try_from((*d - today).num_days()).unwrap_or(0).max(1), *u))
-        .filter(|(k, _)| *k <= horizon)
-        .collect();
-    arrivals.sort_by_key(|a| a.0);
     // Perishable stock that expires before it sells does not protect the shelf.
     let waste = crate::lots::expected_waste_dated(item.lots, today, horizon, |k| ahead.mean_at(k));
-    let mut stock = item.on_hand.max(0.0);
-    let mut p: f64 = 0.0;
-    for (k, units) in arrivals {
-        if k > 1 {
-            p = p.max(PeriodDemand::days(ahead, 0, k - 1).stockout_probability(stock - waste[k - 1]));
+    // Demand of the first k days (day 1 = tomorrow), built once per k that some scenario needs.
+    let mut first_days: Vec<Option<PeriodDemand>> = vec![None; horizon + 1];
+    let mut stockout = |k: usize, stock: f64| -> f64 {
+        first_days[k].get_or_insert_with(|| PeriodDemand::days(ahead, 0, k)).stockout_probability(stock)
+    };
+    // When each delivery may come: a supplier's as early or late as its lead time varies (a late
+    // one less likely to come each morning it has not), a transfer when expected. Any day after
+    // the horizon is the same to the risk.
+    let mut deliveries: Vec<(Vec<(usize, f64)>, f64)> = item
+        .inbound
+        .iter()
+        .map(|g| {
+            let mut days: Vec<(usize, f64)> = Vec::new();
+            for (k, p) in g.arrival(today, &item.terms.lead) {
+                let k = k.min(horizon + 1);
+                match days.iter_mut().find(|d| d.0 == k) {
+                    Some(d) => d.1 += p,
+                    None => days.push((k, p)),
+                }
+            }
+            (days, g.units)
+        })
+        .collect();
+    let scenarios = deliveries.iter().try_fold(1usize, |n, (days, _)| n.checked_mul(days.len()));
+    if scenarios.is_none_or(|n| n > MAX_ARRIVAL_SCENARIOS) {
+        for (g, d) in item.inbound.iter().zip(&mut deliveries) {
+            d.0 = vec![(g.days_from(today).min(horizon + 1), 1.0)];
         }
-        stock += units;
     }
-    let probability = p.max(exposure.stockout_probability(available - waste[horizon]));
-    Some(Risk { probability, horizon, exposure, incoming, ahead })
+    // Every combination of delivery days, with its probability (deliveries are independent).
+    let mut combinations: Vec<(Vec<(usize, f64)>, f64)> = vec![(Vec::new(), 1.0)];
+    for (days, units) in &deliveries {
+        combinations = combinations
+            .iter()
+            .flat_map(|(arrivals, w)| {
+                days.iter().map(move |&(k, p)| {
+                    let mut a = arrivals.clone();
+                    a.push((k, *units));
+                    (a, w * p)
+                })
+            })
+            .collect();
+    }
+    // In each: goods only help from the morning they arrive, so the shelf can run dry before each
+    // arrival, and after the last one before the next possible replenishment.
+    let mut probability = 0.0;
+    for (mut arrivals, weight) in combinations {
+        arrivals.sort_by_key(|a| a.0);
+        let mut stock = item.on_hand.max(0.0);
+        let mut p: f64 = 0.0;
+        for (k, units) in arrivals.into_iter().filter(|a| a.0 <= horizon) {
+            if k > 1 {
+                p = p.max(stockout(k - 1, stock - waste[k - 1]));
+            }
+            stock += units;
+        }
+        p = p.max(stockout(horizon, stock - waste[horizon]));
+        probability += weight * p;
+    }
+    let exposure = first_days[horizon].take().unwrap_or_else(|| PeriodDemand::days(ahead, 0, horizon));
+    Some(Risk { probability: probability.clamp(0.0, 1.0), horizon, exposure, incoming, ahead })
 }
 
 /// Tonight's imminent-stockout verdict on an item, from one computation of its risk.
@@ -193,7 +237,7 @@ pub fn stockout_verdict(
     }
     let runs_out_on = today + Days::new(runs_out as u64);
     let l = levels(ahead, item.terms, today, reorder);
-    let position = item.on_hand.max(0.0) + item.inbound.iter().map(|(_, u)| u).sum::<f64>();
+    let position = item.on_hand.max(0.0) + item.inbound.iter().map(|g| g.units).sum::<f64>();
     let daily = ahead.total(0, 7).0 / 7.0;
     let mut reorder_units = order_quantity(position, &l, item.terms, daily, reorder);
     if reorder_units <= 0.0 {
@@ -209,6 +253,9 @@ pub fn stockout_verdict(
     a.runs_out_on = Some(runs_out_on);
     a.expires_on = today + Days::new(horizon as u64);
     let arriving_text = if incoming > 0.0 { format!(" y llegan {}", units(incoming)) } else { String::new() };
+    // A delivery that is already late may keep the shelf waiting.
+    let late = item.inbound.iter().filter(|g| g.from_supplier && g.is_late(today)).map(|g| g.expected).min();
+    let late_text = late.map_or(String::new(), |d| format!(" (el pedido que venía el {} aún no llega)", short_date(d)));
     let lead = item.terms.lead.mean_days();
     let when = if item.on_hand <= 0.0 {
         "ya se agotó".to_owned()
@@ -216,13 +263,14 @@ pub fn stockout_verdict(
         format!("se agota el {}", short_date(runs_out_on))
     };
     a.reason_es = format!(
-        "Quedan {} {} de {} en {}{}; se venden ~{} al día y el proveedor tarda {} días: {} \
+        "Quedan {} {} de {} en {}{}{}; se venden ~{} al día y el proveedor tarda {} días: {} \
          (probabilidad de quiebre {} %). Pedir {}.",
         units(item.on_hand.max(0.0)),
         item.unit.label_es(),
         item.product_name,
         item.store_name,
         arriving_text,
+        late_text,
         units(daily),
         units(lead),
         when,
@@ -240,7 +288,7 @@ pub fn overstock(
     reorder: &ReorderSettings,
 ) -> Option<Alert> {
     let ahead = item.ahead.as_ref()?;
-    let stock = item.on_hand.max(0.0) + item.inbound.iter().map(|(_, u)| u).sum::<f64>();
+    let stock = item.on_hand.max(0.0) + item.inbound.iter().map(|g| g.units).sum::<f64>();
     if stock <= 0.0 {
         return None;
     }

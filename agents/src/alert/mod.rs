@@ -7,7 +7,8 @@
 //!
 //! - **Imminent stockout**: the probability that the demand until the next possible replenishment
 //!   exceeds stock on hand plus what arrives in time, from the forecast's protection-period
-//!   distribution (not a days-of-cover rule).
+//!   distribution (not a days-of-cover rule). A supplier's delivery may come as early or late as
+//!   its lead time varies, and one already late becomes less likely to come each morning it does not.
 //! - **Overstock**: days of cover far above what the reorder policy holds, with the capital tied up.
 //! - **Sales anomaly**: a day far outside the forecast band (both tails), or a lasting change of level
 //!   over the last two weeks.

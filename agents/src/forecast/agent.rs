@@ -60,7 +60,7 @@ pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<F
                 p10: total.p10,
                 p90: total.p90,
                 on_hand: ctx.on_hand(i).unwrap_or(0.0),
-                inbound: ctx.inbound(i).iter().map(|(_, u)| u).sum(),
+                inbound: ctx.inbound(i).iter().map(|g| g.units).sum(),
                 sold_last_7: sold(0, 7),
                 sold_prev_7: sold(7, 7),
                 sold_last_28: sold(0, 28),

@@ -10,6 +10,7 @@
 //! where the textbook `z·σ·√L` (a normal approximation) badly misplaces the reorder point.
 
 use crate::forecast::distribution::size_for;
+use chrono::{Days, NaiveDate};
 use fluxion_domain::LeadTime;
 use fluxion_domain::forecast::Forecast;
 
@@ -69,6 +70,65 @@ impl LeadTimeDays {
     /// The expected lead time in days.
     pub fn mean_days(&self) -> f64 {
         self.days.iter().map(|(d, p)| *d as f64 * p).sum()
+    }
+}
+
+/// Goods on their way to a store, as the books have them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Incoming {
+    /// The day the purchase order or transfer says they arrive. It may have passed: late goods are
+    /// still expected.
+    pub expected: NaiveDate,
+    /// Units.
+    pub units: f64,
+    /// Whether a supplier delivers them. A supplier's goods come as much earlier or later than
+    /// promised as its lead time varies; a transfer between the chain's own stores comes when expected.
+    pub from_supplier: bool,
+}
+
+impl Incoming {
+    /// The morning they are expected, seen on the evening of `today`: late goods are expected tomorrow.
+    pub fn expected_from(&self, today: NaiveDate) -> NaiveDate {
+        self.expected.max(today + Days::new(1))
+    }
+
+    /// Days from `today` to the morning they are expected (at least 1).
+    pub fn days_from(&self, today: NaiveDate) -> usize {
+        usize::try_from((self.expected_from(today) - today).num_days()).unwrap_or(1).max(1)
+    }
+
+    /// Whether they were expected by `today` and have not come.
+    pub fn is_late(&self, today: NaiveDate) -> bool {
+        self.expected <= today
+    }
+
+    /// When they may arrive, seen on the evening of `today`: `(days from today, probability)`, at
+    /// least one day, probabilities summing to 1. A supplier's delivery is as early or late against
+    /// its promised day as `lead` (the supplier's lead time) is against its usual length, given
+    /// that it has not come yet: a late one becomes less likely to come each morning it does not.
+    pub fn arrival(&self, today: NaiveDate, lead: &LeadTimeDays) -> Vec<(usize, f64)> {
+        let promised = (self.expected - today).num_days();
+        let usual = lead.mean_days().round() as i64;
+        let mut days: Vec<(usize, f64)> = if self.from_supplier {
+            lead.days
+                .iter()
+                .filter_map(|&(d, p)| {
+                    let k = promised + d as i64 - usual;
+                    (k >= 1 && p > 0.0).then_some((k as usize, p))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let total: f64 = days.iter().map(|d| d.1).sum();
+        if total <= 0.0 || !total.is_finite() {
+            // Not from a supplier, or later than its lead time has ever been: expected as the books say.
+            return vec![(self.days_from(today), 1.0)];
+        }
+        for d in &mut days {
+            d.1 /= total;
+        }
+        days
     }
 }
 
@@ -285,6 +345,31 @@ fn add_nb(pmf: &mut Vec<f64>, weight: f64, mean: f64, size: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delivery_arrives_as_its_supplier_varies_and_a_late_one_has_not_come_yet() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let lead = LeadTimeDays::normal(5.0, 2.0);
+        let on_its_way = Incoming { expected: today + Days::new(3), units: 10.0, from_supplier: true };
+        let days = on_its_way.arrival(today, &lead);
+        assert!((days.iter().map(|d| d.1).sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!(days.iter().all(|d| d.0 >= 1));
+        // Centred on the promised day, less the early days it would already have come on.
+        let mean: f64 = days.iter().map(|(k, p)| *k as f64 * p).sum();
+        assert!(mean > 3.0 && mean < 3.5, "{days:?}");
+        // Two days late: only the draws longer than seven days remain, the next morning most likely.
+        let late = Incoming { expected: today - Days::new(2), ..on_its_way };
+        assert!(late.is_late(today) && !on_its_way.is_late(today));
+        let days = late.arrival(today, &lead);
+        assert!(days.iter().all(|d| d.0 >= 1) && days[0].0 == 1, "{days:?}");
+        assert!(days[0].1 > 0.4 && days[0].1 < 0.7, "{days:?}");
+        // A transfer, a fixed lead time, or later than the lead time has ever been: when expected.
+        let transfer = Incoming { from_supplier: false, ..on_its_way };
+        assert_eq!(transfer.arrival(today, &lead), vec![(3, 1.0)]);
+        assert_eq!(on_its_way.arrival(today, &LeadTimeDays::fixed(5)), vec![(3, 1.0)]);
+        let lost = Incoming { expected: today - Days::new(30), ..on_its_way };
+        assert_eq!(lost.arrival(today, &lead), vec![(1, 1.0)]);
+    }
 
     fn flat(mean: f64, days: usize) -> Vec<f64> {
         vec![mean; days]

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use agent::{OptimizerAgent, OptimizerRequest};
 pub use budget::{BudgetPlan, Candidate, plan_purchases};
-pub use demand::{DemandAhead, LeadTimeDays, PeriodDemand};
+pub use demand::{DemandAhead, Incoming, LeadTimeDays, PeriodDemand};
 pub use execute::{ExecuteError, execution, execution_number};
 pub use plan::{moves_for, orders_for, transfers_for, transfers_of};
 pub use recommend::{OrderContext, recommend_order};

@@ -24,7 +24,7 @@ pub fn orders_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSet
                 supplier: world.suppliers.get(item.supplier),
                 terms: &item.terms,
                 on_hand,
-                inbound: ctx.inbound(i).iter().map(|(_, u)| u).sum(),
+                inbound: ctx.inbound(i).iter().map(|g| g.units).sum(),
                 lots: ctx.lots(i),
                 ahead: &ahead,
             };
@@ -49,11 +49,7 @@ pub fn moves_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSett
             continue;
         }
         let (Some(ahead), Some(on_hand)) = (ctx.demand_ahead(i), ctx.on_hand(i)) else { continue };
-        let inbound: Vec<(usize, f64)> = ctx
-            .inbound(i)
-            .iter()
-            .map(|(d, u)| (usize::try_from((*d - ctx.today).num_days()).unwrap_or(0), *u))
-            .collect();
+        let inbound: Vec<(usize, f64)> = ctx.inbound(i).iter().map(|g| (g.days_from(ctx.today), g.units)).collect();
         let supply = Supply { on_hand, inbound: &inbound };
         let position = store_position(item.store, &ahead, &item.terms, ctx.today, &supply, &rule);
         if position.shortage > 0.0 || position.surplus >= 1.0 {

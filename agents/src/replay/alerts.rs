@@ -5,7 +5,7 @@ use super::{Forecasts, ItemState, ReplayReport, ReplayWorld, would_run_out};
 use crate::alert::{
     AlertBook, AlertSettings, ItemView, StockoutVerdict, stockout_horizon, stockout_risk, stockout_verdict,
 };
-use crate::optimizer::ReorderSettings;
+use crate::optimizer::{Incoming, ReorderSettings};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -80,10 +80,12 @@ impl AlertScoring {
         }
     }
 
-    /// A scored day of item `i`: `short` when it could not serve all its demand.
-    pub(super) fn day(&mut self, i: usize, t: usize, short: bool, report: &mut ReplayReport) {
+    /// A scored day of item `i`: `short` when it could not serve all its demand, `late` when a
+    /// supplier's delivery expected by then had not come.
+    pub(super) fn day(&mut self, i: usize, t: usize, short: bool, late: bool, report: &mut ReplayReport) {
         if short && !self.short_yesterday[i] {
             report.stockout_episodes += 1;
+            report.episodes_late_delivery += u64::from(late);
             let covered = |until: Option<usize>| until.is_some_and(|u| u >= t);
             if covered(self.warned_until[i][0]) {
                 report.episodes_warned += 1;
@@ -118,8 +120,15 @@ impl AlertScoring {
             let horizon = stockout_horizon(&item.terms, date);
             let store = &world.stores[item.store];
             let product = &world.products[item.product];
-            let inbound: Vec<(NaiveDate, f64)> =
-                state.inbound.iter().map(|b| (world.date_of(b.arrives.max(t + 1)), b.units)).collect();
+            let inbound: Vec<Incoming> = state
+                .inbound
+                .iter()
+                .map(|b| Incoming {
+                    expected: world.date_of(b.expected),
+                    units: b.units,
+                    from_supplier: b.from_supplier,
+                })
+                .collect();
             let lots: Vec<(NaiveDate, f64)> = match item.terms.shelf_life_days {
                 Some(life) => {
                     state.lots.iter().map(|&(received, u)| (world.date_of(received + life as usize), u)).collect()

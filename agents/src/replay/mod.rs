@@ -12,6 +12,9 @@
 //! 3. **evening** — the policy, which sees only the past (the recorded history before the replay and
 //!    the sales the replay itself produced after), decides orders and transfers. An order arrives
 //!    after a lead time drawn from the supplier's distribution; a transfer arrives the next morning.
+//!    Like a purchase order in the books, an order only tells the policy and the alerts when it is
+//!    *expected* (the supplier's usual lead time after it was placed); when it comes is learnt the
+//!    morning it comes, and a late one is expected the next morning, as the product's own books do.
 //!
 //! Lead-time draws are common random numbers: an order of the same store from the same supplier on
 //! the same day takes the same lead time under every policy, so policies are compared on the same
@@ -39,12 +42,26 @@ use serde::Serialize;
 /// Something on its way to a store.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Inbound {
-    /// Day index it arrives (in the morning).
+    /// Day index it really arrives (in the morning): the simulator's truth, which no policy or
+    /// alert may read — they see [`Inbound::expected_after`].
     pub arrives: usize,
+    /// Day index it is expected, as the purchase order or transfer says: the order day plus the
+    /// supplier's usual lead time (a transfer: the next morning).
+    pub expected: usize,
+    /// Whether a supplier delivers it (otherwise it is a transfer, which comes when expected).
+    pub from_supplier: bool,
     /// Units.
     pub units: f64,
     /// For perishables moved between stores: the day the goods were first received.
     pub received: Option<usize>,
+}
+
+impl Inbound {
+    /// The morning it is expected, as seen on the evening of day `t`: its expected day, or
+    /// tomorrow once that has passed and it has not come.
+    pub fn expected_after(&self, t: usize) -> usize {
+        self.expected.max(t + 1)
+    }
 }
 
 /// One item's state during a replay.
@@ -180,6 +197,8 @@ pub struct ReplayReport {
     /// Of those, episodes an imminent-stockout alert warned of: raised on an evening before the
     /// first day short, with that day inside its horizon.
     pub episodes_warned: u64,
+    /// Of those, episodes that began while a supplier's delivery expected by then had not come.
+    pub episodes_late_delivery: u64,
     /// `episodes_warned / stockout_episodes` (null without alerts).
     pub episode_recall: Option<f64>,
     /// The trade-off at other alert thresholds (for choosing `alerts.stockout_probability`).
@@ -329,12 +348,10 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
                 report.lost_units += lost;
                 report.lost_sales_usd += lost * item.terms.unit_price;
                 if let Some(scoring) = scoring.as_mut() {
-                    scoring.day(i, t, lost > 1e-9, &mut report);
+                    let late = state.inbound.iter().any(|b| b.from_supplier && b.expected <= t);
+                    scoring.day(i, t, lost > 1e-9, late, &mut report);
                 }
                 if available <= 1e-9 || lost > 1e-9 {
-                    if std::env::var_os("FLUXION_ALERT_DUMP").is_some() {
-                        eprintln!("SO {t} {i} {available:.1} {demand:.1}");
-                    }
                     report.stockout_days += 1;
                 }
             }
@@ -363,7 +380,8 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             }
             let item = &world.items[i];
             let lead = draw_lead_days(config.seed, item.store, item.supplier, t, &item.terms);
-            items[i].inbound.push(Inbound { arrives: t + lead, units, received: None });
+            let expected = t + item.terms.lead.mean_days().round().max(1.0) as usize;
+            items[i].inbound.push(Inbound { arrives: t + lead, expected, from_supplier: true, units, received: None });
             if scored {
                 report.orders += 1;
             }
@@ -380,10 +398,22 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             // Perishables travel with their lots, oldest first.
             let moved = crate::lots::take_first(&mut items[a].lots, units);
             if moved.is_empty() {
-                items[b].inbound.push(Inbound { arrives: t + 1, units, received: None });
+                items[b].inbound.push(Inbound {
+                    arrives: t + 1,
+                    expected: t + 1,
+                    from_supplier: false,
+                    units,
+                    received: None,
+                });
             }
             for (received, u) in moved {
-                items[b].inbound.push(Inbound { arrives: t + 1, units: u, received: Some(received) });
+                items[b].inbound.push(Inbound {
+                    arrives: t + 1,
+                    expected: t + 1,
+                    from_supplier: false,
+                    units: u,
+                    received: Some(received),
+                });
             }
             if scored {
                 report.transfers += 1;

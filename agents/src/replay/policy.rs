@@ -191,7 +191,7 @@ impl FluxionPolicy {
             }
             let Some(ahead) = self.ahead_of(i, evening.t) else { continue };
             let inbound: Vec<(usize, f64)> =
-                state.inbound.iter().map(|b| (b.arrives.saturating_sub(evening.t), b.units)).collect();
+                state.inbound.iter().map(|b| (b.expected_after(evening.t) - evening.t, b.units)).collect();
             let supply = Supply { on_hand: state.on_hand, inbound: &inbound };
             let position = store_position(item.store, &ahead, &item.terms, evening.date, &supply, &rule);
             if position.shortage > 0.0 || position.surplus >= 1.0 {

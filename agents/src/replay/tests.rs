@@ -147,3 +147,62 @@ fn the_calibration_table_covers_every_scored_evening_and_a_sure_stockout_scores_
     assert!(r.stockout_brier.expect("brier") < 0.1, "{r:?}");
     assert!(r.stockout_brier_skill.expect("skill") > 0.5, "{r:?}");
 }
+
+/// Orders once, on the first evening, and writes down every evening when it expects that order.
+struct OrderOnce {
+    ordered: bool,
+    seen: Vec<(usize, usize)>,
+}
+
+impl Policy for OrderOnce {
+    fn name(&self) -> &'static str {
+        "once"
+    }
+    fn decide(&mut self, e: &Evening<'_>) -> Decisions {
+        if let Some(b) = e.items[0].inbound.first() {
+            self.seen.push((e.t, b.expected_after(e.t)));
+        }
+        let orders = if self.ordered { vec![] } else { vec![(0, 5.0)] };
+        self.ordered = true;
+        Decisions { orders, transfers: vec![] }
+    }
+}
+
+#[test]
+fn an_order_is_seen_at_its_expected_day_not_at_its_drawn_lead_time() {
+    let mut w = world(vec![vec![0.0; 40]], None);
+    w.items[0].terms.lead = LeadTimeDays::normal(6.0, 3.0);
+    let (mut early, mut late) = (false, false);
+    for seed in 0..40 {
+        let mut cfg = config(&w, 0, 30);
+        cfg.seed = seed;
+        cfg.alerts = None;
+        let mut policy = OrderOnce { ordered: false, seen: Vec::new() };
+        replay(&w, &mut policy, &cfg);
+        let drawn = draw_lead_days(seed, 0, 0, 0, &w.items[0].terms);
+        (early, late) = (early || drawn < 6, late || drawn > 6);
+        // It is on its way from the first evening after it was placed until the evening before it comes.
+        let evenings: Vec<usize> = policy.seen.iter().map(|s| s.0).collect();
+        assert_eq!(evenings, (1..drawn).collect::<Vec<_>>(), "seed {seed}, lead {drawn}");
+        // Expected on day 6 whatever the draw; once late, expected the next morning.
+        for (t, expected) in policy.seen {
+            assert_eq!(expected, 6.max(t + 1), "seed {seed}, lead {drawn}, evening {t}");
+        }
+    }
+    assert!(early && late, "the draws should arrive both early and late");
+}
+
+#[test]
+fn stockout_episodes_that_began_with_a_delivery_overdue_are_counted() {
+    // 5 sold a day, 4.5 ordered a day: the shelf soon lives from one delivery to the next.
+    let mut w = world(vec![vec![5.0; 200]], None);
+    let cfg = config(&w, 30, 160);
+    let on_time = replay(&w, &mut Fixed { order: 4.5, transfer: 0.0 }, &cfg);
+    assert!(on_time.stockout_episodes > 0, "{on_time:?}");
+    assert_eq!(on_time.episodes_late_delivery, 0, "{on_time:?}");
+    // With a supplier whose lead time varies, some run dry while an order is overdue.
+    w.items[0].terms.lead = LeadTimeDays::normal(6.0, 3.0);
+    let varying = replay(&w, &mut Fixed { order: 4.5, transfer: 0.0 }, &cfg);
+    assert!(varying.episodes_late_delivery > 0, "{varying:?}");
+    assert!(varying.episodes_late_delivery <= varying.stockout_episodes, "{varying:?}");
+}

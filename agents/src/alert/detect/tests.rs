@@ -22,7 +22,7 @@ struct Fixture {
     product: ProductCode,
     terms: ItemTerms,
     means: Vec<f64>,
-    inbound: Vec<(NaiveDate, f64)>,
+    inbound: Vec<Incoming>,
     lots: Vec<(NaiveDate, f64)>,
     recent: Vec<DayCheck>,
 }
@@ -74,8 +74,37 @@ fn imminent_stockout_speaks_the_numbers() {
     // Enough stock, or enough arriving in time: no alert.
     assert!(imminent_stockout(&f.view(400.0), today(), &s, &ReorderSettings::default()).is_none());
     let mut g = Fixture::new(40.0);
-    g.inbound = vec![(today() + Days::new(2), 300.0)];
+    g.inbound = vec![Incoming { expected: today() + Days::new(2), units: 300.0, from_supplier: true }];
     assert!(imminent_stockout(&g.view(120.0), today(), &s, &ReorderSettings::default()).is_none());
+}
+
+#[test]
+fn a_supplier_delivery_may_come_late_and_a_late_one_may_keep_the_shelf_waiting() {
+    let s = AlertSettings { stockout_probability: 0.3, ..AlertSettings::default() };
+    let r = ReorderSettings::default();
+    // 25 units at 10 a day, and 200 promised for the morning after tomorrow: enough if they come on time.
+    let mut f = Fixture::new(10.0);
+    f.inbound = vec![Incoming { expected: today() + Days::new(2), units: 200.0, from_supplier: true }];
+    let on_time = stockout_risk(&f.view(25.0), today()).expect("risk");
+    assert!(on_time < 0.05, "{on_time}");
+    // A supplier whose five days are often seven: two days late leaves the third day short.
+    f.terms.lead = LeadTimeDays::normal(5.0, 2.0);
+    let uncertain = stockout_risk(&f.view(25.0), today()).expect("risk");
+    assert!(uncertain > 0.15 && uncertain < 0.45, "{uncertain}");
+    // The same units moved from another store of the chain come when expected.
+    f.inbound[0].from_supplier = false;
+    let transfer = stockout_risk(&f.view(25.0), today()).expect("risk");
+    assert!((transfer - on_time).abs() < 1e-9, "{transfer} vs {on_time}");
+    // An empty shelf waiting for a delivery promised yesterday: it comes tomorrow only if it was
+    // one day late and no more (about half of the late ones), otherwise tomorrow's sales are lost.
+    f.inbound = vec![Incoming { expected: today() - Days::new(1), units: 200.0, from_supplier: true }];
+    let late = stockout_risk(&f.view(0.0), today()).expect("risk");
+    assert!(late > 0.4 && late < 0.7, "{late}");
+    let a = imminent_stockout(&f.view(0.0), today(), &s, &r).expect("alert");
+    assert!(a.reason_es.contains("(el pedido que venía el dom 22/11 aún no llega)"), "{}", a.reason_es);
+    // Were it expected tomorrow as the books say, it would not alert at all.
+    f.terms.lead = LeadTimeDays::fixed(5);
+    assert!(stockout_risk(&f.view(0.0), today()).expect("risk") < 0.01);
 }
 
 #[test]
