@@ -92,7 +92,7 @@ const MAX_ARRIVAL_SCENARIOS: usize = 4096;
 /// The horizon (days) an imminent-stockout alert looks ahead: the days before the next possible
 /// replenishment arrives (it arrives in the morning of the day after the horizon).
 pub fn stockout_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
-    (days_to_order(terms.order_days, today) + terms.lead.mean_days().round().max(1.0) as usize).saturating_sub(1)
+    (days_to_order(terms.order_days, today) + terms.lead.usual_days()).saturating_sub(1)
 }
 
 /// The probability that item runs out before the next possible replenishment arrives: demand

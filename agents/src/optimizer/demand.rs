@@ -71,6 +71,11 @@ impl LeadTimeDays {
     pub fn mean_days(&self) -> f64 {
         self.days.iter().map(|(d, p)| *d as f64 * p).sum()
     }
+
+    /// The usual lead time in whole days (at least one): what a purchase order promises.
+    pub fn usual_days(&self) -> usize {
+        self.mean_days().round().max(1.0) as usize
+    }
 }
 
 /// Goods on their way to a store, as the books have them.
@@ -108,7 +113,7 @@ impl Incoming {
     /// that it has not come yet: a late one becomes less likely to come each morning it does not.
     pub fn arrival(&self, today: NaiveDate, lead: &LeadTimeDays) -> Vec<(usize, f64)> {
         let promised = (self.expected - today).num_days();
-        let usual = lead.mean_days().round() as i64;
+        let usual = lead.usual_days() as i64;
         let mut days: Vec<(usize, f64)> = if self.from_supplier {
             lead.days
                 .iter()

@@ -65,7 +65,7 @@ pub fn store_position(
         (supply.on_hand, supply.inbound, &rule.reorder, rule.shortage_probability);
     let first = days_to_order(terms.order_days, today);
     let exposure = PeriodDemand::until_arrival(ahead, first, &terms.lead);
-    let horizon = first + terms.lead.mean_days().round() as usize;
+    let horizon = first + terms.lead.usual_days();
     let arriving: f64 = inbound.iter().filter(|(d, _)| *d <= horizon).map(|(_, u)| u).sum();
     let available = on_hand.max(0.0) + arriving;
     let mut position = StorePosition {

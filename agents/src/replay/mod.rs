@@ -57,6 +57,16 @@ pub struct Inbound {
 }
 
 impl Inbound {
+    /// An order placed on the evening of day `t` with `terms`' supplier, which really takes `lead` days.
+    fn order(t: usize, lead: usize, terms: &ItemTerms, units: f64) -> Self {
+        Self { arrives: t + lead, expected: t + terms.lead.usual_days(), from_supplier: true, units, received: None }
+    }
+
+    /// A transfer sent on the evening of day `t`: it comes the next morning, as expected.
+    fn transfer(t: usize, units: f64, received: Option<usize>) -> Self {
+        Self { arrives: t + 1, expected: t + 1, from_supplier: false, units, received }
+    }
+
     /// The morning it is expected, as seen on the evening of day `t`: its expected day, or
     /// tomorrow once that has passed and it has not come.
     pub fn expected_after(&self, t: usize) -> usize {
@@ -380,8 +390,7 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             }
             let item = &world.items[i];
             let lead = draw_lead_days(config.seed, item.store, item.supplier, t, &item.terms);
-            let expected = t + item.terms.lead.mean_days().round().max(1.0) as usize;
-            items[i].inbound.push(Inbound { arrives: t + lead, expected, from_supplier: true, units, received: None });
+            items[i].inbound.push(Inbound::order(t, lead, &item.terms, units));
             if scored {
                 report.orders += 1;
             }
@@ -398,22 +407,10 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             // Perishables travel with their lots, oldest first.
             let moved = crate::lots::take_first(&mut items[a].lots, units);
             if moved.is_empty() {
-                items[b].inbound.push(Inbound {
-                    arrives: t + 1,
-                    expected: t + 1,
-                    from_supplier: false,
-                    units,
-                    received: None,
-                });
+                items[b].inbound.push(Inbound::transfer(t, units, None));
             }
             for (received, u) in moved {
-                items[b].inbound.push(Inbound {
-                    arrives: t + 1,
-                    expected: t + 1,
-                    from_supplier: false,
-                    units: u,
-                    received: Some(received),
-                });
+                items[b].inbound.push(Inbound::transfer(t, u, Some(received)));
             }
             if scored {
                 report.transfers += 1;
