@@ -33,6 +33,8 @@ fn config(world: &ReplayWorld, days: usize) -> ReplayConfig {
         seed: 1,
         alerts: Some(AlertSettings::default()),
         alert_refresh_days: 7,
+        transfer_cost_fixed_usd: 0.02,
+        transfer_cost_share: 0.03,
     }
 }
 

@@ -56,6 +56,8 @@ pub async fn run(settings: &Settings, args: SimulateArgs, json: bool) -> anyhow:
         seed: args.seed,
         alerts: Some(settings.alerts.clone()),
         alert_refresh_days: args.refresh_days,
+        transfer_cost_fixed_usd: settings.optimizer.transfer_cost_fixed_usd,
+        transfer_cost_share: settings.optimizer.transfer_cost_share,
     };
     let refresh = args.refresh_days;
     let transfers = !args.no_transfers;
@@ -120,10 +122,11 @@ fn print_report(slug: &TenantSlug, r: &ReplayReport) {
         format::number(r.expired_usd, 2)
     );
     println!(
-        "  pedidos: {}   transferencias: {} ({} unidades)",
+        "  pedidos: {}   transferencias: {} ({} unidades, traslado US$ {})",
         format::number(r.orders as f64, 0),
         format::number(r.transfers as f64, 0),
-        format::number(r.transferred_units, 0)
+        format::number(r.transferred_units, 0),
+        format::number(r.transfer_cost_usd, 2)
     );
     let pct = |x: Option<f64>| x.map_or_else(|| "—".to_owned(), |x| format!("{} %", format::number(100.0 * x, 1)));
     if r.alert_precision.is_some() || r.stockout_episodes > 0 {

@@ -2,8 +2,8 @@
 
 use super::AlertSettings;
 use crate::optimizer::{
-    DemandAhead, Incoming, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, days_to_order, levels,
-    order_quantity,
+    DemandAhead, Incoming, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, ShelfOutlook, days_to_order,
+    levels, order_quantity,
 };
 use chrono::{Days, NaiveDate};
 use fluxion_domain::format::{number, short_date, units};
@@ -86,9 +86,6 @@ fn arriving(inbound: &[Incoming], today: NaiveDate, days: usize) -> f64 {
     inbound.iter().filter(|g| g.expected_from(today) <= until).map(|g| g.units).sum()
 }
 
-/// Beyond this many combinations of delivery days, deliveries are taken as arriving when expected.
-const MAX_ARRIVAL_SCENARIOS: usize = 4096;
-
 /// The horizon (days) an imminent-stockout alert looks ahead: the days before the next possible
 /// replenishment arrives (it arrives in the morning of the day after the horizon).
 pub fn stockout_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
@@ -119,67 +116,11 @@ fn risk<'a>(item: &'a ItemView<'_>, today: NaiveDate) -> Option<Risk<'a>> {
     let incoming = arriving(item.inbound, today, horizon);
     // Perishable stock that expires before it sells does not protect the shelf.
     let waste = crate::lots::expected_waste_dated(item.lots, today, horizon, |k| ahead.mean_at(k));
-    // Demand of the first k days (day 1 = tomorrow), built once per k that some scenario needs.
-    let mut first_days: Vec<Option<PeriodDemand>> = vec![None; horizon + 1];
-    let mut stockout = |k: usize, stock: f64| -> f64 {
-        first_days[k].get_or_insert_with(|| PeriodDemand::days(ahead, 0, k)).stockout_probability(stock)
-    };
-    // When each delivery may come: a supplier's as early or late as its lead time varies (a late
-    // one less likely to come each morning it has not), a transfer when expected. Any day after
-    // the horizon is the same to the risk.
-    let mut deliveries: Vec<(Vec<(usize, f64)>, f64)> = item
-        .inbound
-        .iter()
-        .map(|g| {
-            let mut days: Vec<(usize, f64)> = Vec::new();
-            for (k, p) in g.arrival(today, &item.terms.lead) {
-                let k = k.min(horizon + 1);
-                match days.iter_mut().find(|d| d.0 == k) {
-                    Some(d) => d.1 += p,
-                    None => days.push((k, p)),
-                }
-            }
-            (days, g.units)
-        })
-        .collect();
-    let scenarios = deliveries.iter().try_fold(1usize, |n, (days, _)| n.checked_mul(days.len()));
-    if scenarios.is_none_or(|n| n > MAX_ARRIVAL_SCENARIOS) {
-        for (g, d) in item.inbound.iter().zip(&mut deliveries) {
-            d.0 = vec![(g.days_from(today).min(horizon + 1), 1.0)];
-        }
-    }
-    // Every combination of delivery days, with its probability (deliveries are independent).
-    let mut combinations: Vec<(Vec<(usize, f64)>, f64)> = vec![(Vec::new(), 1.0)];
-    for (days, units) in &deliveries {
-        combinations = combinations
-            .iter()
-            .flat_map(|(arrivals, w)| {
-                days.iter().map(move |&(k, p)| {
-                    let mut a = arrivals.clone();
-                    a.push((k, *units));
-                    (a, w * p)
-                })
-            })
-            .collect();
-    }
-    // In each: goods only help from the morning they arrive, so the shelf can run dry before each
-    // arrival, and after the last one before the next possible replenishment.
-    let mut probability = 0.0;
-    for (mut arrivals, weight) in combinations {
-        arrivals.sort_by_key(|a| a.0);
-        let mut stock = item.on_hand.max(0.0);
-        let mut p: f64 = 0.0;
-        for (k, units) in arrivals.into_iter().filter(|a| a.0 <= horizon) {
-            if k > 1 {
-                p = p.max(stockout(k - 1, stock - waste[k - 1]));
-            }
-            stock += units;
-        }
-        p = p.max(stockout(horizon, stock - waste[horizon]));
-        probability += weight * p;
-    }
-    let exposure = first_days[horizon].take().unwrap_or_else(|| PeriodDemand::days(ahead, 0, horizon));
-    Some(Risk { probability: probability.clamp(0.0, 1.0), horizon, exposure, incoming, ahead })
+    // Each delivery counted from the morning it may arrive (a late one may not come in time).
+    let mut shelf = ShelfOutlook::new(ahead, item.inbound, &item.terms.lead, today, horizon);
+    let probability = shelf.stockout_probability(item.on_hand, &waste);
+    let exposure = shelf.exposure();
+    Some(Risk { probability, horizon, exposure, incoming, ahead })
 }
 
 /// Tonight's imminent-stockout verdict on an item, from one computation of its risk.
@@ -552,8 +493,8 @@ pub fn transfer_opportunity(
         impact: ImpactKind::LostMargin,
         action: SuggestedAction::Transfer { units: m.units, from: from.0.clone(), to: to.0.clone() },
         reason_es: format!(
-            "{} se quedará corto de {} antes de su próxima entrega y {} tiene de más: transferir {} {} \
-             evita perder US$ {} en ventas (el traslado cuesta US$ {}).",
+            "{} puede quedarse sin {} antes de su próxima entrega y {} tiene de más: transferir {} {} \
+             evita perder, en promedio, US$ {} de margen (el traslado cuesta US$ {}).",
             to.1,
             product_name,
             from.1,

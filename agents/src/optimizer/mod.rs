@@ -6,6 +6,8 @@
 //!   negative binomials kept as a mass function): quantiles, stockout probabilities, expected shortage.
 //! - `reorder`: the (R, s, S) policy of one SKU × store — service level from its economics, reorder
 //!   point and order-up-to level, quantities with MOQ, packs, EOQ and shelf life.
+//! - `shelf`: the chance a shelf runs dry before a day, each delivery on its way counted from the
+//!   morning it may arrive (late ones may not come); shared by the stockout alert and the transfers.
 //! - `recommend`: the order to place on the supplier's next order day, explained, with its benefit.
 //! - `transfer`: moves between stores as one small linear program per product (good_lp, microlp).
 //! - `budget`: which orders to place when the cash does not reach (a 0-1 knapsack, MIP).
@@ -17,6 +19,7 @@ pub mod execute;
 pub mod plan;
 pub mod recommend;
 pub mod reorder;
+pub mod shelf;
 pub mod transfer;
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,7 @@ pub use recommend::{OrderContext, recommend_order};
 pub use reorder::{
     ItemTerms, Levels, ReorderSettings, days_to_order, levels, order_quantity, review_days, service_level,
 };
+pub use shelf::ShelfOutlook;
 pub use transfer::{Move, ProductTransfers, ShortageRule, StorePosition, Supply, TransferPlan, plan_transfers};
 
 /// Every setting of the Optimizer (section `optimizer` of the settings file).
@@ -61,7 +65,7 @@ impl Default for OptimizerSettings {
             order_cost_usd: r.order_cost_usd,
             transfer_cost_fixed_usd: 0.02,
             transfer_cost_share: 0.03,
-            shortage_probability: 0.5,
+            shortage_probability: 0.1,
         }
     }
 }

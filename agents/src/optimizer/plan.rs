@@ -49,8 +49,7 @@ pub fn moves_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSett
             continue;
         }
         let (Some(ahead), Some(on_hand)) = (ctx.demand_ahead(i), ctx.on_hand(i)) else { continue };
-        let inbound: Vec<(usize, f64)> = ctx.inbound(i).iter().map(|g| (g.days_from(ctx.today), g.units)).collect();
-        let supply = Supply { on_hand, inbound: &inbound };
+        let supply = Supply { on_hand, inbound: ctx.inbound(i) };
         let position = store_position(item.store, &ahead, &item.terms, ctx.today, &supply, &rule);
         if position.shortage > 0.0 || position.surplus >= 1.0 {
             by_product.entry(item.product).or_default().push((i, position));
@@ -81,8 +80,8 @@ pub fn transfers_of(ctx: &TenantContext, moves: Vec<(usize, usize, Move)>) -> Ve
                 benefit_usd: m.benefit,
                 on: ctx.today,
                 explanation_es: format!(
-                    "Transferir {} de {} de {} a {}: {} se quedará corto antes de su próxima entrega y {} tiene \
-                     de más; evita perder US$ {} de margen con un traslado de US$ {}.",
+                    "Transferir {} de {} de {} a {}: {} puede quedarse sin existencia antes de su próxima entrega \
+                     y {} tiene de más; evita perder, en promedio, US$ {} de margen con un traslado de US$ {}.",
                     units(m.units),
                     world.product_names[product],
                     world.store_names[m.from],

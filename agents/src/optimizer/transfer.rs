@@ -15,20 +15,21 @@
 //! themselves (`c_ij < p_j`). A product with no such lane is not sent to the solver at all. The
 //! data are whole units, so this transportation problem has whole-unit optima.
 
-use super::demand::{DemandAhead, PeriodDemand};
+use super::demand::{DemandAhead, Incoming};
 use super::reorder::{ItemTerms, ReorderSettings, days_to_order, review_days, service_level};
+use super::shelf::ShelfOutlook;
 use chrono::NaiveDate;
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, variable};
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// What a store has of a product: on hand, and on its way as `(days from today, units)`.
+/// What a store has of a product: on hand, and on its way.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Supply<'a> {
     /// Units on the shelf tonight.
     pub on_hand: f64,
-    /// Goods on their way.
-    pub inbound: &'a [(usize, f64)],
+    /// Goods on their way, as the books have them.
+    pub inbound: &'a [Incoming],
 }
 
 /// When a store counts as short, and the service level it is brought back to.
@@ -42,17 +43,24 @@ pub struct ShortageRule {
 
 impl Default for ShortageRule {
     fn default() -> Self {
-        Self { reorder: ReorderSettings::default(), shortage_probability: 0.5 }
+        Self { reorder: ReorderSettings::default(), shortage_probability: 0.1 }
     }
 }
 
+/// The chance of running dry a store may be left with after giving stock away.
+const SOURCE_RISK: f64 = 0.01;
+
 /// One store's position in one product tonight, for the transfer program.
 ///
-/// The store is **short** when the chance of running out before its next possible delivery (an
-/// order tonight, or on the supplier's next order day, plus the lead time) is above
-/// `shortage_probability`: it needs what brings it back to its service level. Otherwise it may give
-/// a **surplus**: on-hand stock beyond the 99th percentile of its demand until the delivery after
-/// next — so giving it away never leaves the source short.
+/// Both sides read the shelf's [`ShelfOutlook`], as the imminent-stockout alert does: each delivery
+/// on its way counts from the morning it may arrive, and one already late may not come in time.
+/// The store is **short** when the chance of running dry before a replenishment ordered at the
+/// first chance arrives (the supplier's next order day plus its usual lead time) is above
+/// `shortage_probability`: it needs the fewest units that, arriving tomorrow morning, bring it back
+/// to its service level, each worth its margin times the average chance it would be needed (the
+/// lost margin it is expected to save — so a lane is used only where that beats its transport cost). Otherwise it may give a **surplus**: the most on-hand units it can spare
+/// and still run dry with at most a 1% chance until the delivery after next — so giving them away
+/// never leaves the source short.
 pub fn store_position(
     store: usize,
     ahead: &DemandAhead<'_>,
@@ -61,26 +69,25 @@ pub fn store_position(
     supply: &Supply<'_>,
     rule: &ShortageRule,
 ) -> StorePosition {
-    let (on_hand, inbound, reorder, shortage_probability) =
-        (supply.on_hand, supply.inbound, &rule.reorder, rule.shortage_probability);
+    let (on_hand, reorder) = (supply.on_hand.max(0.0), &rule.reorder);
     let first = days_to_order(terms.order_days, today);
-    let exposure = PeriodDemand::until_arrival(ahead, first, &terms.lead);
-    let horizon = first + terms.lead.usual_days();
-    let arriving: f64 = inbound.iter().filter(|(d, _)| *d <= horizon).map(|(_, u)| u).sum();
-    let available = on_hand.max(0.0) + arriving;
+    let horizon = (first + terms.lead.usual_days()).saturating_sub(1);
     let mut position = StorePosition {
         store,
         surplus: 0.0,
         shortage: 0.0,
         shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0),
     };
-    if exposure.stockout_probability(available) > shortage_probability {
+    let mut shelf = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon);
+    if shelf.stockout_probability(on_hand, &[]) > rule.shortage_probability {
         let service = service_level(terms, first.max(1), reorder);
-        position.shortage = (exposure.quantile(service) - available).max(0.0).ceil();
+        position.shortage = shelf.units_to_cover(on_hand, 1.0 - service);
+        // A unit sent is worth its margin only as often as it would be needed.
+        position.shortage_cost *= shelf.mean_need(on_hand, position.shortage);
     } else {
         let next = review_days(terms.order_days, today);
-        let keep = PeriodDemand::until_arrival(ahead, first + next, &terms.lead).quantile(0.99);
-        position.surplus = (available - keep).min(on_hand).max(0.0).floor();
+        let mut until_next = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon + next);
+        position.surplus = until_next.units_to_spare(on_hand, SOURCE_RISK);
     }
     position
 }
@@ -94,7 +101,8 @@ pub struct StorePosition {
     pub surplus: f64,
     /// Units it is expected to be short of before its next delivery.
     pub shortage: f64,
-    /// Cost of one unit short (its lost margin), USD.
+    /// Expected cost of each unit of the shortage left uncovered: its margin times the average
+    /// chance it would be needed, USD.
     pub shortage_cost: f64,
 }
 
@@ -368,6 +376,41 @@ mod tests {
         let plan = plan_transfers(&[p], &distance).expect("solved");
         assert!(plan.moves.is_empty());
         assert_eq!(plan.programs, 0);
+    }
+
+    #[test]
+    fn a_delivery_running_late_makes_a_store_short_and_keeps_a_source_from_giving_away() {
+        use super::super::demand::LeadTimeDays;
+        use chrono::Days;
+        use fluxion_domain::OrderDays;
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+        let means = vec![20.0; 40];
+        let ahead = DemandAhead { means: &means, size: f64::INFINITY, level_uncertainty: 0.0 };
+        // An importer: seven days on average, often three more or less.
+        let terms = ItemTerms {
+            unit_cost: 1.0,
+            unit_price: 2.0,
+            pack: 1.0,
+            moq: 0.0,
+            lead: LeadTimeDays::normal(7.0, 3.0),
+            order_days: OrderDays::EVERY_DAY,
+            shelf_life_days: None,
+        };
+        let rule = ShortageRule { shortage_probability: 0.3, ..ShortageRule::default() };
+        let late = [Incoming { expected: today - Days::new(3), units: 300.0, from_supplier: true }];
+        // The same goods on a van between the chain's stores come tomorrow morning.
+        let van = [Incoming { expected: today + Days::new(1), units: 300.0, from_supplier: false }];
+        let at = |on_hand: f64, inbound: &[Incoming]| {
+            store_position(0, &ahead, &terms, today, &Supply { on_hand, inbound }, &rule)
+        };
+        // An empty shelf: three days late, the delivery may well not come tomorrow either.
+        let waiting = at(0.0, &late);
+        assert!(waiting.shortage >= 20.0, "{waiting:?}");
+        assert_eq!(at(0.0, &van).shortage, 0.0);
+        // A full shelf gives less away while its own delivery is late than with it on the van.
+        let (source_late, source_van) = (at(250.0, &late), at(250.0, &van));
+        assert!(source_late.surplus < source_van.surplus, "{source_late:?} vs {source_van:?}");
+        assert!(source_late.surplus >= 0.0 && source_van.surplus <= 250.0);
     }
 
     proptest! {

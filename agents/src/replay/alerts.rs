@@ -120,15 +120,7 @@ impl AlertScoring {
             let horizon = stockout_horizon(&item.terms, date);
             let store = &world.stores[item.store];
             let product = &world.products[item.product];
-            let inbound: Vec<Incoming> = state
-                .inbound
-                .iter()
-                .map(|b| Incoming {
-                    expected: world.date_of(b.expected),
-                    units: b.units,
-                    from_supplier: b.from_supplier,
-                })
-                .collect();
+            let inbound: Vec<Incoming> = state.inbound.iter().map(|b| world.incoming(b)).collect();
             let lots: Vec<(NaiveDate, f64)> = match item.terms.shelf_life_days {
                 Some(life) => {
                     state.lots.iter().map(|&(received, u)| (world.date_of(received + life as usize), u)).collect()

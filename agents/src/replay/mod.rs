@@ -157,6 +157,10 @@ pub struct ReplayConfig {
     pub alerts: Option<AlertSettings>,
     /// Days between refreshes of the forecasts the alerts use when the policy makes none of its own.
     pub alert_refresh_days: usize,
+    /// Moving one unit between stores costs this, USD …
+    pub transfer_cost_fixed_usd: f64,
+    /// … plus this share of the unit's cost (as in the Optimizer's settings).
+    pub transfer_cost_share: f64,
 }
 
 /// What a replay measured over its scored days.
@@ -190,6 +194,8 @@ pub struct ReplayReport {
     pub transfers: u64,
     /// Units moved between stores.
     pub transferred_units: f64,
+    /// What moving them cost, USD.
+    pub transfer_cost_usd: f64,
     /// Imminent-stockout alerts raised (new ones; an unchanged situation is not raised twice).
     pub alerts_raised: u64,
     /// Alerts raised whose item really would have run out within their horizon had nothing been done.
@@ -415,6 +421,9 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
             if scored {
                 report.transfers += 1;
                 report.transferred_units += units;
+                report.transfer_cost_usd += units
+                    * (config.transfer_cost_fixed_usd
+                        + config.transfer_cost_share * world.items[a].terms.unit_cost.max(0.0));
             }
         }
     }

@@ -4,7 +4,7 @@
 use super::{Decisions, Evening, ItemState, Policy};
 use crate::forecast::{AutoConfig, forecast_batch};
 use crate::optimizer::transfer::{Supply, plan_moves, store_position};
-use crate::optimizer::{DemandAhead, OptimizerSettings, StorePosition, levels, order_quantity, review_days};
+use crate::optimizer::{DemandAhead, Incoming, OptimizerSettings, StorePosition, levels, order_quantity, review_days};
 use std::collections::BTreeMap;
 
 /// Settings of the min/max baseline.
@@ -190,8 +190,7 @@ impl FluxionPolicy {
                 continue;
             }
             let Some(ahead) = self.ahead_of(i, evening.t) else { continue };
-            let inbound: Vec<(usize, f64)> =
-                state.inbound.iter().map(|b| (b.expected_after(evening.t) - evening.t, b.units)).collect();
+            let inbound: Vec<Incoming> = state.inbound.iter().map(|b| world.incoming(b)).collect();
             let supply = Supply { on_hand: state.on_hand, inbound: &inbound };
             let position = store_position(item.store, &ahead, &item.terms, evening.date, &supply, &rule);
             if position.shortage > 0.0 || position.surplus >= 1.0 {

@@ -70,6 +70,8 @@ fn config(world: &ReplayWorld, from: usize, days: usize) -> ReplayConfig {
         seed: 7,
         alerts: Some(AlertSettings::default()),
         alert_refresh_days: 7,
+        transfer_cost_fixed_usd: 0.02,
+        transfer_cost_share: 0.03,
     }
 }
 

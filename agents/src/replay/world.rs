@@ -2,7 +2,7 @@
 
 use crate::forecast::Calendar;
 use crate::forecast::tenant::load_tenant;
-use crate::optimizer::{ItemTerms, LeadTimeDays};
+use crate::optimizer::{Incoming, ItemTerms, LeadTimeDays};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::forecast::{DemandSeries, Frequency};
 use fluxion_domain::{LocationCode, LocationKind, OrderDays, ProductCode, SupplierCode};
@@ -96,6 +96,15 @@ impl ReplayWorld {
     /// The date of day index `t`.
     pub fn date_of(&self, t: usize) -> NaiveDate {
         self.start + Days::new(t as u64)
+    }
+
+    /// Goods on their way as the books have them: their expected day, not when they really arrive.
+    pub fn incoming(&self, inbound: &super::Inbound) -> Incoming {
+        Incoming {
+            expected: self.date_of(inbound.expected),
+            units: inbound.units,
+            from_supplier: inbound.from_supplier,
+        }
     }
 
     /// The day index of `date`, if it is on the axis.
