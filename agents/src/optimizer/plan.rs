@@ -1,12 +1,11 @@
 //! The Optimizer's answers about a tenant tonight: orders for the supplier's next order day and
 //! transfers between stores, for a set of its items (from the shared [`TenantContext`]).
 
-use super::transfer::{Move, Supply, plan_moves, store_position};
-use super::{OptimizerSettings, OrderContext, StorePosition, recommend_order};
+use super::transfer::{Move, StoreItem, Supply, plan_moves, positions};
+use super::{OptimizerSettings, OrderContext, recommend_order};
 use crate::context::TenantContext;
 use fluxion_domain::format::{number, units};
 use fluxion_domain::{Recommendation, RecommendedAction};
-use std::collections::BTreeMap;
 
 /// Orders to place for `items`, largest benefit first.
 pub fn orders_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSettings) -> Vec<Recommendation> {
@@ -43,18 +42,23 @@ pub fn moves_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSett
     let mut products: Vec<usize> = items.iter().map(|&i| world.items[i].product).collect();
     products.sort_unstable();
     products.dedup();
-    let mut by_product: BTreeMap<usize, Vec<(usize, StorePosition)>> = BTreeMap::new();
-    for (i, item) in world.items.iter().enumerate() {
-        if products.binary_search(&item.product).is_err() {
-            continue;
-        }
-        let (Some(ahead), Some(on_hand)) = (ctx.demand_ahead(i), ctx.on_hand(i)) else { continue };
-        let supply = Supply { on_hand, inbound: ctx.inbound(i) };
-        let position = store_position(item.store, &ahead, &item.terms, ctx.today, &supply, &rule);
-        if position.shortage > 0.0 || position.surplus >= 1.0 {
-            by_product.entry(item.product).or_default().push((i, position));
-        }
-    }
+    let items: Vec<StoreItem<'_, '_>> = world
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| products.binary_search(&item.product).is_ok())
+        .filter_map(|(i, item)| {
+            Some(StoreItem {
+                id: i,
+                product: item.product,
+                store: item.store,
+                ahead: ctx.demand_ahead(i)?,
+                terms: &item.terms,
+                supply: Supply { on_hand: ctx.on_hand(i)?, inbound: ctx.inbound(i) },
+            })
+        })
+        .collect();
+    let by_product = positions(&items, ctx.today, &rule);
     plan_moves(&by_product, |p| optimizer.transfer_cost(world.unit_cost(p)))
 }
 

@@ -22,7 +22,42 @@ pub struct ShelfOutlook<'a, 'b> {
     /// Each combination of arrival days within the horizon: `(day, units)` in day order, and its probability.
     combinations: Vec<(Vec<(usize, f64)>, f64)>,
     /// Demand of the first k days, built once per k that some combination needs.
-    first_days: Vec<Option<PeriodDemand>>,
+    first_days: Vec<Option<Survival>>,
+}
+
+/// A period's demand, ready for many stockout questions: a mass function with its running sums.
+#[derive(Debug, Clone)]
+struct Survival {
+    demand: PeriodDemand,
+    cumulative: Vec<f64>,
+}
+
+impl Survival {
+    fn new(demand: PeriodDemand) -> Self {
+        let cumulative = match &demand {
+            PeriodDemand::Mass(p) => p
+                .iter()
+                .scan(0.0, |sum, v| {
+                    *sum += v;
+                    Some(*sum)
+                })
+                .collect(),
+            PeriodDemand::Normal { .. } => Vec::new(),
+        };
+        Self { demand, cumulative }
+    }
+
+    /// [`PeriodDemand::stockout_probability`], without summing the mass function each time.
+    fn stockout_probability(&self, stock: f64) -> f64 {
+        match &self.demand {
+            PeriodDemand::Mass(_) => {
+                let k = stock.max(0.0).floor() as usize;
+                let below = self.cumulative.get(k).or(self.cumulative.last()).copied().unwrap_or(0.0);
+                (1.0 - below.min(1.0)).clamp(0.0, 1.0)
+            }
+            normal => normal.stockout_probability(stock),
+        }
+    }
 }
 
 impl<'a, 'b> ShelfOutlook<'a, 'b> {
@@ -84,7 +119,9 @@ impl<'a, 'b> ShelfOutlook<'a, 'b> {
 
     fn stockout_within(&mut self, k: usize, stock: f64) -> f64 {
         let ahead = self.ahead;
-        self.first_days[k].get_or_insert_with(|| PeriodDemand::days(ahead, 0, k)).stockout_probability(stock)
+        self.first_days[k]
+            .get_or_insert_with(|| Survival::new(PeriodDemand::days(ahead, 0, k)))
+            .stockout_probability(stock)
     }
 
     /// The chance the shelf runs dry within the horizon with `on_hand` units tonight (goods
@@ -114,7 +151,7 @@ impl<'a, 'b> ShelfOutlook<'a, 'b> {
     /// The demand over the whole horizon.
     pub fn exposure(&mut self) -> PeriodDemand {
         let (ahead, h) = (self.ahead, self.horizon);
-        self.first_days[h].get_or_insert_with(|| PeriodDemand::days(ahead, 0, h)).clone()
+        self.first_days[h].get_or_insert_with(|| Survival::new(PeriodDemand::days(ahead, 0, h))).demand.clone()
     }
 
     /// The fewest whole units that, put on the shelf by tomorrow morning, bring the chance of
@@ -261,6 +298,12 @@ mod tests {
             if cover >= 1.0 {
                 prop_assert!(need <= shelf.stockout_probability(on_hand, &[]) + 1e-12);
                 prop_assert!(need >= shelf.stockout_probability(on_hand + cover - 1.0, &[]) - 1e-12);
+            }
+            // The running sums answer as the mass function does.
+            for stock in [0.0, on_hand, on_hand + cover, 1e6] {
+                let direct = PeriodDemand::days(&ahead, 0, horizon).stockout_probability(stock);
+                let empty = ShelfOutlook::new(&ahead, &[], &lead, today(), horizon).stockout_probability(stock, &[]);
+                prop_assert!((direct - empty).abs() < 1e-12, "{direct} vs {empty}");
             }
             // Risk never rises with more on the shelf.
             prop_assert!(shelf.stockout_probability(on_hand + 1.0, &[]) <= shelf.stockout_probability(on_hand, &[]) + 1e-12);

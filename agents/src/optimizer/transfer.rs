@@ -58,9 +58,10 @@ const SOURCE_RISK: f64 = 0.01;
 /// first chance arrives (the supplier's next order day plus its usual lead time) is above
 /// `shortage_probability`: it needs the fewest units that, arriving tomorrow morning, bring it back
 /// to its service level, each worth its margin times the average chance it would be needed (the
-/// lost margin it is expected to save — so a lane is used only where that beats its transport cost). Otherwise it may give a **surplus**: the most on-hand units it can spare
-/// and still run dry with at most a 1% chance until the delivery after next — so giving them away
-/// never leaves the source short.
+/// lost margin it is expected to save — so a lane is used only where that beats its transport
+/// cost). Otherwise it may give a **surplus**: the most on-hand units it can spare and still run
+/// dry with at most a 1% chance until the delivery after next — so giving them away never leaves
+/// the source short.
 pub fn store_position(
     store: usize,
     ahead: &DemandAhead<'_>,
@@ -69,27 +70,105 @@ pub fn store_position(
     supply: &Supply<'_>,
     rule: &ShortageRule,
 ) -> StorePosition {
-    let (on_hand, reorder) = (supply.on_hand.max(0.0), &rule.reorder);
+    shortage_position(store, ahead, terms, today, supply, rule)
+        .unwrap_or_else(|| surplus_position(store, ahead, terms, today, supply))
+}
+
+fn empty_position(store: usize, terms: &ItemTerms) -> StorePosition {
+    StorePosition { store, surplus: 0.0, shortage: 0.0, shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0) }
+}
+
+/// The store's position when it is short (see [`store_position`]), `None` otherwise.
+fn shortage_position(
+    store: usize,
+    ahead: &DemandAhead<'_>,
+    terms: &ItemTerms,
+    today: NaiveDate,
+    supply: &Supply<'_>,
+    rule: &ShortageRule,
+) -> Option<StorePosition> {
+    let on_hand = supply.on_hand.max(0.0);
     let first = days_to_order(terms.order_days, today);
     let horizon = (first + terms.lead.usual_days()).saturating_sub(1);
-    let mut position = StorePosition {
-        store,
-        surplus: 0.0,
-        shortage: 0.0,
-        shortage_cost: (terms.unit_price - terms.unit_cost).max(0.0),
-    };
-    let mut shelf = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon);
-    if shelf.stockout_probability(on_hand, &[]) > rule.shortage_probability {
-        let service = service_level(terms, first.max(1), reorder);
-        position.shortage = shelf.units_to_cover(on_hand, 1.0 - service);
-        // A unit sent is worth its margin only as often as it would be needed.
-        position.shortage_cost *= shelf.mean_need(on_hand, position.shortage);
-    } else {
-        let next = review_days(terms.order_days, today);
-        let mut until_next = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon + next);
-        position.surplus = until_next.units_to_spare(on_hand, SOURCE_RISK);
+    // Deliveries only lower the risk: a shelf that lasts without them is not short (most are not,
+    // and this spares weighing when each delivery may come).
+    if !supply.inbound.is_empty()
+        && ShelfOutlook::new(ahead, &[], &terms.lead, today, horizon).stockout_probability(on_hand, &[])
+            <= rule.shortage_probability
+    {
+        return None;
     }
-    position
+    let mut shelf = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon);
+    if shelf.stockout_probability(on_hand, &[]) <= rule.shortage_probability {
+        return None;
+    }
+    let mut position = empty_position(store, terms);
+    let service = service_level(terms, first.max(1), &rule.reorder);
+    position.shortage = shelf.units_to_cover(on_hand, 1.0 - service);
+    // A unit sent is worth its margin only as often as it would be needed.
+    position.shortage_cost *= shelf.mean_need(on_hand, position.shortage);
+    Some(position)
+}
+
+/// The position of a store that is not short: what it can spare (see [`store_position`]).
+fn surplus_position(
+    store: usize,
+    ahead: &DemandAhead<'_>,
+    terms: &ItemTerms,
+    today: NaiveDate,
+    supply: &Supply<'_>,
+) -> StorePosition {
+    let first = days_to_order(terms.order_days, today);
+    let horizon = (first + terms.lead.usual_days()).saturating_sub(1) + review_days(terms.order_days, today);
+    let mut until_next = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon);
+    StorePosition { surplus: until_next.units_to_spare(supply.on_hand, SOURCE_RISK), ..empty_position(store, terms) }
+}
+
+/// One store's stock of one product, as the transfer program reads it.
+#[derive(Debug, Clone)]
+pub struct StoreItem<'a, 'b> {
+    /// The caller's id of this store × product.
+    pub id: usize,
+    /// Index of the product.
+    pub product: usize,
+    /// Index of the store.
+    pub store: usize,
+    /// Its demand from tomorrow on.
+    pub ahead: DemandAhead<'a>,
+    /// Its ordering terms.
+    pub terms: &'b ItemTerms,
+    /// On hand and on its way.
+    pub supply: Supply<'b>,
+}
+
+/// The positions of every product with a store short: the short stores with their shortage, the
+/// others with what they can spare (`product → [(id, position)]`), for [`plan_moves`]. What a store
+/// can spare is only worked out where another store needs it.
+pub fn positions(
+    items: &[StoreItem<'_, '_>],
+    today: NaiveDate,
+    rule: &ShortageRule,
+) -> std::collections::BTreeMap<usize, Vec<(usize, StorePosition)>> {
+    let short: Vec<Option<StorePosition>> =
+        items.iter().map(|x| shortage_position(x.store, &x.ahead, x.terms, today, &x.supply, rule)).collect();
+    let mut out: std::collections::BTreeMap<usize, Vec<(usize, StorePosition)>> = std::collections::BTreeMap::new();
+    for (x, p) in items.iter().zip(&short) {
+        if let Some(p) = p.as_ref().filter(|p| p.shortage > 0.0) {
+            out.entry(x.product).or_default().push((x.id, p.clone()));
+        }
+    }
+    for (x, p) in items.iter().zip(&short) {
+        if p.is_some() {
+            continue;
+        }
+        if let Some(list) = out.get_mut(&x.product) {
+            let p = surplus_position(x.store, &x.ahead, x.terms, today, &x.supply);
+            if p.surplus >= 1.0 {
+                list.push((x.id, p));
+            }
+        }
+    }
+    out
 }
 
 /// One store's position in one product.
@@ -411,6 +490,44 @@ mod tests {
         let (source_late, source_van) = (at(250.0, &late), at(250.0, &van));
         assert!(source_late.surplus < source_van.surplus, "{source_late:?} vs {source_van:?}");
         assert!(source_late.surplus >= 0.0 && source_van.surplus <= 250.0);
+    }
+
+    #[test]
+    fn surpluses_are_worked_out_only_where_a_store_is_short() {
+        use super::super::demand::LeadTimeDays;
+        use fluxion_domain::OrderDays;
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+        let means = vec![20.0; 40];
+        let ahead = DemandAhead { means: &means, size: 5.0, level_uncertainty: 0.02 };
+        let terms = ItemTerms {
+            unit_cost: 1.0,
+            unit_price: 2.0,
+            pack: 1.0,
+            moq: 0.0,
+            lead: LeadTimeDays::normal(4.0, 1.0),
+            order_days: OrderDays::EVERY_DAY,
+            shelf_life_days: None,
+        };
+        let rule = ShortageRule::default();
+        let item = |id: usize, product: usize, store: usize, on_hand: f64| StoreItem {
+            id,
+            product,
+            store,
+            ahead: ahead.clone(),
+            terms: &terms,
+            supply: Supply { on_hand, inbound: &[] },
+        };
+        // Product 0: store 0 is empty, store 1 full, store 2 just covered. Product 1: nobody short.
+        let items = [item(10, 0, 0, 0.0), item(11, 0, 1, 600.0), item(12, 0, 2, 90.0), item(13, 1, 0, 600.0)];
+        let by_product = positions(&items, today, &rule);
+        assert_eq!(by_product.keys().copied().collect::<Vec<_>>(), vec![0]);
+        let ids: Vec<usize> = by_product[&0].iter().map(|p| p.0).collect();
+        assert_eq!(ids, vec![10, 11]);
+        for (id, p) in &by_product[&0] {
+            let x = &items[id - 10];
+            assert_eq!(*p, store_position(x.store, &x.ahead, x.terms, today, &x.supply, &rule));
+        }
+        assert!(by_product[&0][0].1.shortage > 0.0 && by_product[&0][1].1.surplus >= 1.0);
     }
 
     proptest! {

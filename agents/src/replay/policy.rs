@@ -3,9 +3,8 @@
 
 use super::{Decisions, Evening, ItemState, Policy};
 use crate::forecast::{AutoConfig, forecast_batch};
-use crate::optimizer::transfer::{Supply, plan_moves, store_position};
-use crate::optimizer::{DemandAhead, Incoming, OptimizerSettings, StorePosition, levels, order_quantity, review_days};
-use std::collections::BTreeMap;
+use crate::optimizer::transfer::{StoreItem, Supply, plan_moves, positions};
+use crate::optimizer::{DemandAhead, Incoming, OptimizerSettings, levels, order_quantity, review_days};
 
 /// Settings of the min/max baseline.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,20 +182,32 @@ impl FluxionPolicy {
     fn transfers(&self, evening: &Evening<'_>, decisions: &mut Decisions) {
         let world = evening.world;
         let rule = self.settings.optimizer.shortage_rule();
-        // Per product: (store index, item index, position).
-        let mut by_product: BTreeMap<usize, Vec<(usize, StorePosition)>> = BTreeMap::new();
-        for (i, (item, state)) in world.items.iter().zip(evening.items).enumerate() {
-            if !item.active_on(evening.t) {
-                continue;
-            }
-            let Some(ahead) = self.ahead_of(i, evening.t) else { continue };
-            let inbound: Vec<Incoming> = state.inbound.iter().map(|b| world.incoming(b)).collect();
-            let supply = Supply { on_hand: state.on_hand, inbound: &inbound };
-            let position = store_position(item.store, &ahead, &item.terms, evening.date, &supply, &rule);
-            if position.shortage > 0.0 || position.surplus >= 1.0 {
-                by_product.entry(item.product).or_default().push((i, position));
-            }
-        }
+        let active = |i: &usize| world.items[*i].active_on(evening.t);
+        let inbound: Vec<Vec<Incoming>> = evening
+            .items
+            .iter()
+            .enumerate()
+            .map(
+                |(i, state)| {
+                    if active(&i) { state.inbound.iter().map(|b| world.incoming(b)).collect() } else { Vec::new() }
+                },
+            )
+            .collect();
+        let items: Vec<StoreItem<'_, '_>> = (0..world.items.len())
+            .filter(active)
+            .filter_map(|i| {
+                let item = &world.items[i];
+                Some(StoreItem {
+                    id: i,
+                    product: item.product,
+                    store: item.store,
+                    ahead: self.ahead_of(i, evening.t)?,
+                    terms: &item.terms,
+                    supply: Supply { on_hand: evening.items[i].on_hand, inbound: &inbound[i] },
+                })
+            })
+            .collect();
+        let by_product = positions(&items, evening.date, &rule);
         for (a, b, m) in plan_moves(&by_product, |p| self.settings.optimizer.transfer_cost(world.unit_cost(p))) {
             decisions.transfers.push((a, b, m.units));
         }
