@@ -221,6 +221,19 @@ pub fn stockout_verdict(
     StockoutVerdict::Raise(a)
 }
 
+/// An imminent stockout that a move from another store relieves (from the transfer plan): the alert
+/// suggests the move, which arrives tomorrow morning — sooner than any order, and the only remedy
+/// while a supplier's delivery is late — and its reason still names the order to place.
+pub fn relieve_by_transfer(alert: &mut Alert, m: &Move, from: (&LocationCode, &str)) {
+    alert.action = SuggestedAction::Transfer { units: m.units, from: from.0.clone(), to: alert.store.clone() };
+    let unit = alert.unit.unwrap_or(Unit::Each).label_es();
+    alert.reason_es.push_str(&format!(
+        " {} tiene de más y puede enviar {} {unit}, que llegarían mañana.",
+        from.1,
+        units(m.units)
+    ));
+}
+
 /// Overstock: cover far above what the policy holds, with the capital tied up.
 pub fn overstock(
     item: &ItemView<'_>,

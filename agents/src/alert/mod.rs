@@ -9,6 +9,8 @@
 //!   exceeds stock on hand plus what arrives in time, from the forecast's protection-period
 //!   distribution (not a days-of-cover rule). A supplier's delivery may come as early or late as
 //!   its lead time varies, and one already late becomes less likely to come each morning it does not.
+//!   Where tonight's transfer plan sends the store stock, the alert suggests that move (it arrives
+//!   tomorrow, sooner than any order).
 //! - **Overstock**: days of cover far above what the reorder policy holds, with the capital tied up.
 //! - **Sales anomaly**: a day far outside the forecast band (both tails), or a lasting change of level
 //!   over the last two weeks.
@@ -27,7 +29,8 @@ pub use agent::{AlertAgent, AlertRequest};
 pub use book::AlertBook;
 pub use detect::{
     DayCheck, FeedView, ItemView, StockoutVerdict, expiring_lots, imminent_stockout, overstock, phantom_stock,
-    sales_anomaly, stale_data, stockout_horizon, stockout_risk, stockout_verdict, transfer_opportunity,
+    relieve_by_transfer, sales_anomaly, stale_data, stockout_horizon, stockout_risk, stockout_verdict,
+    transfer_opportunity,
 };
 pub use scan::{Scan, alerts_for, scan_context, scan_tenant};
 

@@ -3,8 +3,8 @@
 
 use super::AlertSettings;
 use super::detect::{
-    FeedView, StockoutVerdict, expiring_lots, overstock, phantom_stock, sales_anomaly, stale_data, stockout_verdict,
-    transfer_opportunity,
+    FeedView, StockoutVerdict, expiring_lots, overstock, phantom_stock, relieve_by_transfer, sales_anomaly, stale_data,
+    stockout_verdict, transfer_opportunity,
 };
 use crate::context::TenantContext;
 use crate::optimizer::{OptimizerSettings, moves_for, orders_for, transfers_for};
@@ -81,6 +81,12 @@ fn scan_items(
     let mut alerts = Vec::new();
     let mut holding = Vec::new();
     let mut stores: Vec<usize> = Vec::new();
+    // Tonight's transfer plan: its moves are alerts of their own, and relieve imminent stockouts.
+    let moves = if wants(AlertKind::TransferOpportunity) || wants(AlertKind::ImminentStockout) {
+        moves_for(ctx, items, optimizer)
+    } else {
+        Vec::new()
+    };
     for &i in items {
         stores.push(world.items[i].store);
         let checks = wants(AlertKind::SalesAnomaly) || wants(AlertKind::PhantomStock);
@@ -91,7 +97,12 @@ fn scan_items(
         }
         if wants(AlertKind::ImminentStockout) {
             match stockout_verdict(&view, today, settings, reorder) {
-                StockoutVerdict::Raise(alert) => alerts.push(alert),
+                StockoutVerdict::Raise(mut alert) => {
+                    if let Some((_, _, m)) = moves.iter().find(|(_, to, _)| *to == i) {
+                        relieve_by_transfer(&mut alert, m, (&world.stores[m.from], &world.store_names[m.from]));
+                    }
+                    alerts.push(alert);
+                }
                 StockoutVerdict::Hold(key) => holding.push(key),
                 StockoutVerdict::Clear => {}
             }
@@ -109,7 +120,7 @@ fn scan_items(
             alerts.extend(expiring_lots(&view, today, settings));
         }
     }
-    let moves = if wants(AlertKind::TransferOpportunity) { moves_for(ctx, items, optimizer) } else { Vec::new() };
+    let moves = if wants(AlertKind::TransferOpportunity) { moves } else { Vec::new() };
     for (from_item, _, m) in moves {
         let product = world.items[from_item].product;
         alerts.push(transfer_opportunity(

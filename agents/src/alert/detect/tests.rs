@@ -79,6 +79,26 @@ fn imminent_stockout_speaks_the_numbers() {
 }
 
 #[test]
+fn a_stockout_another_store_can_relieve_suggests_the_transfer() {
+    let f = Fixture::new(40.0);
+    let mut a = imminent_stockout(&f.view(120.0), today(), &AlertSettings::default(), &ReorderSettings::default())
+        .expect("alert");
+    let before = a.reason_es.clone();
+    let m = Move { product: 0, from: 3, to: 0, units: 60.0, cost: 1.2, benefit: 20.0 };
+    let valencia = LocationCode::parse("VAL-01").expect("code");
+    relieve_by_transfer(&mut a, &m, (&valencia, "Valencia"));
+    assert_eq!(a.action, SuggestedAction::Transfer { units: 60.0, from: valencia, to: f.store.clone() });
+    // The reason keeps the order and adds the move.
+    assert!(a.reason_es.starts_with(&before) && before.contains("Pedir"), "{}", a.reason_es);
+    assert!(
+        a.reason_es.ends_with("Valencia tiene de más y puede enviar 60 unidades, que llegarían mañana."),
+        "{}",
+        a.reason_es
+    );
+    assert_eq!(a.dedup_key, "imminent_stockout:CCS-01:HAR-001");
+}
+
+#[test]
 fn a_supplier_delivery_may_come_late_and_a_late_one_may_keep_the_shelf_waiting() {
     let s = AlertSettings { stockout_probability: 0.3, ..AlertSettings::default() };
     let r = ReorderSettings::default();
