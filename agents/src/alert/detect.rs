@@ -2,8 +2,8 @@
 
 use super::AlertSettings;
 use crate::optimizer::{
-    DemandAhead, Incoming, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, ShelfOutlook, days_to_order,
-    levels, order_quantity,
+    DemandAhead, Incoming, ItemTerms, LeadTimeDays, Move, PeriodDemand, ReorderSettings, ShelfOutlook, levels,
+    order_quantity,
 };
 use chrono::{Days, NaiveDate};
 use fluxion_domain::format::{number, short_date, units};
@@ -89,7 +89,7 @@ fn arriving(inbound: &[Incoming], today: NaiveDate, days: usize) -> f64 {
 /// The horizon (days) an imminent-stockout alert looks ahead: the days before the next possible
 /// replenishment arrives (it arrives in the morning of the day after the horizon).
 pub fn stockout_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
-    (days_to_order(terms.order_days, today) + terms.lead.usual_days()).saturating_sub(1)
+    crate::optimizer::shelf::replenishment_horizon(terms, today)
 }
 
 /// The probability that item runs out before the next possible replenishment arrives: demand

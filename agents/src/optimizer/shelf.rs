@@ -9,7 +9,14 @@
 //! store the Alert agent warns about is the store the Optimizer sends stock to.
 
 use super::demand::{DemandAhead, Incoming, LeadTimeDays, PeriodDemand};
+use super::reorder::{ItemTerms, days_to_order};
 use chrono::NaiveDate;
+
+/// The days a shelf must last before a replenishment ordered at the first chance (tonight, or on
+/// the supplier's next order day) arrives at the usual lead time, in the morning of the day after.
+pub fn replenishment_horizon(terms: &ItemTerms, today: NaiveDate) -> usize {
+    (days_to_order(terms.order_days, today) + terms.lead.usual_days()).saturating_sub(1)
+}
 
 /// Beyond this many combinations of delivery days, deliveries are taken as arriving when expected.
 pub const MAX_ARRIVAL_SCENARIOS: usize = 4096;

@@ -17,7 +17,7 @@
 
 use super::demand::{DemandAhead, Incoming};
 use super::reorder::{ItemTerms, ReorderSettings, days_to_order, review_days, service_level};
-use super::shelf::ShelfOutlook;
+use super::shelf::{ShelfOutlook, replenishment_horizon};
 use chrono::NaiveDate;
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, variable};
 use rayon::prelude::*;
@@ -88,8 +88,7 @@ fn shortage_position(
     rule: &ShortageRule,
 ) -> Option<StorePosition> {
     let on_hand = supply.on_hand.max(0.0);
-    let first = days_to_order(terms.order_days, today);
-    let horizon = (first + terms.lead.usual_days()).saturating_sub(1);
+    let horizon = replenishment_horizon(terms, today);
     // Deliveries only lower the risk: a shelf that lasts without them is not short (most are not,
     // and this spares weighing when each delivery may come).
     if !supply.inbound.is_empty()
@@ -103,7 +102,7 @@ fn shortage_position(
         return None;
     }
     let mut position = empty_position(store, terms);
-    let service = service_level(terms, first.max(1), &rule.reorder);
+    let service = service_level(terms, days_to_order(terms.order_days, today).max(1), &rule.reorder);
     position.shortage = shelf.units_to_cover(on_hand, 1.0 - service);
     // A unit sent is worth its margin only as often as it would be needed.
     position.shortage_cost *= shelf.mean_need(on_hand, position.shortage);
@@ -118,8 +117,7 @@ fn surplus_position(
     today: NaiveDate,
     supply: &Supply<'_>,
 ) -> StorePosition {
-    let first = days_to_order(terms.order_days, today);
-    let horizon = (first + terms.lead.usual_days()).saturating_sub(1) + review_days(terms.order_days, today);
+    let horizon = replenishment_horizon(terms, today) + review_days(terms.order_days, today);
     let mut until_next = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon);
     StorePosition { surplus: until_next.units_to_spare(supply.on_hand, SOURCE_RISK), ..empty_position(store, terms) }
 }
