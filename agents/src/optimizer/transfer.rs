@@ -70,8 +70,8 @@ pub fn store_position(
     supply: &Supply<'_>,
     rule: &ShortageRule,
 ) -> StorePosition {
-    shortage_position(store, ahead, terms, today, supply, rule)
-        .unwrap_or_else(|| surplus_position(store, ahead, terms, today, supply))
+    let item = StoreItem { id: 0, product: 0, store, ahead: ahead.clone(), terms, supply: *supply };
+    shortage_position(&item, today, rule).unwrap_or_else(|| surplus_position(&item, today))
 }
 
 fn empty_position(store: usize, terms: &ItemTerms) -> StorePosition {
@@ -79,14 +79,8 @@ fn empty_position(store: usize, terms: &ItemTerms) -> StorePosition {
 }
 
 /// The store's position when it is short (see [`store_position`]), `None` otherwise.
-fn shortage_position(
-    store: usize,
-    ahead: &DemandAhead<'_>,
-    terms: &ItemTerms,
-    today: NaiveDate,
-    supply: &Supply<'_>,
-    rule: &ShortageRule,
-) -> Option<StorePosition> {
+fn shortage_position(item: &StoreItem<'_, '_>, today: NaiveDate, rule: &ShortageRule) -> Option<StorePosition> {
+    let StoreItem { store, ahead, terms, supply, .. } = item;
     let on_hand = supply.on_hand.max(0.0);
     let horizon = replenishment_horizon(terms, today);
     // Deliveries only lower the risk: a shelf that lasts without them is not short (most are not,
@@ -101,7 +95,7 @@ fn shortage_position(
     if shelf.stockout_probability(on_hand, &[]) <= rule.shortage_probability {
         return None;
     }
-    let mut position = empty_position(store, terms);
+    let mut position = empty_position(*store, terms);
     let service = service_level(terms, days_to_order(terms.order_days, today).max(1), &rule.reorder);
     position.shortage = shelf.units_to_cover(on_hand, 1.0 - service);
     // A unit sent is worth its margin only as often as it would be needed.
@@ -110,16 +104,11 @@ fn shortage_position(
 }
 
 /// The position of a store that is not short: what it can spare (see [`store_position`]).
-fn surplus_position(
-    store: usize,
-    ahead: &DemandAhead<'_>,
-    terms: &ItemTerms,
-    today: NaiveDate,
-    supply: &Supply<'_>,
-) -> StorePosition {
+fn surplus_position(item: &StoreItem<'_, '_>, today: NaiveDate) -> StorePosition {
+    let StoreItem { store, ahead, terms, supply, .. } = item;
     let horizon = replenishment_horizon(terms, today) + review_days(terms.order_days, today);
     let mut until_next = ShelfOutlook::new(ahead, supply.inbound, &terms.lead, today, horizon);
-    StorePosition { surplus: until_next.units_to_spare(supply.on_hand, SOURCE_RISK), ..empty_position(store, terms) }
+    StorePosition { surplus: until_next.units_to_spare(supply.on_hand, SOURCE_RISK), ..empty_position(*store, terms) }
 }
 
 /// One store's stock of one product, as the transfer program reads it.
@@ -147,8 +136,7 @@ pub fn positions(
     today: NaiveDate,
     rule: &ShortageRule,
 ) -> std::collections::BTreeMap<usize, Vec<(usize, StorePosition)>> {
-    let short: Vec<Option<StorePosition>> =
-        items.iter().map(|x| shortage_position(x.store, &x.ahead, x.terms, today, &x.supply, rule)).collect();
+    let short: Vec<Option<StorePosition>> = items.iter().map(|x| shortage_position(x, today, rule)).collect();
     let mut out: std::collections::BTreeMap<usize, Vec<(usize, StorePosition)>> = std::collections::BTreeMap::new();
     for (x, p) in items.iter().zip(&short) {
         if let Some(p) = p.as_ref().filter(|p| p.shortage > 0.0) {
@@ -160,7 +148,7 @@ pub fn positions(
             continue;
         }
         if let Some(list) = out.get_mut(&x.product) {
-            let p = surplus_position(x.store, &x.ahead, x.terms, today, &x.supply);
+            let p = surplus_position(x, today);
             if p.surplus >= 1.0 {
                 list.push((x.id, p));
             }
