@@ -119,11 +119,6 @@ impl<'a, 'b> ShelfOutlook<'a, 'b> {
         Self { ahead, horizon, combinations, first_days: vec![None; horizon + 1] }
     }
 
-    /// The days looked at.
-    pub fn horizon(&self) -> usize {
-        self.horizon
-    }
-
     fn stockout_within(&mut self, k: usize, stock: f64) -> f64 {
         let ahead = self.ahead;
         self.first_days[k]

@@ -62,16 +62,8 @@ const SOURCE_RISK: f64 = 0.01;
 /// cost). Otherwise it may give a **surplus**: the most on-hand units it can spare and still run
 /// dry with at most a 1% chance until the delivery after next — so giving them away never leaves
 /// the source short.
-pub fn store_position(
-    store: usize,
-    ahead: &DemandAhead<'_>,
-    terms: &ItemTerms,
-    today: NaiveDate,
-    supply: &Supply<'_>,
-    rule: &ShortageRule,
-) -> StorePosition {
-    let item = StoreItem { id: 0, product: 0, store, ahead: ahead.clone(), terms, supply: *supply };
-    shortage_position(&item, today, rule).unwrap_or_else(|| surplus_position(&item, today))
+pub fn store_position(item: &StoreItem<'_, '_>, today: NaiveDate, rule: &ShortageRule) -> StorePosition {
+    shortage_position(item, today, rule).unwrap_or_else(|| surplus_position(item, today))
 }
 
 fn empty_position(store: usize, terms: &ItemTerms) -> StorePosition {
@@ -466,7 +458,15 @@ mod tests {
         // The same goods on a van between the chain's stores come tomorrow morning.
         let van = [Incoming { expected: today + Days::new(1), units: 300.0, from_supplier: false }];
         let at = |on_hand: f64, inbound: &[Incoming]| {
-            store_position(0, &ahead, &terms, today, &Supply { on_hand, inbound }, &rule)
+            let item = StoreItem {
+                id: 0,
+                product: 0,
+                store: 0,
+                ahead: ahead.clone(),
+                terms: &terms,
+                supply: Supply { on_hand, inbound },
+            };
+            store_position(&item, today, &rule)
         };
         // An empty shelf: three days late, the delivery may well not come tomorrow either.
         let waiting = at(0.0, &late);
@@ -511,7 +511,7 @@ mod tests {
         assert_eq!(ids, vec![10, 11]);
         for (id, p) in &by_product[&0] {
             let x = &items[id - 10];
-            assert_eq!(*p, store_position(x.store, &x.ahead, x.terms, today, &x.supply, &rule));
+            assert_eq!(*p, store_position(x, today, &rule));
         }
         assert!(by_product[&0][0].1.shortage > 0.0 && by_product[&0][1].1.surplus >= 1.0);
     }

@@ -43,7 +43,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Inbound {
     /// Day index it really arrives (in the morning): the simulator's truth, which no policy or
-    /// alert may read — they see [`Inbound::expected_after`].
+    /// alert may read — they see [`ReplayWorld::incoming`].
     pub arrives: usize,
     /// Day index it is expected, as the purchase order or transfer says: the order day plus the
     /// supplier's usual lead time (a transfer: the next morning).
@@ -65,12 +65,6 @@ impl Inbound {
     /// A transfer sent on the evening of day `t`: it comes the next morning, as expected.
     fn transfer(t: usize, units: f64, received: Option<usize>) -> Self {
         Self { arrives: t + 1, expected: t + 1, from_supplier: false, units, received }
-    }
-
-    /// The morning it is expected, as seen on the evening of day `t`: its expected day, or
-    /// tomorrow once that has passed and it has not come.
-    pub fn expected_after(&self, t: usize) -> usize {
-        self.expected.max(t + 1)
     }
 }
 

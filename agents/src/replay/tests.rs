@@ -162,7 +162,8 @@ impl Policy for OrderOnce {
     }
     fn decide(&mut self, e: &Evening<'_>) -> Decisions {
         if let Some(b) = e.items[0].inbound.first() {
-            self.seen.push((e.t, b.expected_after(e.t)));
+            let expected = e.world.incoming(b).expected_from(e.date);
+            self.seen.push((e.t, e.world.index_of(expected).expect("on the axis")));
         }
         let orders = if self.ordered { vec![] } else { vec![(0, 5.0)] };
         self.ordered = true;
