@@ -175,6 +175,15 @@ pub struct ForecastFigure {
     pub sold_prev_7: f64,
     /// Units sold in the last 28 days.
     pub sold_last_28: f64,
+    /// The store's last day with data ("hoy" or "ayer" in a question about sales).
+    #[serde(default)]
+    pub last_day: Option<NaiveDate>,
+    /// Units sold that day.
+    #[serde(default)]
+    pub sold_last_day: f64,
+    /// Units sold the same weekday a week before it.
+    #[serde(default)]
+    pub sold_week_before_day: f64,
     /// The model that made the forecast.
     pub model: String,
     /// Its typical error in backtests, percent (when measured).

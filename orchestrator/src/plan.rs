@@ -603,7 +603,10 @@ async fn resolve_by_vectors(
     let listed = hits.iter().map(|(c, s)| format!("{c} {s:.2}")).collect::<Vec<_>>().join(", ");
     let need = if weak { MIN_VECTOR_SCORE + VECTOR_TIE } else { MIN_VECTOR_SCORE };
     let best = hits.first().map_or(0.0, |h| h.1);
-    let already = weak && hits.first().is_some_and(|(c, _)| u.products.iter().any(|p| &p.code == c));
+    // A weak match the vector memory agrees with stays; a weak toss-up among several products is
+    // settled by it ("harinita pan": "pan" alone names every bread and both flours equally).
+    let already =
+        weak && u.products.len() == 1 && hits.first().is_some_and(|(c, _)| u.products.iter().any(|p| &p.code == c));
     if best < need || already {
         run.trace.close(span, SpanStatus::Ok, &format!("sin coincidencia mejor: {listed}"), None);
         return;

@@ -104,6 +104,7 @@ const CASES: &[Case] = &[
     case("eva", "¿y de pollo entero?", NEED, &["POL-SAM-ENT-KG"], &[CCS], Some(7)),
     case("eva", "¿Qué se va a agotar esta semana?", OUT, &[], &[], None),
     case("eva", "ventas de mayonesa mavesa 445", SALES, &["MAY-MAV-445G"], &[], None),
+    case("eva", "¿cuánto se vendió ayer de harina pan blanca en chacao?", SALES, &["HAR-PAN-BLA-1KG"], &[CCS], None),
     case("eva", "¿cómo va el azucar montalban refinada 1kg en valencia?", SALES, &["AZU-MON-REF-1KG"], &[VLN], None),
     case("fer", "¿cuánta leche los andes completa pido para la quincena?", NEED, &["LEC-LAN-COM-1L"], &[], Some(15)),
     case("fer", "¿y la deslactosada?", NEED, &["LEC-LAN-DSL-1L"], &[], Some(15)),
@@ -167,6 +168,15 @@ fn grounded(a: &Answer) -> Result<(), String> {
             let sold: f64 = a.figures.iter().map(|f| f.sold_last_7).sum();
             if a.figures.is_empty() || !a.text_es.contains(&format!("vendiste {}", units(sold))) {
                 return Err(format!("the text does not carry the {} sold", units(sold)));
+            }
+            // "ayer": the last day with data, by its date, comes first.
+            if a.question.contains("ayer") {
+                let f = &a.figures[0];
+                let day = f.last_day.map(fluxion_domain::format::short_date).unwrap_or_default();
+                let said = format!("el {day} (último día con datos) vendiste {}", units(f.sold_last_day));
+                if a.figures.len() != 1 || !a.text_es.contains(&said) {
+                    return Err(format!("the text does not start with «{said}»"));
+                }
             }
         }
         Intent::RunningOut => {

@@ -420,6 +420,11 @@ fn bullets(s: &mut String, lines: impl Iterator<Item = String>, total: usize) {
 
 fn sales(p: &Parts<'_>) -> String {
     let u = p.understanding;
+    if u.products.is_empty() && u.unmatched.is_empty() {
+        return "¿De qué producto quieres las ventas? Dime el nombre o la marca, por ejemplo «harina PAN» o «aceite \
+                Diana»."
+            .to_owned();
+    }
     if let Some(text) = product_first(u) {
         return text;
     }
@@ -436,25 +441,35 @@ fn sales(p: &Parts<'_>) -> String {
         let prev: f64 = of.iter().map(|f| f.sold_prev_7).sum();
         let month: f64 = of.iter().map(|f| f.sold_last_28).sum();
         let next: f64 = of.iter().map(|f| f.expected * 7.0 / f.days.max(1) as f64).sum();
-        let change = if prev > 0.0 {
-            let pct = 100.0 * (last / prev - 1.0);
-            if pct.abs() < 3.0 {
-                ", igual que la semana anterior".to_owned()
-            } else if pct > 0.0 {
-                format!(", {} % más que la semana anterior ({})", number(pct, 0), units(prev))
-            } else {
-                format!(", {} % menos que la semana anterior ({})", number(-pct, 0), units(prev))
+        let change = compared(last, prev, "la semana anterior");
+        // "¿Cuánto vendí ayer?": the last day with data, by its date (a store whose feed stopped
+        // earlier has no figure for that day), then the week.
+        let day = of.iter().filter_map(|f| f.last_day).max().filter(|_| u.one_day);
+        let sold = match day {
+            Some(day) => {
+                let that = || of.iter().filter(|f| f.last_day == Some(day));
+                let sold: f64 = that().map(|f| f.sold_last_day).sum();
+                let before: f64 = that().map(|f| f.sold_week_before_day).sum();
+                format!(
+                    "el {} (último día con datos) vendiste {}{}. En los últimos 7 días vendiste {}{change}, y {} en \
+                     las últimas 4 semanas",
+                    short_date(day),
+                    units(sold),
+                    compared(sold, before, &format!("el {}", short_date(day - chrono::Days::new(7)))),
+                    units(last),
+                    units(month)
+                )
             }
-        } else {
-            String::new()
+            None => format!(
+                "vendiste {} en los últimos 7 días{change}, y {} en las últimas 4 semanas",
+                units(last),
+                units(month)
+            ),
         };
         out.push(format!(
-            "{} {}: vendiste {} en los últimos 7 días{change}, y {} en las últimas 4 semanas. Para los próximos 7 días \
-             espero ~{}.",
+            "{} {}: {sold}. Para los próximos 7 días espero ~{}.",
             of[0].product_name,
             where_es(u),
-            units(last),
-            units(month),
             units(next)
         ));
     }
@@ -462,6 +477,22 @@ fn sales(p: &Parts<'_>) -> String {
         return format!("No tengo ventas registradas de {} {}.", u.products[0].name, where_es(u));
     }
     out.join("\n\n") + &alternatives_note(u)
+}
+
+/// ", 6 % más que {before_es} (3.462)", ", igual que {before_es}", or nothing without a figure to
+/// compare with.
+fn compared(now: f64, before: f64, before_es: &str) -> String {
+    if before <= 0.0 {
+        return String::new();
+    }
+    let pct = 100.0 * (now / before - 1.0);
+    if pct.abs() < 3.0 {
+        format!(", igual que {before_es}")
+    } else if pct > 0.0 {
+        format!(", {} % más que {before_es} ({})", number(pct, 0), units(before))
+    } else {
+        format!(", {} % menos que {before_es} ({})", number(-pct, 0), units(before))
+    }
 }
 
 /// The question's products, the best sellers first.

@@ -122,6 +122,25 @@ const STOPWORDS: &[&str] = &[
     "ir",
     "puedo",
     "pueden",
+    "ayer",
+    "anoche",
+    "antier",
+    "anteayer",
+    "pasada",
+    "pasado",
+    "anterior",
+    "ultimo",
+    "ultima",
+    "ultimos",
+    "ultimas",
+    "vendido",
+    "vendida",
+    "vendidos",
+    "vendidas",
+    "vendieron",
+    "vendiste",
+    "venden",
+    "vender",
 ];
 
 /// A product or store name ready for matching.
@@ -186,6 +205,9 @@ pub struct Understanding {
     /// Products the question named as well as the chosen one, set aside because the chosen one
     /// sells far more ("harina PAN": the blanca, not the amarilla); the answer mentions them.
     pub alternatives: Vec<Found>,
+    /// Whether a question about sales asks about one day ("hoy", "ayer"): the answer starts with
+    /// the store's last day with data, named by its date.
+    pub one_day: bool,
 }
 
 impl Understanding {
@@ -268,6 +290,7 @@ impl Catalog {
         // A look back: the days it covers take the horizon's place.
         let (horizon_days, horizon_es) =
             if intent == Intent::Recall { (lookback_of(&all), None) } else { (horizon_days, horizon_es) };
+        let one_day = intent == Intent::Sales && all.iter().any(|w| matches!(w.as_str(), "hoy" | "ayer" | "anoche"));
         let intent = match intent {
             // A product and nothing else: how much is needed.
             Intent::Help if !products.is_empty() => Intent::Need,
@@ -284,6 +307,7 @@ impl Catalog {
             intent_explicit,
             follow_up: false,
             alternatives,
+            one_day,
         }
     }
 
@@ -463,7 +487,6 @@ impl Catalog {
             }
             let mut score = 0.0;
             let mut mention = Vec::new();
-            let mut covered: Vec<&str> = Vec::new();
             for q in free {
                 // A word the catalog knows is read as written; only unknown words are read as
                 // typos or beginnings of a catalog word ("lata" is not "nata", and the product
@@ -487,16 +510,10 @@ impl Catalog {
                     score += m * wt;
                     if wt > 0.0 {
                         mention.push(q.as_str());
-                        covered.push(w.as_str());
                     }
                 }
             }
             if score > 0.0 && !mention.is_empty() {
-                // Between equal matches, the one whose name the words cover most ("speed stick"
-                // is Speed Stick, not Lady Speed Stick).
-                covered.sort_unstable();
-                covered.dedup();
-                score += 0.01 * covered.len() as f64 / e.words.len().max(1) as f64;
                 scored.push((score, i, mention));
             }
         }
@@ -507,6 +524,19 @@ impl Catalog {
             return Vec::new();
         }
         let mut winners: Vec<&(f64, usize, Vec<&str>)> = scored.iter().filter(|s| s.0 >= top - 1e-9).collect();
+        // Between equal matches, a name that adds words the question did not say to another's
+        // loses to it ("speed stick" is Speed Stick, not Lady Speed Stick). Names that differ
+        // otherwise stay tied, for the best seller to settle ("harina": P.A.N., not the flour that
+        // happens to have the shortest name).
+        let adds_to_another = |a: usize| {
+            winners.iter().any(|b| {
+                let (small, big) = (&entries[b.1].words, &entries[a].words);
+                b.1 != a && small.len() < big.len() && small.iter().all(|w| big.contains(w))
+            })
+        };
+        let keep: Vec<bool> = winners.iter().map(|w| !adds_to_another(w.1)).collect();
+        let mut keep = keep.into_iter();
+        winners.retain(|_| keep.next().unwrap_or(true));
         winners.sort_by_key(|s| s.1);
         let max_weight: f64 = free.iter().map(|w| weight(w).max(0.5)).sum();
         winners

@@ -64,6 +64,9 @@ pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<F
                 sold_last_7: sold(0, 7),
                 sold_prev_7: sold(7, 7),
                 sold_last_28: sold(0, 28),
+                last_day: (last >= item.first && last < world.days).then(|| world.date_of(last)),
+                sold_last_day: sold(0, 1),
+                sold_week_before_day: sold(7, 1),
                 model: f.model.clone(),
                 typical_error_pct: f.backtest.map(|b| b.typical_error_pct).filter(|e| e.is_finite()),
             })

@@ -244,3 +244,42 @@ fn a_toss_up_is_asked_about_and_the_reply_picks_one() {
     let u = c.understand_after("¿y el arroz?", Some(&first));
     assert_eq!(codes(&u.products), ["ARR-MAR-TI1-1KG"]);
 }
+
+#[test]
+fn time_words_are_not_product_words_and_a_day_is_asked_for() {
+    let c = catalog();
+    let u = c.understand("¿Cuánto vendí ayer en Chacao?");
+    assert_eq!(u.intent, Intent::Sales);
+    assert!(u.products.is_empty() && u.unmatched.is_empty(), "{:?} {:?}", u.products, u.unmatched);
+    assert_eq!(codes(&u.stores), ["CCS-01"]);
+    assert!(u.one_day);
+    let u = c.understand("¿cuánto se ha vendido hoy de harina pan blanca?");
+    assert_eq!((u.intent, codes(&u.products)), (Intent::Sales, vec!["HAR-PAN-BLA-1KG"]));
+    assert!(u.one_day);
+    let u = c.understand("¿Cómo se vendió el arroz la semana pasada?");
+    assert_eq!(codes(&u.products), ["ARR-MAR-TI1-1KG"]);
+    assert!(!u.one_day && u.unmatched.is_empty());
+    // Only a question about sales asks for a day.
+    assert!(!c.understand("¿cuánta harina pan blanca necesito hoy?").one_day);
+}
+
+#[test]
+fn a_name_loses_a_tie_only_to_a_name_it_adds_words_to() {
+    let mut c = Catalog::new(
+        [
+            ("HAR-PAN-BLA-1KG", "Harina de maíz precocida P.A.N. blanca 1 kg", "P.A.N."),
+            ("HAT-JUA-TUS-1KG", "Harina de trigo Juana todo uso 1 kg", "Juana"),
+            ("DES-SPS-UN", "Desodorante Speed Stick", "Speed Stick"),
+            ("DES-LSS-UN", "Desodorante Lady Speed Stick", "Lady Speed Stick"),
+        ],
+        [("CCS-01", "La Cosecha Chacao", "Caracas")],
+    );
+    c.set_popularity([("HAR-PAN-BLA-1KG", 2_600.0), ("HAT-JUA-TUS-1KG", 420.0), ("DES-LSS-UN", 900.0)]);
+    // "Harina" names both flours equally, whatever the length of their names: the best seller.
+    let u = c.understand("¿cuánto se vendió de harina ayer?");
+    assert_eq!(codes(&u.products), ["HAR-PAN-BLA-1KG"]);
+    assert_eq!(codes(&u.alternatives), ["HAT-JUA-TUS-1KG"]);
+    // "Speed stick" is the name Lady Speed Stick adds "lady" to, even though Lady sells more.
+    assert_eq!(codes(&c.understand("desodorante speed stick").products), ["DES-SPS-UN"]);
+    assert_eq!(codes(&c.understand("lady speed stick").products), ["DES-LSS-UN"]);
+}
