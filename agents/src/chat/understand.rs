@@ -523,20 +523,19 @@ impl Catalog {
         if top < 0.5 || (words_matched == 1 && free.len() > 3 && !stores) {
             return Vec::new();
         }
-        let mut winners: Vec<&(f64, usize, Vec<&str>)> = scored.iter().filter(|s| s.0 >= top - 1e-9).collect();
+        let winners: Vec<&(f64, usize, Vec<&str>)> = scored.iter().filter(|s| s.0 >= top - 1e-9).collect();
         // Between equal matches, a name that adds words the question did not say to another's
         // loses to it ("speed stick" is Speed Stick, not Lady Speed Stick). Names that differ
-        // otherwise stay tied, for the best seller to settle ("harina": P.A.N., not the flour that
-        // happens to have the shortest name).
+        // otherwise stay tied, for the best seller or a question to settle ("harina" is not the flour
+        // that happens to have the shortest name).
         let adds_to_another = |a: usize| {
             winners.iter().any(|b| {
                 let (small, big) = (&entries[b.1].words, &entries[a].words);
                 b.1 != a && small.len() < big.len() && small.iter().all(|w| big.contains(w))
             })
         };
-        let keep: Vec<bool> = winners.iter().map(|w| !adds_to_another(w.1)).collect();
-        let mut keep = keep.into_iter();
-        winners.retain(|_| keep.next().unwrap_or(true));
+        let mut winners: Vec<&(f64, usize, Vec<&str>)> =
+            winners.iter().filter(|w| !adds_to_another(w.1)).copied().collect();
         winners.sort_by_key(|s| s.1);
         let max_weight: f64 = free.iter().map(|w| weight(w).max(0.5)).sum();
         winners
