@@ -149,6 +149,9 @@ struct Entry {
     code: String,
     name: String,
     words: Vec<String>,
+    /// The first word of its name: what it is ("aceite" in Aceite vegetal Diana, "sardinas" in
+    /// Sardinas en aceite).
+    head: String,
     /// How much it sells (recent units), to prefer what people most likely mean.
     popularity: f64,
 }
@@ -225,11 +228,12 @@ impl Catalog {
         stores: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
     ) -> Self {
         let entry = |code: &str, name: &str, extra: &str| {
+            let head = words(name).into_iter().find(|x| !STOPWORDS.contains(&x.as_str())).unwrap_or_default();
             let mut w = words(&format!("{name} {extra}"));
             w.retain(|x| !STOPWORDS.contains(&x.as_str()));
             w.sort();
             w.dedup();
-            Entry { code: code.to_owned(), name: name.to_owned(), words: w, popularity: 0.0 }
+            Entry { code: code.to_owned(), name: name.to_owned(), words: w, head, popularity: 0.0 }
         };
         let products: Vec<Entry> = products.into_iter().map(|(c, n, b)| entry(c, n, b)).collect();
         let stores: Vec<Entry> = stores.into_iter().map(|(c, n, city)| entry(c, n, city)).collect();
@@ -480,13 +484,15 @@ impl Catalog {
             let d = *df.get(w).unwrap_or(&1) as f64;
             if stores && d >= n && n > 1.0 { 0.0 } else { (1.0 + n / d).ln() }
         };
-        let mut scored: Vec<(f64, usize, Vec<&str>)> = Vec::new();
+        // (score, entry, the question's words that matched, whether they include the entry's head word)
+        let mut scored: Vec<(f64, usize, Vec<&str>, bool)> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             if only.is_some_and(|o| !o.contains(&i)) {
                 continue;
             }
             let mut score = 0.0;
             let mut mention = Vec::new();
+            let mut head = false;
             for q in free {
                 // A word the catalog knows is read as written; only unknown words are read as
                 // typos or beginnings of a catalog word ("lata" is not "nata", and the product
@@ -510,11 +516,12 @@ impl Catalog {
                     score += m * wt;
                     if wt > 0.0 {
                         mention.push(q.as_str());
+                        head |= *w == e.head;
                     }
                 }
             }
             if score > 0.0 && !mention.is_empty() {
-                scored.push((score, i, mention));
+                scored.push((score, i, mention, head));
             }
         }
         let Some(top) = scored.iter().map(|s| s.0).max_by(f64::total_cmp) else { return Vec::new() };
@@ -523,7 +530,12 @@ impl Catalog {
         if top < 0.5 || (words_matched == 1 && free.len() > 3 && !stores) {
             return Vec::new();
         }
-        let winners: Vec<&(f64, usize, Vec<&str>)> = scored.iter().filter(|s| s.0 >= top - 1e-9).collect();
+        let mut winners: Vec<&(f64, usize, Vec<&str>, bool)> = scored.iter().filter(|s| s.0 >= top - 1e-9).collect();
+        // Between equal matches, a product the words name by what it is beats one they name by what
+        // it comes with ("aceite": the oils, not Sardinas en aceite).
+        if !stores && winners.iter().any(|w| w.3) {
+            winners.retain(|w| w.3);
+        }
         // Between equal matches, a name that adds words the question did not say to another's
         // loses to it ("speed stick" is Speed Stick, not Lady Speed Stick). Names that differ
         // otherwise stay tied, for the best seller or a question to settle ("harina" is not the flour
@@ -534,13 +546,13 @@ impl Catalog {
                 b.1 != a && small.len() < big.len() && small.iter().all(|w| big.contains(w))
             })
         };
-        let mut winners: Vec<&(f64, usize, Vec<&str>)> =
+        let mut winners: Vec<&(f64, usize, Vec<&str>, bool)> =
             winners.iter().filter(|w| !adds_to_another(w.1)).copied().collect();
         winners.sort_by_key(|s| s.1);
         let max_weight: f64 = free.iter().map(|w| weight(w).max(0.5)).sum();
         winners
             .into_iter()
-            .map(|(score, i, mention)| Found {
+            .map(|(score, i, mention, _)| Found {
                 index: *i,
                 code: entries[*i].code.clone(),
                 name: entries[*i].name.clone(),

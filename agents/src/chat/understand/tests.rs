@@ -264,13 +264,16 @@ fn time_words_are_not_product_words_and_a_day_is_asked_for() {
 }
 
 #[test]
-fn a_name_loses_a_tie_only_to_a_name_it_adds_words_to() {
+fn ties_go_to_what_the_product_is_then_to_the_name_without_unsaid_words() {
     let mut c = Catalog::new(
         [
             ("HAR-PAN-BLA-1KG", "Harina de maíz precocida P.A.N. blanca 1 kg", "P.A.N."),
             ("HAT-JUA-TUS-1KG", "Harina de trigo Juana todo uso 1 kg", "Juana"),
             ("DES-SPS-UN", "Desodorante Speed Stick", "Speed Stick"),
             ("DES-LSS-UN", "Desodorante Lady Speed Stick", "Lady Speed Stick"),
+            ("ACE-DIA-1L", "Aceite vegetal Diana 1 L", "Diana"),
+            ("ACE-MAZ-1L", "Aceite vegetal Mazeite 1 L", "Mazeite"),
+            ("SAR-MAR-ACE-170G", "Sardinas Margarita en aceite 170 g", "Margarita"),
         ],
         [("CCS-01", "La Cosecha Chacao", "Caracas")],
     );
@@ -282,4 +285,7 @@ fn a_name_loses_a_tie_only_to_a_name_it_adds_words_to() {
     // "Speed stick" is the name Lady Speed Stick adds "lady" to, even though Lady sells more.
     assert_eq!(codes(&c.understand("desodorante speed stick").products), ["DES-SPS-UN"]);
     assert_eq!(codes(&c.understand("lady speed stick").products), ["DES-LSS-UN"]);
+    // "Aceite" is what the oils are; the sardines only come in it.
+    assert_eq!(codes(&c.understand("¿cuánto aceite necesito?").products), ["ACE-DIA-1L", "ACE-MAZ-1L"]);
+    assert_eq!(codes(&c.understand("sardinas en aceite").products), ["SAR-MAR-ACE-170G"]);
 }
