@@ -190,6 +190,39 @@ pub struct ForecastFigure {
     pub typical_error_pct: Option<f64>,
 }
 
+/// What a store sold, in money, on its last day with data and over the week to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreSales {
+    /// The store.
+    pub store: LocationCode,
+    /// Its name.
+    pub store_name: String,
+    /// Its last day with data.
+    pub last_day: NaiveDate,
+    /// Revenue that day, USD, as recorded.
+    pub revenue_last_day: f64,
+    /// Revenue the same weekday a week before, USD.
+    pub revenue_week_before_day: f64,
+    /// Revenue over the 7 days to the last day, USD.
+    pub revenue_last_7: f64,
+    /// Revenue over the 7 days before those, USD.
+    pub revenue_prev_7: f64,
+    /// The products that sold most (by units at their list price) over the period asked, with
+    /// their units: at most five.
+    pub best_sellers: Vec<BestSeller>,
+}
+
+/// A product among a store's best sellers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestSeller {
+    /// Its name.
+    pub product_name: String,
+    /// What its quantities count.
+    pub unit: crate::Unit,
+    /// Units sold over the period.
+    pub units: f64,
+}
+
 /// A product or store as the question named it and as it was resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resolved {
@@ -224,6 +257,9 @@ pub struct Answer {
     pub horizon_days: u32,
     /// Forecast figures per product × store.
     pub figures: Vec<ForecastFigure>,
+    /// A store's sales in money, when the question asks about sales without naming a product.
+    #[serde(default)]
+    pub sales: Vec<StoreSales>,
     /// Alerts that bear on the question, most severe first.
     pub alerts: Vec<Alert>,
     /// Orders and transfers suggested, largest benefit first.

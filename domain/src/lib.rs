@@ -45,7 +45,9 @@ pub mod tenant;
 pub mod trace;
 
 pub use alert::{Alert, AlertKind, ImpactKind, Severity, SuggestedAction};
-pub use answer::{AgentKind, AgentReport, AgentStatus, Answer, ForecastFigure, Intent, Resolved};
+pub use answer::{
+    AgentKind, AgentReport, AgentStatus, Answer, BestSeller, ForecastFigure, Intent, Resolved, StoreSales,
+};
 pub use calendar::{CalendarEvent, EventKind};
 pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};
 pub use conversation::{Conversation, Pending, Turn};

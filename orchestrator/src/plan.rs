@@ -502,10 +502,38 @@ pub(crate) async fn run(
             tracing::warn!(error = %e, "the conversation could not be kept; the next question starts afresh");
         }
 
+        // A question about sales that names no product: the stores' sales in money.
+        let sales = if u.intent == Intent::Sales && u.products.is_empty() && u.unmatched.is_empty() {
+            let stores: Vec<usize> =
+                u.stores.iter().filter_map(|s| ctx.world.stores.iter().position(|c| c.as_str() == s.code)).collect();
+            let where_es = if u.stores.is_empty() {
+                "todas las tiendas".to_owned()
+            } else {
+                u.stores.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            };
+            let span = run.trace.open("sales", Some(AgentKind::Forecast), None, &where_es);
+            let sales = if u.stores.len() == stores.len() {
+                fluxion_agents::forecast::store_sales(&ctx, &stores, u.one_day)
+            } else {
+                Vec::new()
+            };
+            let total: f64 = sales.iter().map(|s| if u.one_day { s.revenue_last_day } else { s.revenue_last_7 }).sum();
+            run.trace.close(
+                span,
+                SpanStatus::Ok,
+                &format!("{} tiendas, venta US$ {}", sales.len(), fluxion_domain::format::number(total, 2)),
+                None,
+            );
+            sales
+        } else {
+            Vec::new()
+        };
+
         // 5. Compose.
         let input = ComposeInput {
             understanding: u.clone(),
             figures: figures.clone(),
+            sales: sales.clone(),
             alerts: alerts.clone(),
             recommendations: recommendations.clone(),
             faults: run.faults.clone(),
@@ -550,6 +578,7 @@ pub(crate) async fn run(
             stores: resolved(&u.stores),
             horizon_days: u.horizon_days,
             figures: figures.unwrap_or_default(),
+            sales,
             alerts: alerts.unwrap_or_default(),
             recommendations: recommendations.unwrap_or_default(),
         };
@@ -806,6 +835,7 @@ struct Understood {
     stores: Vec<Resolved>,
     horizon_days: u32,
     figures: Vec<fluxion_domain::ForecastFigure>,
+    sales: Vec<fluxion_domain::StoreSales>,
     alerts: Vec<fluxion_domain::Alert>,
     recommendations: Vec<fluxion_domain::Recommendation>,
 }
@@ -870,6 +900,7 @@ async fn finish(
         stores: parts.stores,
         horizon_days: if parts.horizon_days == 0 { 7 } else { parts.horizon_days },
         figures: parts.figures,
+        sales: parts.sales,
         alerts: parts.alerts,
         recommendations: parts.recommendations,
         agents: run.reports.clone(),

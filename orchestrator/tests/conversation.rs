@@ -105,6 +105,8 @@ const CASES: &[Case] = &[
     case("eva", "¿Qué se va a agotar esta semana?", OUT, &[], &[], None),
     case("eva", "ventas de mayonesa mavesa 445", SALES, &["MAY-MAV-445G"], &[], None),
     case("eva", "¿cuánto se vendió ayer de harina pan blanca en chacao?", SALES, &["HAR-PAN-BLA-1KG"], &[CCS], None),
+    case("eva", "¿cuánto vendí ayer en chacao?", SALES, &[], &[CCS], None),
+    case("eva", "¿cómo van las ventas esta semana?", SALES, &[], &[], None),
     case("eva", "¿cómo va el azucar montalban refinada 1kg en valencia?", SALES, &["AZU-MON-REF-1KG"], &[VLN], None),
     case("fer", "¿cuánta leche los andes completa pido para la quincena?", NEED, &["LEC-LAN-COM-1L"], &[], Some(15)),
     case("fer", "¿y la deslactosada?", NEED, &["LEC-LAN-DSL-1L"], &[], Some(15)),
@@ -162,6 +164,20 @@ fn grounded(a: &Answer) -> Result<(), String> {
             let shown = if a.figures.len() == 1 { a.figures[0].expected } else { total };
             if !a.text_es.contains(&format!("~{}", units(shown))) {
                 return Err(format!("the text does not carry the forecast's {}", units(shown)));
+            }
+        }
+        // A store's sales in money, when no product is named.
+        Intent::Sales if a.products.is_empty() => {
+            let day = a.question.contains("ayer");
+            if a.sales.is_empty() || (a.stores.len() == 1 && a.sales.len() != 1) {
+                return Err(format!("{} stores' sales", a.sales.len()));
+            }
+            for s in &a.sales {
+                let usd = if day { s.revenue_last_day } else { s.revenue_last_7 };
+                let said = format!("{} vendió US$ {}", s.store_name, fluxion_domain::format::number(usd, 2));
+                if usd <= 0.0 || s.best_sellers.is_empty() || !a.text_es.contains(&said) {
+                    return Err(format!("the text does not carry «{said}» with its best sellers"));
+                }
             }
         }
         Intent::Sales => {

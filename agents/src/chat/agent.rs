@@ -4,7 +4,7 @@ use super::compose::{Parts, compose};
 use super::understand::{Catalog, Understanding};
 use crate::actor::Agent;
 use chrono::NaiveDate;
-use fluxion_domain::{AgentKind, AgentStatus, Alert, ForecastFigure, Recommendation, Turn};
+use fluxion_domain::{AgentKind, AgentStatus, Alert, ForecastFigure, Recommendation, StoreSales, Turn};
 use std::sync::Arc;
 
 /// What the other agents produced, owned (it crosses into the actor).
@@ -14,6 +14,8 @@ pub struct ComposeInput {
     pub understanding: Understanding,
     /// Forecast figures (`None` = missing).
     pub figures: Option<Vec<ForecastFigure>>,
+    /// Stores' sales in money (a sales question that names no product).
+    pub sales: Vec<StoreSales>,
     /// Alerts (`None` = missing).
     pub alerts: Option<Vec<Alert>>,
     /// Recommendations (`None` = missing).
@@ -36,6 +38,7 @@ impl ComposeInput {
         compose(&Parts {
             understanding: &self.understanding,
             figures: self.figures.as_deref(),
+            sales: &self.sales,
             alerts: self.alerts.as_deref(),
             recommendations: self.recommendations.as_deref(),
             faults: &self.faults,

@@ -5,7 +5,7 @@
 use super::understand::Understanding;
 use fluxion_domain::format::{number, short_date, units};
 use fluxion_domain::{
-    AgentKind, AgentStatus, Alert, AlertKind, ForecastFigure, Intent, Recommendation, RecommendedAction,
+    AgentKind, AgentStatus, Alert, AlertKind, ForecastFigure, Intent, Recommendation, RecommendedAction, StoreSales,
     SuggestedAction,
 };
 
@@ -16,6 +16,8 @@ pub struct Parts<'a> {
     pub understanding: &'a Understanding,
     /// Forecast figures per product × store.
     pub figures: Option<&'a [ForecastFigure]>,
+    /// Stores' sales in money (a sales question that names no product).
+    pub sales: &'a [StoreSales],
     /// Alerts bearing on the question.
     pub alerts: Option<&'a [Alert]>,
     /// Orders and transfers suggested.
@@ -421,9 +423,7 @@ fn bullets(s: &mut String, lines: impl Iterator<Item = String>, total: usize) {
 fn sales(p: &Parts<'_>) -> String {
     let u = p.understanding;
     if u.products.is_empty() && u.unmatched.is_empty() {
-        return "¿De qué producto quieres las ventas? Dime el nombre o la marca, por ejemplo «harina PAN» o «aceite \
-                Diana»."
-            .to_owned();
+        return store_sales(u, p.sales);
     }
     if let Some(text) = product_first(u) {
         return text;
@@ -441,7 +441,7 @@ fn sales(p: &Parts<'_>) -> String {
         let prev: f64 = of.iter().map(|f| f.sold_prev_7).sum();
         let month: f64 = of.iter().map(|f| f.sold_last_28).sum();
         let next: f64 = of.iter().map(|f| f.expected * 7.0 / f.days.max(1) as f64).sum();
-        let change = compared(last, prev, "la semana anterior");
+        let change = compared(last, prev, "la semana anterior", units);
         // "¿Cuánto vendí ayer?": the last day with data, by its date (a store whose feed stopped
         // earlier has no figure for that day), then the week.
         let day = of.iter().filter_map(|f| f.last_day).max().filter(|_| u.one_day);
@@ -455,7 +455,7 @@ fn sales(p: &Parts<'_>) -> String {
                      las últimas 4 semanas",
                     short_date(day),
                     units(sold),
-                    compared(sold, before, &format!("el {}", short_date(day - chrono::Days::new(7)))),
+                    compared(sold, before, &format!("el {}", short_date(day - chrono::Days::new(7))), units),
                     units(last),
                     units(month)
                 )
@@ -479,9 +479,59 @@ fn sales(p: &Parts<'_>) -> String {
     out.join("\n\n") + &alternatives_note(u)
 }
 
+/// "¿Cuánto vendí ayer en Chacao?": each store's sales in money on its last day with data (asked
+/// about a day) or over the week to it, against the same span a week before, and its best sellers.
+fn store_sales(u: &Understanding, sales: &[StoreSales]) -> String {
+    if sales.is_empty() {
+        return "No tengo ventas registradas de esa tienda. Si quieres las de un producto, dime cuál, por ejemplo \
+                «harina PAN» o «aceite Diana»."
+            .to_owned();
+    }
+    let mut out = Vec::new();
+    for s in sales {
+        let (now, before, before_es, when) = if u.one_day {
+            let week_before = format!("el {}", short_date(s.last_day - chrono::Days::new(7)));
+            (s.revenue_last_day, s.revenue_week_before_day, week_before, format!("el {}", short_date(s.last_day)))
+        } else {
+            (
+                s.revenue_last_7,
+                s.revenue_prev_7,
+                "la semana anterior".to_owned(),
+                format!("en los 7 días al {}", short_date(s.last_day)),
+            )
+        };
+        let change = compared(now, before, &before_es, usd);
+        let best: Vec<String> = s
+            .best_sellers
+            .iter()
+            .map(|b| format!("{} ({} {})", b.product_name, units(b.units), b.unit.label_es()))
+            .collect();
+        let best = if best.is_empty() {
+            String::new()
+        } else {
+            format!(" Los que más vendieron, en dinero: {}.", join_es(&best))
+        };
+        out.push(format!("{} vendió {} {when} (último día con datos){change}.{best}", s.store_name, usd(now)));
+    }
+    if let [_, _, ..] = sales {
+        let (now, before): (f64, f64) = sales.iter().fold((0.0, 0.0), |(n, b), s| {
+            if u.one_day {
+                (n + s.revenue_last_day, b + s.revenue_week_before_day)
+            } else {
+                (n + s.revenue_last_7, b + s.revenue_prev_7)
+            }
+        });
+        let when = if u.one_day { "su último día con datos" } else { "los últimos 7 días" };
+        let before_es = if u.one_day { "el mismo día de la semana anterior" } else { "la semana anterior" };
+        let who = if u.stores.is_empty() { "La cadena vendió" } else { "Entre las tiendas, vendieron" };
+        out.insert(0, format!("{who} {} en {when}{}.", usd(now), compared(now, before, before_es, usd)));
+    }
+    out.join("\n\n")
+}
+
 /// ", 6 % más que {before_es} (3.462)", ", igual que {before_es}", or nothing without a figure to
-/// compare with.
-fn compared(now: f64, before: f64, before_es: &str) -> String {
+/// compare with; `show` writes the figure before.
+fn compared(now: f64, before: f64, before_es: &str, show: fn(f64) -> String) -> String {
     if before <= 0.0 {
         return String::new();
     }
@@ -489,10 +539,15 @@ fn compared(now: f64, before: f64, before_es: &str) -> String {
     if pct.abs() < 3.0 {
         format!(", igual que {before_es}")
     } else if pct > 0.0 {
-        format!(", {} % más que {before_es} ({})", number(pct, 0), units(before))
+        format!(", {} % más que {before_es} ({})", number(pct, 0), show(before))
     } else {
-        format!(", {} % menos que {before_es} ({})", number(-pct, 0), units(before))
+        format!(", {} % menos que {before_es} ({})", number(-pct, 0), show(before))
     }
+}
+
+/// "US$ 1.234,50".
+fn usd(value: f64) -> String {
+    format!("US$ {}", number(value, 2))
 }
 
 /// The question's products, the best sellers first.

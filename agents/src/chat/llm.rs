@@ -117,6 +117,7 @@ impl Brief {
             "productos": u.products.iter().map(|p| json!({"codigo": p.code, "nombre": p.name})).collect::<Vec<_>>(),
             "tiendas": u.stores.iter().map(|s| json!({"codigo": s.code, "nombre": s.name})).collect::<Vec<_>>(),
             "pronosticos": take(serde_json::to_value(&input.figures).unwrap_or_default()),
+            "ventas_por_tienda": take(serde_json::to_value(&input.sales).unwrap_or_default()),
             "alertas": take(serde_json::to_value(&input.alerts).unwrap_or_default()),
             "recomendaciones": take(serde_json::to_value(&input.recommendations).unwrap_or_default()),
         });

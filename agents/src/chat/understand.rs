@@ -141,6 +141,12 @@ const STOPWORDS: &[&str] = &[
     "vendiste",
     "venden",
     "vender",
+    "van",
+    "anda",
+    "andan",
+    "estan",
+    "estuvo",
+    "fueron",
 ];
 
 /// A product or store name ready for matching.

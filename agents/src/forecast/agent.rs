@@ -5,7 +5,7 @@ use super::distribution::total_demand;
 use crate::actor::Agent;
 use crate::context::TenantContext;
 use chrono::Days;
-use fluxion_domain::{AgentKind, ForecastFigure};
+use fluxion_domain::{AgentKind, BestSeller, ForecastFigure, StoreSales, Unit};
 use std::sync::Arc;
 
 /// What the Forecast agent is asked.
@@ -53,7 +53,7 @@ pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<F
                 store_name: world.store_names[item.store].clone(),
                 product: world.products[item.product].clone(),
                 product_name: world.product_names[item.product].clone(),
-                unit: world.product_units.get(item.product).copied().unwrap_or(fluxion_domain::Unit::Each),
+                unit: world.product_units.get(item.product).copied().unwrap_or(Unit::Each),
                 from: ctx.today + Days::new(1),
                 days: horizon_days,
                 expected: total.mean,
@@ -69,6 +69,53 @@ pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<F
                 sold_week_before_day: sold(7, 1),
                 model: f.model.clone(),
                 typical_error_pct: f.backtest.map(|b| b.typical_error_pct).filter(|e| e.is_finite()),
+            })
+        })
+        .collect()
+}
+
+/// What each of `stores` (world indices; every store when empty) sold in money on its last day with
+/// data and over the week to it, with its best sellers over that day (`one_day`) or that week.
+pub fn store_sales(ctx: &TenantContext, stores: &[usize], one_day: bool) -> Vec<StoreSales> {
+    let world = &ctx.world;
+    (0..world.stores.len())
+        .filter(|s| stores.is_empty() || stores.contains(s))
+        .filter_map(|s| {
+            let revenue = world.store_revenue.get(s)?;
+            let last = ctx.feeds.get(s)?.last.min(world.days.checked_sub(1)?);
+            let sum = |from_back: usize, days: usize| -> f64 {
+                let end = (last + 1).saturating_sub(from_back);
+                revenue.get(end.saturating_sub(days)..end).map_or(0.0, |d| d.iter().sum())
+            };
+            let period = if one_day { 1 } else { 7 };
+            let mut sellers: Vec<(f64, BestSeller)> = world
+                .items
+                .iter()
+                .filter(|it| it.store == s)
+                .filter_map(|it| {
+                    let end = last + 1;
+                    let from = end.saturating_sub(period).max(it.first);
+                    let units: f64 = it.recorded.get(from..end)?.iter().sum();
+                    (units > 0.0).then(|| {
+                        let seller = BestSeller {
+                            product_name: world.product_names[it.product].clone(),
+                            unit: world.product_units.get(it.product).copied().unwrap_or(Unit::Each),
+                            units,
+                        };
+                        (units * it.terms.unit_price, seller)
+                    })
+                })
+                .collect();
+            sellers.sort_by(|a, b| b.0.total_cmp(&a.0));
+            Some(StoreSales {
+                store: world.stores[s].clone(),
+                store_name: world.store_names[s].clone(),
+                last_day: world.date_of(last),
+                revenue_last_day: sum(0, 1),
+                revenue_week_before_day: sum(7, 1),
+                revenue_last_7: sum(0, 7),
+                revenue_prev_7: sum(7, 7),
+                best_sellers: sellers.into_iter().take(5).map(|(_, b)| b).collect(),
             })
         })
         .collect()

@@ -59,7 +59,22 @@ pub async fn load_tenant(
     store: &dyn TenantStore,
     query: &DemandQuery,
 ) -> Result<(Vec<DemandSeries>, Calendar), StoreError> {
+    load_tenant_with_revenue(store, query).await.map(|(series, calendar, _)| (series, calendar))
+}
+
+/// Revenue per store code and day, USD, as recorded.
+pub type StoreRevenue = std::collections::HashMap<(String, NaiveDate), f64>;
+
+/// [`load_tenant`], with the revenue each store recorded per day.
+pub async fn load_tenant_with_revenue(
+    store: &dyn TenantStore,
+    query: &DemandQuery,
+) -> Result<(Vec<DemandSeries>, Calendar, StoreRevenue), StoreError> {
     let rows = store.daily_demand(query).await?;
+    let mut revenue = StoreRevenue::new();
+    for r in &rows {
+        *revenue.entry((r.store.to_string(), r.day)).or_default() += r.revenue.as_f64();
+    }
     let mut series = series_from_demand(&rows, query.to);
     let categories: std::collections::HashMap<String, String> = store
         .products()
@@ -89,7 +104,7 @@ pub async fn load_tenant(
         }
         _ => Calendar::default(),
     };
-    Ok((series, calendar))
+    Ok((series, calendar, revenue))
 }
 
 #[cfg(test)]

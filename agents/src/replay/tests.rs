@@ -40,6 +40,7 @@ fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWorld {
         suppliers: vec![fluxion_domain::SupplierCode::parse("SUP").expect("code")],
         items,
         calendar: Calendar::default(),
+        store_revenue: Vec::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The world a replay runs in: a tenant's items on one date axis, with their real demand and terms.
 
 use crate::forecast::Calendar;
-use crate::forecast::tenant::load_tenant;
+use crate::forecast::tenant::load_tenant_with_revenue;
 use crate::optimizer::{Incoming, ItemTerms, LeadTimeDays};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::forecast::{DemandSeries, Frequency};
@@ -90,6 +90,8 @@ pub struct ReplayWorld {
     pub items: Vec<ReplayItem>,
     /// The tenant's calendar (paydays, holidays, events).
     pub calendar: Calendar,
+    /// Per store, per day: the revenue recorded, USD (empty when unknown).
+    pub store_revenue: Vec<Vec<f64>>,
 }
 
 impl ReplayWorld {
@@ -176,7 +178,7 @@ pub fn impute_demand(recorded: &[f64], censored: &[bool]) -> Vec<f64> {
 
 /// The tenant's stores, products, suppliers and daily demand as a replay world.
 pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreError> {
-    let (series, calendar) = load_tenant(store, &DemandQuery::default()).await?;
+    let (series, calendar, revenue) = load_tenant_with_revenue(store, &DemandQuery::default()).await?;
     let locations = store.locations().await?;
     let products = store.products().await?;
     let suppliers = store.suppliers().await?;
@@ -236,6 +238,14 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
             demand,
         });
     }
+    let mut store_revenue = vec![vec![0.0; days]; store_codes.len()];
+    for ((code, day), usd) in revenue {
+        if let (Some(&si), Ok(t)) = (store_index.get(code.as_str()), usize::try_from((day - start).num_days()))
+            && t < days
+        {
+            store_revenue[si][t] += usd;
+        }
+    }
     Ok(ReplayWorld {
         start,
         days,
@@ -247,6 +257,7 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
         suppliers: supplier_codes,
         items,
         calendar,
+        store_revenue,
     })
 }
 
