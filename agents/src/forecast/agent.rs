@@ -78,35 +78,41 @@ pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<F
 /// data and over the week to it, with its best sellers over that day (`one_day`) or that week.
 pub fn store_sales(ctx: &TenantContext, stores: &[usize], one_day: bool) -> Vec<StoreSales> {
     let world = &ctx.world;
-    (0..world.stores.len())
-        .filter(|s| stores.is_empty() || stores.contains(s))
-        .filter_map(|s| {
+    let period = if one_day { 1 } else { 7 };
+    let last_of = |s: usize| Some(ctx.feeds.get(s)?.last.min(world.days.checked_sub(1)?));
+    // One pass over the items: each one's units over the period, and their worth at list price.
+    let mut sold: Vec<Vec<(f64, f64, usize)>> = vec![Vec::new(); world.stores.len()];
+    for (i, it) in world.items.iter().enumerate() {
+        let Some(last) = last_of(it.store) else { continue };
+        let end = last + 1;
+        let units: f64 = it.recorded.get(end.saturating_sub(period).max(it.first)..end).map_or(0.0, |d| d.iter().sum());
+        if units > 0.0 {
+            sold[it.store].push((units * it.terms.unit_price, units, i));
+        }
+    }
+    sold.into_iter()
+        .enumerate()
+        .filter(|(s, _)| stores.is_empty() || stores.contains(s))
+        .filter_map(|(s, mut sellers)| {
             let revenue = world.store_revenue.get(s)?;
-            let last = ctx.feeds.get(s)?.last.min(world.days.checked_sub(1)?);
+            let last = last_of(s)?;
             let sum = |from_back: usize, days: usize| -> f64 {
                 let end = (last + 1).saturating_sub(from_back);
                 revenue.get(end.saturating_sub(days)..end).map_or(0.0, |d| d.iter().sum())
             };
-            let period = if one_day { 1 } else { 7 };
-            let mut sellers: Vec<(f64, BestSeller)> = world
-                .items
+            sellers.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let best_sellers = sellers
                 .iter()
-                .filter(|it| it.store == s)
-                .filter_map(|it| {
-                    let end = last + 1;
-                    let from = end.saturating_sub(period).max(it.first);
-                    let units: f64 = it.recorded.get(from..end)?.iter().sum();
-                    (units > 0.0).then(|| {
-                        let seller = BestSeller {
-                            product_name: world.product_names[it.product].clone(),
-                            unit: world.product_units.get(it.product).copied().unwrap_or(Unit::Each),
-                            units,
-                        };
-                        (units * it.terms.unit_price, seller)
-                    })
+                .take(5)
+                .map(|&(_, units, i)| {
+                    let product = world.items[i].product;
+                    BestSeller {
+                        product_name: world.product_names[product].clone(),
+                        unit: world.product_units.get(product).copied().unwrap_or(Unit::Each),
+                        units,
+                    }
                 })
                 .collect();
-            sellers.sort_by(|a, b| b.0.total_cmp(&a.0));
             Some(StoreSales {
                 store: world.stores[s].clone(),
                 store_name: world.store_names[s].clone(),
@@ -115,7 +121,7 @@ pub fn store_sales(ctx: &TenantContext, stores: &[usize], one_day: bool) -> Vec<
                 revenue_week_before_day: sum(7, 1),
                 revenue_last_7: sum(0, 7),
                 revenue_prev_7: sum(7, 7),
-                best_sellers: sellers.into_iter().take(5).map(|(_, b)| b).collect(),
+                best_sellers,
             })
         })
         .collect()
