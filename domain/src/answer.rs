@@ -212,6 +212,18 @@ pub struct StoreSales {
     pub best_sellers: Vec<BestSeller>,
 }
 
+impl StoreSales {
+    /// Revenue over the period asked (its last day, or the week to it) and over the same span a
+    /// week before.
+    pub fn period(&self, one_day: bool) -> (f64, f64) {
+        if one_day {
+            (self.revenue_last_day, self.revenue_week_before_day)
+        } else {
+            (self.revenue_last_7, self.revenue_prev_7)
+        }
+    }
+}
+
 /// A product among a store's best sellers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BestSeller {

@@ -517,7 +517,7 @@ pub(crate) async fn run(
             } else {
                 Vec::new()
             };
-            let total: f64 = sales.iter().map(|s| if u.one_day { s.revenue_last_day } else { s.revenue_last_7 }).sum();
+            let total: f64 = sales.iter().map(|s| s.period(u.one_day).0).sum();
             run.trace.close(
                 span,
                 SpanStatus::Ok,

@@ -489,16 +489,11 @@ fn store_sales(u: &Understanding, sales: &[StoreSales]) -> String {
     }
     let mut out = Vec::new();
     for s in sales {
-        let (now, before, before_es, when) = if u.one_day {
-            let week_before = format!("el {}", short_date(s.last_day - chrono::Days::new(7)));
-            (s.revenue_last_day, s.revenue_week_before_day, week_before, format!("el {}", short_date(s.last_day)))
+        let (now, before) = s.period(u.one_day);
+        let (before_es, when) = if u.one_day {
+            (format!("el {}", short_date(s.last_day - chrono::Days::new(7))), format!("el {}", short_date(s.last_day)))
         } else {
-            (
-                s.revenue_last_7,
-                s.revenue_prev_7,
-                "la semana anterior".to_owned(),
-                format!("en los 7 días al {}", short_date(s.last_day)),
-            )
+            ("la semana anterior".to_owned(), format!("en los 7 días al {}", short_date(s.last_day)))
         };
         let change = compared(now, before, &before_es, usd);
         let best: Vec<String> = s
@@ -514,13 +509,7 @@ fn store_sales(u: &Understanding, sales: &[StoreSales]) -> String {
         out.push(format!("{} vendió {} {when} (último día con datos){change}.{best}", s.store_name, usd(now)));
     }
     if let [_, _, ..] = sales {
-        let (now, before): (f64, f64) = sales.iter().fold((0.0, 0.0), |(n, b), s| {
-            if u.one_day {
-                (n + s.revenue_last_day, b + s.revenue_week_before_day)
-            } else {
-                (n + s.revenue_last_7, b + s.revenue_prev_7)
-            }
-        });
+        let (now, before) = sales.iter().map(|s| s.period(u.one_day)).fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
         let when = if u.one_day { "su último día con datos" } else { "los últimos 7 días" };
         let before_es = if u.one_day { "el mismo día de la semana anterior" } else { "la semana anterior" };
         let who = if u.stores.is_empty() { "La cadena vendió" } else { "Entre las tiendas, vendieron" };

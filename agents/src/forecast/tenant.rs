@@ -59,21 +59,34 @@ pub async fn load_tenant(
     store: &dyn TenantStore,
     query: &DemandQuery,
 ) -> Result<(Vec<DemandSeries>, Calendar), StoreError> {
-    load_tenant_with_revenue(store, query).await.map(|(series, calendar, _)| (series, calendar))
+    load(store, query, false).await.map(|(series, calendar, _)| (series, calendar))
 }
 
-/// Revenue per store code and day, USD, as recorded.
-pub type StoreRevenue = std::collections::HashMap<(String, NaiveDate), f64>;
+/// Revenue per store code, per day, USD, as recorded.
+pub type StoreRevenue = std::collections::HashMap<String, std::collections::HashMap<NaiveDate, f64>>;
 
 /// [`load_tenant`], with the revenue each store recorded per day.
 pub async fn load_tenant_with_revenue(
     store: &dyn TenantStore,
     query: &DemandQuery,
 ) -> Result<(Vec<DemandSeries>, Calendar, StoreRevenue), StoreError> {
+    load(store, query, true).await
+}
+
+async fn load(
+    store: &dyn TenantStore,
+    query: &DemandQuery,
+    with_revenue: bool,
+) -> Result<(Vec<DemandSeries>, Calendar, StoreRevenue), StoreError> {
     let rows = store.daily_demand(query).await?;
     let mut revenue = StoreRevenue::new();
-    for r in &rows {
-        *revenue.entry((r.store.to_string(), r.day)).or_default() += r.revenue.as_f64();
+    for r in rows.iter().filter(|_| with_revenue) {
+        // One key per store, not one allocation per row.
+        let days = match revenue.get_mut(r.store.as_str()) {
+            Some(days) => days,
+            None => revenue.entry(r.store.to_string()).or_default(),
+        };
+        *days.entry(r.day).or_default() += r.revenue.as_f64();
     }
     let mut series = series_from_demand(&rows, query.to);
     let categories: std::collections::HashMap<String, String> = store

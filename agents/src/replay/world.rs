@@ -239,11 +239,14 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
         });
     }
     let mut store_revenue = vec![vec![0.0; days]; store_codes.len()];
-    for ((code, day), usd) in revenue {
-        if let (Some(&si), Ok(t)) = (store_index.get(code.as_str()), usize::try_from((day - start).num_days()))
-            && t < days
-        {
-            store_revenue[si][t] += usd;
+    for (code, by_day) in &revenue {
+        let Some(&si) = store_index.get(code.as_str()) else { continue };
+        for (day, usd) in by_day {
+            if let Ok(t) = usize::try_from((*day - start).num_days())
+                && t < days
+            {
+                store_revenue[si][t] += usd;
+            }
         }
     }
     Ok(ReplayWorld {
