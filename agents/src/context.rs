@@ -253,7 +253,9 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
     Ok(books)
 }
 
-/// Per store: the last day with data, the usual gap between data days and the revenue per day.
+/// Per store: the last day with data, the usual gap between data days and the revenue per day
+/// (the revenue the store recorded over its last 28 days; units at list price where the feed
+/// recorded none).
 fn feeds(world: &ReplayWorld) -> Vec<Feed> {
     let mut has_data = vec![vec![false; world.days]; world.stores.len()];
     let mut revenue = vec![0.0; world.stores.len()];
@@ -278,7 +280,30 @@ fn feeds(world: &ReplayWorld) -> Vec<Feed> {
             gaps.sort_unstable();
             let usual = gaps.get(gaps.len() / 2).copied().unwrap_or(1) as f64;
             let reported = (last + 1).saturating_sub(recent_from).max(1);
-            Feed { last, usual_gap: usual, daily_revenue: revenue[s] / reported as f64 }
+            let recorded: f64 =
+                world.store_revenue.get(s).and_then(|r| r.get(recent_from..)).map_or(0.0, |r| r.iter().sum());
+            let revenue = if recorded > 0.0 { recorded } else { revenue[s] };
+            Feed { last, usual_gap: usual, daily_revenue: revenue / reported as f64 }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_feed_is_worth_the_revenue_its_store_recorded_and_list_price_only_without_it() {
+        // Two stores selling 2 units a day at a list price of 1.5 for 60 days.
+        let mut world = crate::replay::tests::world(vec![vec![2.0; 60], vec![2.0; 60]], None);
+        let at_list_price = feeds(&world);
+        assert_eq!(at_list_price.len(), 2);
+        assert!((at_list_price[0].daily_revenue - 3.0).abs() < 1e-9, "{:?}", at_list_price[0]);
+        assert_eq!(at_list_price[0].last, 59);
+        // The first store's feed recorded its revenue (after discounts, say): that is what a quiet day costs.
+        world.store_revenue = vec![vec![2.4; 60], vec![0.0; 60]];
+        let recorded = feeds(&world);
+        assert!((recorded[0].daily_revenue - 2.4).abs() < 1e-9, "{:?}", recorded[0]);
+        assert!((recorded[1].daily_revenue - 3.0).abs() < 1e-9, "{:?}", recorded[1]);
+    }
 }

@@ -431,4 +431,4 @@ pub fn replay(world: &ReplayWorld, policy: &mut dyn Policy, config: &ReplayConfi
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -3,7 +3,8 @@ use crate::forecast::Calendar;
 use crate::optimizer::LeadTimeDays;
 use fluxion_domain::{LocationCode, OrderDays, ProductCode};
 
-fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWorld {
+/// A world of one product, one store per demand row, recorded sales equal to demand.
+pub(crate) fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWorld {
     let days = demand[0].len();
     let items = demand
         .into_iter()
