@@ -23,6 +23,9 @@ pub enum Intent {
     Transfers,
     /// How a product sold ("¿cómo se vendió el arroz?").
     Sales,
+    /// What is on the shelf and on its way ("¿cuánta harina me queda?", "¿hay aceite en
+    /// Valencia?", "¿cuándo llega el pedido de arroz?").
+    Stock,
     /// What happened before: past alerts and the user's own past questions ("¿qué pasó con el
     /// aceite la semana pasada?").
     Recall,
@@ -44,6 +47,7 @@ impl Intent {
             Intent::Overstock => "overstock",
             Intent::Transfers => "transfers",
             Intent::Sales => "sales",
+            Intent::Stock => "stock",
             Intent::Recall => "recall",
             Intent::Confirm { yes: true } => "confirm_yes",
             Intent::Confirm { yes: false } => "confirm_no",
@@ -184,10 +188,100 @@ pub struct ForecastFigure {
     /// Units sold the same weekday a week before it.
     #[serde(default)]
     pub sold_week_before_day: f64,
+    /// Days of expected demand the units on hand cover from tomorrow (arrivals aside); `None`
+    /// when they outlast the forecast.
+    #[serde(default)]
+    pub cover_days: Option<f64>,
+    /// What is on its way, soonest first (an arrival before tomorrow is overdue).
+    #[serde(default)]
+    pub arrivals: Vec<Arrival>,
     /// The model that made the forecast.
     pub model: String,
     /// Its typical error in backtests, percent (when measured).
     pub typical_error_pct: Option<f64>,
+}
+
+/// Units on their way to a store: a supplier's order or a transfer from another store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Arrival {
+    /// The day it is expected (the purchase order's or the transfer's date).
+    pub on: NaiveDate,
+    /// Units.
+    pub units: f64,
+    /// From a supplier (otherwise a transfer between stores).
+    pub from_supplier: bool,
+}
+
+/// What to order over a question's horizon, at the stores it names, and what fits its budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderList {
+    /// The money there is to spend, USD, when the question named it.
+    pub budget_usd: Option<f64>,
+    /// The orders due by the end of the horizon: without a budget the most margin protected
+    /// first; with one, those it buys first (most margin per dollar first), then those left out.
+    pub lines: Vec<ProposedOrder>,
+}
+
+impl OrderList {
+    /// Value and margin protected of the lines `chosen` or not, USD.
+    pub fn totals(&self, chosen: bool) -> (f64, f64) {
+        self.lines
+            .iter()
+            .filter(|l| l.chosen == chosen)
+            .fold((0.0, 0.0), |(v, b), l| (v + l.value_usd, b + l.benefit_usd))
+    }
+}
+
+/// One order of an [`OrderList`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProposedOrder {
+    /// The store that receives.
+    pub store: LocationCode,
+    /// Its name.
+    pub store_name: String,
+    /// The product.
+    pub product: ProductCode,
+    /// Its name.
+    pub product_name: String,
+    /// What its quantities count.
+    pub unit: crate::Unit,
+    /// Units to order.
+    pub units: f64,
+    /// What they cost, USD.
+    pub value_usd: f64,
+    /// Margin they protect, USD.
+    pub benefit_usd: f64,
+    /// The day to place the order (the supplier's next order day).
+    pub on: NaiveDate,
+    /// Within the budget (every line, without one).
+    pub chosen: bool,
+}
+
+/// What a store holds tonight, in money, what it is missing and what it is waiting for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreStock {
+    /// The store.
+    pub store: LocationCode,
+    /// Its name.
+    pub store_name: String,
+    /// Units on hand at cost, USD.
+    pub value_at_cost: f64,
+    /// Days of sales the stock covers: its value at cost over the expected demand of the next
+    /// 28 days at cost, per day (`None` when nothing is expected to sell).
+    pub cover_days: Option<f64>,
+    /// Products with units on hand.
+    pub products_on_hand: usize,
+    /// Products that sell and have nothing on hand, the largest expected sales first (at most
+    /// five names).
+    pub empty: Vec<String>,
+    /// How many products sell and have nothing on hand.
+    pub empty_count: usize,
+    /// Products with goods (orders or transfers) expected over the next 7 days.
+    pub arriving: usize,
+    /// Those goods' value at cost, USD.
+    pub arriving_value: f64,
+    /// Products with goods that were due by tonight and have not come.
+    pub overdue: usize,
 }
 
 /// What a store sold, in money, on its last day with data and over the week to it.
@@ -272,6 +366,12 @@ pub struct Answer {
     /// A store's sales in money, when the question asks about sales without naming a product.
     #[serde(default)]
     pub sales: Vec<StoreSales>,
+    /// What a store holds, when the question asks about stock without naming a product.
+    #[serde(default)]
+    pub stock: Vec<StoreStock>,
+    /// What to order, when the question asks without naming a product ("¿qué pido hoy?").
+    #[serde(default)]
+    pub orders: Option<OrderList>,
     /// Alerts that bear on the question, most severe first.
     pub alerts: Vec<Alert>,
     /// Orders and transfers suggested, largest benefit first.

@@ -46,7 +46,8 @@ pub mod trace;
 
 pub use alert::{Alert, AlertKind, ImpactKind, Severity, SuggestedAction};
 pub use answer::{
-    AgentKind, AgentReport, AgentStatus, Answer, BestSeller, ForecastFigure, Intent, Resolved, StoreSales,
+    AgentKind, AgentReport, AgentStatus, Answer, Arrival, BestSeller, ForecastFigure, Intent, OrderList, ProposedOrder,
+    Resolved, StoreSales, StoreStock,
 };
 pub use calendar::{CalendarEvent, EventKind};
 pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};

@@ -8,6 +8,7 @@ use crate::trace::TraceRecorder;
 use fluxion_agents::actor::CallError;
 use fluxion_agents::alert::AlertRequest;
 use fluxion_agents::chat::{Brief, ChatReply, ChatRequest, ComposeInput, Understanding};
+use fluxion_agents::context::TenantContext;
 use fluxion_agents::forecast::ForecastRequest;
 use fluxion_agents::optimizer::OptimizerRequest;
 use fluxion_domain::format::units;
@@ -236,6 +237,12 @@ fn needs(intent: Intent) -> Needs {
             orders: false,
             transfers: false,
         },
+        Intent::Stock => Needs {
+            forecast: true,
+            alert_kinds: kinds(&[AlertKind::ImminentStockout, AlertKind::PhantomStock, AlertKind::ExpiringLot]),
+            orders: false,
+            transfers: false,
+        },
         Intent::Transfers => Needs { forecast: false, alert_kinds: None, orders: false, transfers: true },
         Intent::Confirm { .. } | Intent::Help | Intent::Recall => {
             Needs { forecast: false, alert_kinds: None, orders: false, transfers: false }
@@ -378,13 +385,21 @@ pub(crate) async fn run(
         let products: Vec<ProductCode> = u.products.iter().filter_map(|p| ProductCode::parse(&p.code).ok()).collect();
         let stores: Vec<LocationCode> = u.stores.iter().filter_map(|s| LocationCode::parse(&s.code).ok()).collect();
         let items = match u.intent {
+            // "¿Qué pido hoy?": every item of the stores asked about.
+            Intent::Need if u.store_orders() => ctx.items_at(&stores),
             // Several products named equally: Chat asks which before anyone computes.
             Intent::Need | Intent::Sales if u.ambiguous() => Vec::new(),
             Intent::Need | Intent::Sales => ctx.items_for(&products, &stores),
+            // Stock of several products is listed, as many as an answer shows.
+            Intent::Stock => ctx.items_for(&products[..products.len().min(STOCK_PRODUCTS)], &stores),
             Intent::RunningOut | Intent::Overstock | Intent::Transfers => ctx.items_at(&stores),
             Intent::Confirm { .. } | Intent::Help | Intent::Recall => Vec::new(),
         };
-        let plan = needs(u.intent);
+        let plan = if u.store_orders() {
+            Needs { forecast: false, alert_kinds: None, orders: true, transfers: false }
+        } else {
+            needs(u.intent)
+        };
         let scope = format!("{} artículos (producto × tienda)", units(items.len() as f64));
 
         // 3. Forecast.
@@ -462,7 +477,7 @@ pub(crate) async fn run(
                 Some(Vec::new())
             }
         };
-        let recommendations = match (o_stage, recommendations) {
+        let mut recommendations = match (o_stage, recommendations) {
             (Some(mut stage), Some(Ok((list, compute)))) => {
                 stage.compute = compute;
                 let benefit: f64 = list.iter().map(|r| r.benefit_usd).sum();
@@ -485,6 +500,8 @@ pub(crate) async fn run(
 
         // The suggestion put to the user: the first recommendation, when they can answer it.
         let offer = match (user, u.intent, &recommendations) {
+            // A list of orders is approved on the dashboard, not one "sí" at a time.
+            (Some(_), Intent::Need, _) if u.store_orders() => None,
             (Some(_), Intent::Need | Intent::Transfers, Some(list)) => list.first().cloned(),
             _ => None,
         };
@@ -502,21 +519,13 @@ pub(crate) async fn run(
             tracing::warn!(error = %e, "the conversation could not be kept; the next question starts afresh");
         }
 
-        // A question about sales that names no product: the stores' sales in money.
-        let sales = if u.intent == Intent::Sales && u.products.is_empty() && u.unmatched.is_empty() {
-            let stores: Vec<usize> =
-                u.stores.iter().filter_map(|s| ctx.world.stores.iter().position(|c| c.as_str() == s.code)).collect();
-            let where_es = if u.stores.is_empty() {
-                "todas las tiendas".to_owned()
-            } else {
-                u.stores.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
-            };
-            let span = run.trace.open("sales", Some(AgentKind::Forecast), None, &where_es);
-            let sales = if u.stores.len() == stores.len() {
-                fluxion_agents::forecast::store_sales(&ctx, &stores, u.one_day)
-            } else {
-                Vec::new()
-            };
+        // A question about sales or stock that names no product: the stores' figures in money.
+        let whole_stores = u.products.is_empty() && u.unmatched.is_empty();
+        let sales = if u.intent == Intent::Sales && whole_stores {
+            let span = run.trace.open("sales", Some(AgentKind::Forecast), None, &stores_es(&u));
+            let sales = store_indices(&ctx, &u)
+                .map(|stores| fluxion_agents::forecast::store_sales(&ctx, &stores, u.one_day))
+                .unwrap_or_default();
             let total: f64 = sales.iter().map(|s| s.period(u.one_day).0).sum();
             run.trace.close(
                 span,
@@ -528,12 +537,79 @@ pub(crate) async fn run(
         } else {
             Vec::new()
         };
+        let stock = if u.intent == Intent::Stock && whole_stores {
+            let span = run.trace.open("stock", Some(AgentKind::Optimizer), None, &stores_es(&u));
+            let stock = store_indices(&ctx, &u)
+                .map(|stores| fluxion_agents::forecast::store_stock(&ctx, &stores))
+                .unwrap_or_default();
+            let total: f64 = stock.iter().map(|s| s.value_at_cost).sum();
+            run.trace.close(
+                span,
+                SpanStatus::Ok,
+                &format!(
+                    "{} tiendas, inventario US$ {} a costo",
+                    stock.len(),
+                    fluxion_domain::format::number(total, 2)
+                ),
+                None,
+            );
+            stock
+        } else {
+            Vec::new()
+        };
+
+        // What to order at the stores asked about, within the budget when the question names one.
+        let orders = match (&recommendations, u.store_orders()) {
+            (Some(recs), true) => {
+                let until = ctx.today + chrono::Days::new(u64::from(u.horizon_days.max(1)) - 1);
+                let what = match u.budget_usd {
+                    Some(b) => format!("pedidos hasta el {until}, presupuesto US$ {}", units(b)),
+                    None => format!("pedidos hasta el {until}"),
+                };
+                let span = run.trace.open("purchase_plan", Some(AgentKind::Optimizer), None, &what);
+                match fluxion_agents::optimizer::order_list(&ctx, recs, until, u.budget_usd) {
+                    Ok(list) => {
+                        let (value, benefit) = list.totals(true);
+                        let out = format!(
+                            "{} de {} pedidos, US$ {} que protegen US$ {}",
+                            list.lines.iter().filter(|l| l.chosen).count(),
+                            list.lines.len(),
+                            fluxion_domain::format::number(value, 2),
+                            fluxion_domain::format::number(benefit, 2)
+                        );
+                        run.trace.close(span, SpanStatus::Ok, &out, None);
+                        Some(list)
+                    }
+                    Err(e) => {
+                        run.trace.close(span, SpanStatus::Error, "", Some(e.to_string()));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        // The answer's recommendations are the orders it proposes (those the budget buys), in its order.
+        if let (Some(list), Some(recs)) = (&orders, &mut recommendations) {
+            let mut kept: Vec<fluxion_domain::Recommendation> = Vec::new();
+            for line in list.lines.iter().filter(|l| l.chosen) {
+                if let Some(at) = recs.iter().position(|r| {
+                    r.store == line.store
+                        && r.product == line.product
+                        && matches!(r.action, fluxion_domain::RecommendedAction::Order { .. })
+                }) {
+                    kept.push(recs.swap_remove(at));
+                }
+            }
+            *recs = kept;
+        }
 
         // 5. Compose.
         let input = ComposeInput {
             understanding: u.clone(),
             figures: figures.clone(),
             sales: sales.clone(),
+            stock: stock.clone(),
+            orders: orders.clone(),
             alerts: alerts.clone(),
             recommendations: recommendations.clone(),
             faults: run.faults.clone(),
@@ -579,6 +655,8 @@ pub(crate) async fn run(
             horizon_days: u.horizon_days,
             figures: figures.unwrap_or_default(),
             sales,
+            stock,
+            orders,
             alerts: alerts.unwrap_or_default(),
             recommendations: recommendations.unwrap_or_default(),
         };
@@ -588,6 +666,26 @@ pub(crate) async fn run(
     }
     .instrument(span)
     .await
+}
+
+/// Products a stock question lists at most.
+const STOCK_PRODUCTS: usize = 5;
+
+/// The world indices of the stores a question names (every store when it names none); `None` when
+/// one of them is not in the tenant's data.
+fn store_indices(ctx: &TenantContext, u: &Understanding) -> Option<Vec<usize>> {
+    let stores: Vec<usize> =
+        u.stores.iter().filter_map(|s| ctx.world.stores.iter().position(|c| c.as_str() == s.code)).collect();
+    (stores.len() == u.stores.len()).then_some(stores)
+}
+
+/// The stores a question names, for a trace ("todas las tiendas" when it names none).
+fn stores_es(u: &Understanding) -> String {
+    if u.stores.is_empty() {
+        "todas las tiendas".to_owned()
+    } else {
+        u.stores.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Least similarity at which the vector memory's best product is taken for words the catalog's
@@ -836,6 +934,8 @@ struct Understood {
     horizon_days: u32,
     figures: Vec<fluxion_domain::ForecastFigure>,
     sales: Vec<fluxion_domain::StoreSales>,
+    stock: Vec<fluxion_domain::StoreStock>,
+    orders: Option<fluxion_domain::OrderList>,
     alerts: Vec<fluxion_domain::Alert>,
     recommendations: Vec<fluxion_domain::Recommendation>,
 }
@@ -901,6 +1001,8 @@ async fn finish(
         horizon_days: if parts.horizon_days == 0 { 7 } else { parts.horizon_days },
         figures: parts.figures,
         sales: parts.sales,
+        stock: parts.stock,
+        orders: parts.orders,
         alerts: parts.alerts,
         recommendations: parts.recommendations,
         agents: run.reports.clone(),

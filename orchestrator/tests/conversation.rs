@@ -35,6 +35,7 @@ const fn case(
 
 const NEED: Intent = Intent::Need;
 const SALES: Intent = Intent::Sales;
+const STOCK: Intent = Intent::Stock;
 const OUT: Intent = Intent::RunningOut;
 const OVER: Intent = Intent::Overstock;
 const MOVE: Intent = Intent::Transfers;
@@ -152,10 +153,51 @@ const CASES: &[Case] = &[
         None,
     ),
     case("ines", "¿qué se va a agotar en caracas?", OUT, &[], &[CCS], None),
+    case("kike", "¿cuánto aceite diana de 1 litro me queda en Chacao?", STOCK, &["ACE-DIA-1L"], &[CCS], None),
+    case("kike", "¿y en Valencia?", STOCK, &["ACE-DIA-1L"], &[VLN], None),
+    case("kike", "¿dónde hay harina pan blanca?", STOCK, &["HAR-PAN-BLA-1KG"], &[], None),
+    case("kike", "¿cuándo llega el pedido de arroz mary tipo 1?", STOCK, &["ARR-MAR-TI1-1KG"], &[], None),
+    case("kike", "¿cómo estoy de inventario en Bella Vista?", STOCK, &[], &[MCB], None),
+    case("kike", "¿cuánto inventario tiene la cadena?", STOCK, &[], &[], None),
+    case(
+        "kike",
+        "¿cuánta harina precocida blanca me queda?",
+        STOCK,
+        &["HAR-PAN-BLA-1KG", "HAR-LCO-BLA-1KG", "HAR-JUA-BLA-1KG"],
+        &[],
+        None,
+    ),
+    case("lola", "¿Qué pido hoy en Chacao?", NEED, &[], &[CCS], None),
+    case("lola", "¿y en Valencia?", NEED, &[], &[VLN], None),
+    case("lola", "¿qué compro esta semana con 2.000 dólares?", NEED, &[], &[], Some(7)),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {
     match a.intent {
+        // "¿Qué pido hoy?": the stores' orders, within the budget when one is named.
+        Intent::Need if a.products.is_empty() => {
+            let Some(list) = &a.orders else { return Err("no order list".into()) };
+            if list.lines.iter().any(|l| !a.stores.is_empty() && !a.stores.iter().any(|s| s.code == l.store.as_str())) {
+                return Err("an order for a store not asked about".into());
+            }
+            match list.budget_usd {
+                Some(budget) => {
+                    let (spent, _) = list.totals(true);
+                    if spent > budget + 1e-6 || spent <= 0.0 {
+                        return Err(format!("US$ {spent} spent of a budget of {budget}"));
+                    }
+                    let said = format!("US$ {} a costo", fluxion_domain::format::number(spent, 2));
+                    if !a.text_es.contains(&said) {
+                        return Err(format!("the text does not carry «{said}»"));
+                    }
+                }
+                None => {
+                    if !list.lines.iter().any(|l| a.text_es.contains(&l.product_name)) {
+                        return Err(format!("the text names none of the {} orders", list.lines.len()));
+                    }
+                }
+            }
+        }
         Intent::Need => {
             if a.figures.is_empty() {
                 return Err("no figures".into());
@@ -192,6 +234,50 @@ fn grounded(a: &Answer) -> Result<(), String> {
                 let said = format!("el {day} (último día con datos) vendiste {}", units(f.sold_last_day));
                 if a.figures.len() != 1 || !a.text_es.contains(&said) {
                     return Err(format!("the text does not start with «{said}»"));
+                }
+            }
+        }
+        // A store's stock in money, when no product is named.
+        Intent::Stock if a.products.is_empty() => {
+            if a.stock.is_empty() || (a.stores.len() == 1 && a.stock.len() != 1) {
+                return Err(format!("{} stores' stock", a.stock.len()));
+            }
+            for s in &a.stock {
+                let said = format!(
+                    "{} tiene US$ {} en inventario",
+                    s.store_name,
+                    fluxion_domain::format::number(s.value_at_cost, 2)
+                );
+                if s.value_at_cost <= 0.0 || !a.text_es.contains(&said) {
+                    return Err(format!("the text does not carry «{said}»"));
+                }
+            }
+        }
+        // Several products: a line each, with the chain's units.
+        Intent::Stock if a.products.len() > 1 => {
+            for p in &a.products {
+                let on_hand: f64 =
+                    a.figures.iter().filter(|f| f.product.as_str() == p.code).map(|f| f.on_hand.max(0.0)).sum();
+                if !a.text_es.contains(&format!("{}: {} ", p.name, units(on_hand))) {
+                    return Err(format!("the text does not carry the {} on hand of {}", units(on_hand), p.name));
+                }
+            }
+        }
+        // Each store's units on hand, and the first delivery on its way.
+        Intent::Stock => {
+            if a.figures.is_empty() {
+                return Err("no figures".into());
+            }
+            for f in &a.figures {
+                let said = format!("{}: tienes {} ", f.store_name, units(f.on_hand));
+                let said_one = format!("{} en {}: tienes {} ", f.product_name, f.store_name, units(f.on_hand));
+                if f.on_hand > 0.0 && !a.text_es.contains(&said) && !a.text_es.contains(&said_one) {
+                    return Err(format!("the text does not carry «{said}»"));
+                }
+                if let Some(next) = f.arrivals.iter().find(|x| x.on > f.from - chrono::Days::new(1))
+                    && !a.text_es.contains(&format!("{} ", units(next.units)))
+                {
+                    return Err(format!("the text does not carry the {} on their way", units(next.units)));
                 }
             }
         }

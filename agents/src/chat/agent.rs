@@ -4,7 +4,9 @@ use super::compose::{Parts, compose};
 use super::understand::{Catalog, Understanding};
 use crate::actor::Agent;
 use chrono::NaiveDate;
-use fluxion_domain::{AgentKind, AgentStatus, Alert, ForecastFigure, Recommendation, StoreSales, Turn};
+use fluxion_domain::{
+    AgentKind, AgentStatus, Alert, ForecastFigure, OrderList, Recommendation, StoreSales, StoreStock, Turn,
+};
 use std::sync::Arc;
 
 /// What the other agents produced, owned (it crosses into the actor).
@@ -16,6 +18,10 @@ pub struct ComposeInput {
     pub figures: Option<Vec<ForecastFigure>>,
     /// Stores' sales in money (a sales question that names no product).
     pub sales: Vec<StoreSales>,
+    /// Stores' stock in money (a stock question that names no product).
+    pub stock: Vec<StoreStock>,
+    /// What to order (a question about orders that names no product; `None` = not asked or missing).
+    pub orders: Option<OrderList>,
     /// Alerts (`None` = missing).
     pub alerts: Option<Vec<Alert>>,
     /// Recommendations (`None` = missing).
@@ -39,6 +45,8 @@ impl ComposeInput {
             understanding: &self.understanding,
             figures: self.figures.as_deref(),
             sales: &self.sales,
+            stock: &self.stock,
+            orders: self.orders.as_ref(),
             alerts: self.alerts.as_deref(),
             recommendations: self.recommendations.as_deref(),
             faults: &self.faults,

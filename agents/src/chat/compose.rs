@@ -5,8 +5,8 @@
 use super::understand::Understanding;
 use fluxion_domain::format::{number, short_date, units};
 use fluxion_domain::{
-    AgentKind, AgentStatus, Alert, AlertKind, ForecastFigure, Intent, Recommendation, RecommendedAction, StoreSales,
-    SuggestedAction,
+    AgentKind, AgentStatus, Alert, AlertKind, Arrival, ForecastFigure, Intent, OrderList, ProposedOrder,
+    Recommendation, RecommendedAction, StoreSales, StoreStock, SuggestedAction,
 };
 
 /// What the agents produced for one question (`None` = that agent's part is missing).
@@ -18,6 +18,10 @@ pub struct Parts<'a> {
     pub figures: Option<&'a [ForecastFigure]>,
     /// Stores' sales in money (a sales question that names no product).
     pub sales: &'a [StoreSales],
+    /// Stores' stock in money (a stock question that names no product).
+    pub stock: &'a [StoreStock],
+    /// What to order (a question about orders that names no product).
+    pub orders: Option<&'a OrderList>,
     /// Alerts bearing on the question.
     pub alerts: Option<&'a [Alert]>,
     /// Orders and transfers suggested.
@@ -46,6 +50,7 @@ pub fn compose(p: &Parts<'_>) -> String {
         Intent::Overstock => overstock(p),
         Intent::Transfers => transfers(p),
         Intent::Sales => sales(p),
+        Intent::Stock => stock(p),
         Intent::Confirm { yes } => match (yes, p.settled) {
             (true, Some(r)) => format!(
                 "¡Listo! Quedó aprobado{}: {} Queda registrado a tu nombre.",
@@ -142,7 +147,8 @@ fn recall(p: &Parts<'_>) -> String {
 fn help() -> String {
     "Puedo ayudarte con:\n• cuánto pedir de un producto («¿cuánta harina PAN necesito para la quincena?»)\n• qué se \
      va a agotar («¿qué se me va a agotar en Chacao?»)\n• qué tienes de más\n• qué transferir entre tiendas\n• cómo \
-     se vendió un producto («¿cómo se vendió el arroz?»)\n• qué pasó antes («¿qué pasó con el aceite la semana pasada?»)"
+     se vendió un producto («¿cómo se vendió el arroz?»)\n• cuánto te queda y qué viene en camino («¿cuánto \
+     aceite Diana me queda en Valencia?»)\n• qué pasó antes («¿qué pasó con el aceite la semana pasada?»)"
         .to_owned()
 }
 
@@ -191,6 +197,9 @@ fn product_first(u: &Understanding) -> Option<String> {
 
 fn need(p: &Parts<'_>) -> String {
     let u = p.understanding;
+    if u.store_orders() {
+        return store_orders(p);
+    }
     if let Some(text) = product_first(u) {
         return text;
     }
@@ -263,6 +272,119 @@ fn need(p: &Parts<'_>) -> String {
         return format!("No tengo historia de ventas de {} {} para pronosticar.", u.products[0].name, where_es(u));
     }
     out.join("\n\n") + &alternatives_note(u)
+}
+
+/// "¿Qué pido hoy?": the orders due today at the stores asked about, the most margin protected
+/// first, and how many come due later in the horizon; with a budget, the ones it buys first (most
+/// margin per dollar) and those left for later.
+fn store_orders(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    let Some(list) = p.orders else {
+        return "No pude calcular los pedidos en este momento.".to_owned();
+    };
+    let one_store = u.stores.len() == 1;
+    let line = |l: &ProposedOrder| {
+        let at = if one_store { String::new() } else { format!(" en {}", l.store_name) };
+        let when = if l.on <= p.today { String::new() } else { format!(", el {}", short_date(l.on)) };
+        format!(
+            "{}{at}: {} {} ({}{when}; protege {})",
+            l.product_name,
+            units(l.units),
+            l.unit.label_es(),
+            usd(l.value_usd),
+            usd(l.benefit_usd)
+        )
+    };
+    let days = u.horizon_days.max(1);
+    let span = if days == 1 { "hoy".to_owned() } else { format!("en los próximos {days} días") };
+    let of_span = if days == 1 { "de hoy".to_owned() } else { format!("de los próximos {days} días") };
+    if list.lines.is_empty() {
+        return format!(
+            "{} no hace falta pedir nada {span}: lo que tienes y lo que viene cubre la demanda hasta el próximo pedido \
+             de cada proveedor.",
+            capitalize(&where_es(u))
+        );
+    }
+    let footer = "\n\nPuedes aprobarlos en el tablero, en «Pedidos y transferencias».";
+    if let Some(budget) = list.budget_usd {
+        let mut s;
+        let (spent, protected) = list.totals(true);
+        let (left, at_stake) = list.totals(false);
+        let chosen: Vec<&ProposedOrder> = list.lines.iter().filter(|l| l.chosen).collect();
+        let deferred: Vec<&ProposedOrder> = list.lines.iter().filter(|l| !l.chosen).collect();
+        if deferred.is_empty() {
+            s = format!(
+                "Con {} te alcanza para los {} pedidos {of_span} {}: {} a costo, que protegen {} de margen. Los que más \
+                 protegen:",
+                usd(budget),
+                units(chosen.len() as f64),
+                where_es(u),
+                usd(spent),
+                usd(protected)
+            );
+        } else if chosen.is_empty() {
+            return format!(
+                "Con {} no alcanza para ningún pedido completo {of_span} {}: el más pequeño cuesta {}.{footer}",
+                usd(budget),
+                where_es(u),
+                usd(deferred.iter().map(|l| l.value_usd).fold(f64::INFINITY, f64::min))
+            );
+        } else {
+            s = format!(
+                "Con {} te alcanza para {} de los {} pedidos {of_span} {}: {} a costo, que protegen {} de los {} de \
+                 margen en juego. Primero los que más protegen por dólar:",
+                usd(budget),
+                units(chosen.len() as f64),
+                units(list.lines.len() as f64),
+                where_es(u),
+                usd(spent),
+                usd(protected),
+                usd(protected + at_stake)
+            );
+        }
+        bullets(&mut s, chosen.iter().map(|l| line(l)), chosen.len());
+        if !deferred.is_empty() {
+            let names: Vec<String> = deferred.iter().take(3).map(|l| l.product_name.clone()).collect();
+            s.push_str(&format!(
+                "\n\nQuedan para después {} ({} a costo).",
+                names_and_more(names, deferred.len()),
+                usd(left)
+            ));
+        }
+        return s + footer;
+    }
+    let (today, later): (Vec<&ProposedOrder>, Vec<&ProposedOrder>) = list.lines.iter().partition(|l| l.on <= p.today);
+    let sum = |l: &[&ProposedOrder]| l.iter().fold((0.0, 0.0), |(v, b), x| (v + x.value_usd, b + x.benefit_usd));
+    let mut parts = Vec::new();
+    if today.is_empty() {
+        parts.push(format!("Hoy no toca pedir nada {}.", where_es(u)));
+    } else {
+        let (value, benefit) = sum(&today);
+        let mut s = format!(
+            "Hoy conviene pedir {} {} {}: {} a costo, que protegen {} de margen. Los que más protegen:",
+            units(today.len() as f64),
+            if today.len() == 1 { "producto" } else { "productos" },
+            where_es(u),
+            usd(value),
+            usd(benefit)
+        );
+        bullets(&mut s, today.iter().map(|l| line(l)), today.len());
+        parts.push(s);
+    }
+    if let Some(first) = later.iter().min_by_key(|l| l.on) {
+        let (value, _) = sum(&later);
+        parts.push(format!(
+            "{} {} {} {}{}, cada uno en el día de pedido de su proveedor ({} a costo); el primero: {}.",
+            capitalize(&span),
+            if later.len() == 1 { "toca" } else { "tocan" },
+            units(later.len() as f64),
+            if later.len() == 1 { "pedido" } else { "pedidos" },
+            if today.is_empty() { "" } else { " más" },
+            usd(value),
+            line(first)
+        ));
+    }
+    parts.join("\n\n") + footer
 }
 
 /// "Tomé X, el más vendido; si te refieres a Y, dímelo." when other products matched as well.
@@ -479,6 +601,215 @@ fn sales(p: &Parts<'_>) -> String {
     out.join("\n\n") + &alternatives_note(u)
 }
 
+/// "¿Cuánta harina me queda?": per product, what is on hand (and the days of sales it covers) and
+/// what is on its way, store by store; then the alerts on those items (a shelf to check, a stockout
+/// before the next delivery, lots that may expire).
+fn stock(p: &Parts<'_>) -> String {
+    let u = p.understanding;
+    if u.products.is_empty() && u.unmatched.is_empty() {
+        return store_stock(u, p.stock);
+    }
+    if u.products.is_empty() {
+        return no_product(u);
+    }
+    let Some(figures) = p.figures else {
+        return "No pude consultar el inventario en este momento.".to_owned();
+    };
+    // Per product, its figures with the store that runs out first first.
+    let products: Vec<Vec<&ForecastFigure>> = by_demand(u, figures)
+        .into_iter()
+        .take(LIST)
+        .map(|product| {
+            let mut of: Vec<&ForecastFigure> = figures.iter().filter(|f| f.product.as_str() == product).collect();
+            of.sort_by(|a, b| a.cover_days.unwrap_or(f64::INFINITY).total_cmp(&b.cover_days.unwrap_or(f64::INFINITY)));
+            of
+        })
+        .filter(|of| !of.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    // Several products: a line each (the chain's units, the store that runs short first); the
+    // detail comes when one is asked about.
+    if let [_, _, ..] = products.as_slice() {
+        let mut s = format!("{}:", capitalize(&where_es(u)));
+        let lines = products.iter().map(|of| {
+            let on_hand: f64 = of.iter().map(|f| f.on_hand.max(0.0)).sum();
+            let coming: f64 = of.iter().map(|f| f.inbound).sum();
+            let first = of[0];
+            let shortest = match (of.len(), first.cover_days) {
+                (1, _) => String::new(),
+                (_, Some(c)) if first.on_hand > 0.0 => {
+                    format!("; en {} alcanza para unos {} días", first.store_name, units(c.round().max(1.0)))
+                }
+                (_, Some(_)) => format!("; en {} no queda nada", first.store_name),
+                (_, None) => String::new(),
+            };
+            format!(
+                "{}: {} {}{}{shortest}{}",
+                first.product_name,
+                units(on_hand),
+                first.unit.label_es(),
+                if of.len() > 1 { format!(" en {} tiendas", of.len()) } else { String::new() },
+                if coming > 0.0 { format!("; vienen {}", units(coming)) } else { String::new() }
+            )
+        });
+        bullets(&mut s, lines, products.len());
+        s.push_str("\n\nDime cuál y te doy el detalle por tienda.");
+        out.push(s);
+    }
+    // One product at one store, or store by store.
+    if let [of] = products.as_slice() {
+        let unit = of[0].unit.label_es();
+        if let [f] = of.as_slice() {
+            out.push(format!(
+                "{} en {}: {}.{}",
+                f.product_name,
+                f.store_name,
+                on_hand_es(f, p.today),
+                arrivals_es(&f.arrivals, p.today)
+            ));
+        } else {
+            let on_hand: f64 = of.iter().map(|f| f.on_hand.max(0.0)).sum();
+            let coming: f64 = of.iter().map(|f| f.inbound).sum();
+            let mut s = format!(
+                "{} {}: tienes {} {unit} en {} tiendas{}.",
+                of[0].product_name,
+                where_es(u),
+                units(on_hand),
+                of.len(),
+                if coming > 0.0 { format!(" y vienen {} en camino", units(coming)) } else { String::new() }
+            );
+            let lines = of
+                .iter()
+                .map(|f| format!("{}: {}.{}", f.store_name, on_hand_es(f, p.today), arrivals_es(&f.arrivals, p.today)));
+            bullets(&mut s, lines, of.len());
+            out.push(s);
+        }
+    }
+    if out.is_empty() {
+        return format!("No tengo inventario registrado de {} {}.", u.products[0].name, where_es(u));
+    }
+    let mut text = out.join("\n\n");
+    if let Some(alerts) = p.alerts {
+        let warn: Vec<String> = alerts
+            .iter()
+            .filter(|a| {
+                matches!(a.kind, AlertKind::PhantomStock | AlertKind::ImminentStockout | AlertKind::ExpiringLot)
+            })
+            .take(LIST)
+            .map(|a| format!("Ojo: {}", a.reason_es))
+            .collect();
+        if !warn.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&warn.join("\n"));
+        }
+    }
+    text + &alternatives_note(u)
+}
+
+/// "tienes 1.234 unidades, para unos 3 días de venta (hasta el mar 01/12)".
+fn on_hand_es(f: &ForecastFigure, today: chrono::NaiveDate) -> String {
+    let unit = f.unit.label_es();
+    if f.on_hand <= 0.0 {
+        return "no te queda nada".to_owned();
+    }
+    let have = format!("tienes {} {unit}", units(f.on_hand));
+    match f.cover_days {
+        None => format!("{have}, para más de {} semanas de venta", crate::context::HORIZON_DAYS / 7),
+        Some(c) if c < 1.0 => format!("{have}, menos de lo que se vende en un día"),
+        Some(c) => {
+            // Lasting c days from tomorrow, it runs out on day ⌊c⌋ + 1.
+            let out_on = today + chrono::Days::new(c.floor() as u64 + 1);
+            let days = c.round().max(1.0);
+            format!(
+                "{have}, para unos {} {} de venta (hasta el {})",
+                units(days),
+                if days == 1.0 { "día" } else { "días" },
+                short_date(out_on)
+            )
+        }
+    }
+}
+
+/// " Vienen 2.000 del proveedor el mar 01/12." (and what was due and has not come), or that
+/// nothing is on its way.
+fn arrivals_es(arrivals: &[Arrival], today: chrono::NaiveDate) -> String {
+    if arrivals.is_empty() {
+        return " No hay nada en camino.".to_owned();
+    }
+    let from = |a: &Arrival| if a.from_supplier { "del proveedor" } else { "de otra tienda" };
+    let (late, coming): (Vec<&Arrival>, Vec<&Arrival>) = arrivals.iter().partition(|a| a.on <= today);
+    let mut s = String::new();
+    if !coming.is_empty() {
+        let list: Vec<String> =
+            coming.iter().map(|a| format!("{} {} el {}", units(a.units), from(a), short_date(a.on))).collect();
+        s.push_str(&format!(" Vienen {}.", join_es(&list)));
+    }
+    for a in late {
+        s.push_str(&format!(
+            " {} {} {} que esperabas el {} no ha llegado.",
+            if a.from_supplier { "El pedido de" } else { "La transferencia de" },
+            units(a.units),
+            from(a),
+            short_date(a.on)
+        ));
+    }
+    s
+}
+
+/// "¿Cómo estoy de inventario en Chacao?": each store's stock at cost and the days of sales it
+/// covers, the products that sell and have nothing on hand, and what it is waiting for.
+fn store_stock(u: &Understanding, stock: &[StoreStock]) -> String {
+    if stock.is_empty() {
+        return "No tengo inventario registrado de esa tienda. Si quieres el de un producto, dime cuál, por ejemplo \
+                «harina PAN» o «aceite Diana»."
+            .to_owned();
+    }
+    let mut out = Vec::new();
+    for s in stock {
+        let cover = match s.cover_days {
+            Some(d) => format!(", unos {} días de venta", units(d.round())),
+            None => String::new(),
+        };
+        let mut line = format!(
+            "{} tiene {} en inventario (a costo) en {} productos{cover}.",
+            s.store_name,
+            usd(s.value_at_cost),
+            units(s.products_on_hand as f64)
+        );
+        match s.empty_count {
+            0 => line.push_str(" Ningún producto que se venda está en cero."),
+            1 => line.push_str(&format!(" Un producto que se vende está en cero: {}.", s.empty.join(", "))),
+            n => line.push_str(&format!(
+                " {} productos que se venden están en cero: {}.",
+                units(n as f64),
+                names_and_more(s.empty.clone(), n)
+            )),
+        }
+        if s.arriving > 0 {
+            line.push_str(&format!(
+                " En los próximos 7 días llega mercancía de {} {} ({} a costo).",
+                units(s.arriving as f64),
+                if s.arriving == 1 { "producto" } else { "productos" },
+                usd(s.arriving_value)
+            ));
+        }
+        if s.overdue > 0 {
+            line.push_str(&format!(
+                " {} {} con entregas atrasadas.",
+                units(s.overdue as f64),
+                if s.overdue == 1 { "producto sigue" } else { "productos siguen" }
+            ));
+        }
+        out.push(line);
+    }
+    if let [_, _, ..] = stock {
+        let total: f64 = stock.iter().map(|s| s.value_at_cost).sum();
+        let who = if u.stores.is_empty() { "La cadena tiene" } else { "Entre las tiendas tienes" };
+        out.insert(0, format!("{who} {} en inventario (a costo).", usd(total)));
+    }
+    out.join("\n\n")
+}
+
 /// "¿Cuánto vendí ayer en Chacao?": each store's sales in money on its last day with data (asked
 /// about a day) or over the week to it, against the same span a week before, and its best sellers.
 fn store_sales(u: &Understanding, sales: &[StoreSales]) -> String {
@@ -561,11 +892,228 @@ fn capitalize(s: &str) -> String {
     }
 }
 
+/// "a, b y 5 más": `names`, the first of `total`.
+fn names_and_more(mut names: Vec<String>, total: usize) -> String {
+    let more = total.saturating_sub(names.len());
+    if more > 0 {
+        names.push(format!("{} más", units(more as f64)));
+    }
+    join_es(&names)
+}
+
 /// "a, b y c".
 fn join_es(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} y {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use fluxion_domain::{LocationCode, ProductCode, Unit};
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).expect("date")
+    }
+
+    fn figure(on_hand: f64, cover_days: Option<f64>, arrivals: Vec<Arrival>) -> ForecastFigure {
+        ForecastFigure {
+            store: LocationCode::parse("CCS-01").expect("code"),
+            store_name: "La Cosecha Chacao".into(),
+            product: ProductCode::parse("ACE-DIA-1L").expect("code"),
+            product_name: "Aceite vegetal Diana 1 L".into(),
+            unit: Unit::Litre,
+            from: day(29),
+            days: 7,
+            expected: 140.0,
+            p10: 100.0,
+            p90: 180.0,
+            on_hand,
+            inbound: arrivals.iter().map(|a| a.units).sum(),
+            sold_last_7: 140.0,
+            sold_prev_7: 130.0,
+            sold_last_28: 560.0,
+            last_day: Some(day(28)),
+            sold_last_day: 20.0,
+            sold_week_before_day: 20.0,
+            cover_days,
+            arrivals,
+            model: "ets".into(),
+            typical_error_pct: Some(20.0),
+        }
+    }
+
+    #[test]
+    fn the_shelf_is_told_in_days_of_sales_and_what_is_coming_by_its_date() {
+        let today = day(28);
+        assert_eq!(
+            on_hand_es(&figure(1234.0, Some(3.6), vec![]), today),
+            "tienes 1.234 litros, para unos 4 días de venta (hasta el mié 02/12)"
+        );
+        assert_eq!(on_hand_es(&figure(0.0, Some(0.0), vec![]), today), "no te queda nada");
+        assert_eq!(
+            on_hand_es(&figure(5.0, Some(0.2), vec![]), today),
+            "tienes 5 litros, menos de lo que se vende en un día"
+        );
+        assert_eq!(
+            on_hand_es(&figure(9000.0, None, vec![]), today),
+            "tienes 9.000 litros, para más de 6 semanas de venta"
+        );
+        assert_eq!(arrivals_es(&[], today), " No hay nada en camino.");
+        let arrivals = [
+            Arrival { on: day(25), units: 500.0, from_supplier: true },
+            Arrival { on: day(30), units: 2000.0, from_supplier: true },
+            Arrival { on: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"), units: 60.0, from_supplier: false },
+        ];
+        assert_eq!(
+            arrivals_es(&arrivals, today),
+            " Vienen 2.000 del proveedor el lun 30/11 y 60 de otra tienda el mar 01/12. El pedido de 500 del \
+             proveedor que esperabas el mié 25/11 no ha llegado."
+        );
+    }
+
+    fn understanding(intent: Intent, stores: Vec<crate::chat::Found>, budget_usd: Option<f64>) -> Understanding {
+        Understanding {
+            intent,
+            horizon_days: 7,
+            horizon_es: None,
+            products: Vec::new(),
+            stores,
+            unmatched: Vec::new(),
+            product_words: String::new(),
+            intent_explicit: true,
+            follow_up: false,
+            alternatives: Vec::new(),
+            one_day: false,
+            budget_usd,
+        }
+    }
+
+    fn order(product: &str, value: f64, benefit: f64, on: NaiveDate, chosen: bool) -> ProposedOrder {
+        ProposedOrder {
+            store: LocationCode::parse("CCS-01").expect("code"),
+            store_name: "La Cosecha Chacao".into(),
+            product: ProductCode::parse("P-1").expect("code"),
+            product_name: product.into(),
+            unit: Unit::Each,
+            units: value,
+            value_usd: value,
+            benefit_usd: benefit,
+            on,
+            chosen,
+        }
+    }
+
+    fn parts<'a>(u: &'a Understanding, orders: Option<&'a OrderList>) -> Parts<'a> {
+        Parts {
+            understanding: u,
+            figures: None,
+            sales: &[],
+            stock: &[],
+            orders,
+            alerts: None,
+            recommendations: None,
+            faults: &[],
+            today: day(28),
+            offer: None,
+            settled: None,
+            recalled: None,
+        }
+    }
+
+    #[test]
+    fn the_orders_of_the_day_come_first_and_a_budget_buys_the_best_return() {
+        let u = understanding(Intent::Need, Vec::new(), None);
+        let list = OrderList {
+            budget_usd: None,
+            lines: vec![
+                order("Harina", 1000.0, 300.0, day(28), true),
+                order("Aceite", 500.0, 200.0, day(28), true),
+                order("Arroz", 800.0, 100.0, day(30), true),
+            ],
+        };
+        let text = compose(&parts(&u, Some(&list)));
+        assert!(
+            text.starts_with(
+                "Hoy conviene pedir 2 productos en la cadena: US$ 1.500,00 a costo, que protegen US$ 500,00 de margen. \
+                 Los que más protegen:\n• Harina en La Cosecha Chacao: 1.000 unidades (US$ 1.000,00; protege US$ 300,00)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "En los próximos 7 días toca 1 pedido más, cada uno en el día de pedido de su proveedor (US$ 800,00 a \
+                 costo); el primero: Arroz en La Cosecha Chacao: 800 unidades (US$ 800,00, el lun 30/11; protege US$ \
+                 100,00)."
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("en «Pedidos y transferencias»."), "{text}");
+
+        let u = understanding(Intent::Need, Vec::new(), Some(1500.0));
+        let list = OrderList {
+            budget_usd: Some(1500.0),
+            lines: vec![
+                order("Aceite", 500.0, 200.0, day(28), true),
+                order("Harina", 1000.0, 300.0, day(28), true),
+                order("Arroz", 800.0, 100.0, day(30), false),
+            ],
+        };
+        let text = compose(&parts(&u, Some(&list)));
+        assert!(
+            text.starts_with(
+                "Con US$ 1.500,00 te alcanza para 2 de los 3 pedidos de los próximos 7 días en la cadena: US$ 1.500,00 \
+                 a costo, que protegen US$ 500,00 de los US$ 600,00 de margen en juego."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("• Aceite en La Cosecha Chacao"), "{text}");
+        assert!(text.contains("Quedan para después Arroz (US$ 800,00 a costo)."), "{text}");
+
+        let list = OrderList { budget_usd: Some(100.0), lines: vec![order("Arroz", 800.0, 100.0, day(30), false)] };
+        let text = compose(&parts(&u, Some(&list)));
+        assert!(text.starts_with("Con US$ 100,00 no alcanza para ningún pedido completo"), "{text}");
+        let empty = OrderList { budget_usd: None, lines: Vec::new() };
+        let text = compose(&parts(&u, Some(&empty)));
+        assert!(text.starts_with("En la cadena no hace falta pedir nada"), "{text}");
+        assert_eq!(compose(&parts(&u, None)), "No pude calcular los pedidos en este momento.");
+    }
+
+    #[test]
+    fn a_store_without_a_product_gets_its_stock_in_money_and_what_is_missing() {
+        let u = understanding(Intent::Stock, Vec::new(), None);
+        let store = |name: &str, value: f64, empty: &[&str], count: usize| StoreStock {
+            store: LocationCode::parse("CCS-01").expect("code"),
+            store_name: name.into(),
+            value_at_cost: value,
+            cover_days: Some(12.4),
+            products_on_hand: 180,
+            empty: empty.iter().map(|s| (*s).to_owned()).collect(),
+            empty_count: count,
+            arriving: 3,
+            arriving_value: 1500.0,
+            overdue: 1,
+        };
+        let text = store_stock(
+            &u,
+            &[
+                store("La Cosecha Chacao", 52300.5, &["Aceite Diana", "Arroz Mary"], 7),
+                store("La Cosecha Prebo", 10000.0, &[], 0),
+            ],
+        );
+        assert!(text.starts_with("La cadena tiene US$ 62.300,50 en inventario (a costo)."), "{text}");
+        assert!(
+            text.contains(
+                "La Cosecha Chacao tiene US$ 52.300,50 en inventario (a costo) en 180 productos, unos 12 días de venta. 7 \
+                 productos que se venden están en cero: Aceite Diana, Arroz Mary y 5 más. En los próximos 7 días \
+                 llega mercancía de 3 productos (US$ 1.500,00 a costo). 1 producto sigue con entregas atrasadas."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("La Cosecha Prebo tiene US$ 10.000,00 en inventario (a costo) en 180 productos, unos 12 días de venta. Ningún producto que se venda está en cero."), "{text}");
     }
 }

@@ -118,6 +118,13 @@ impl Brief {
             "tiendas": u.stores.iter().map(|s| json!({"codigo": s.code, "nombre": s.name})).collect::<Vec<_>>(),
             "pronosticos": take(serde_json::to_value(&input.figures).unwrap_or_default()),
             "ventas_por_tienda": take(serde_json::to_value(&input.sales).unwrap_or_default()),
+            "inventario_por_tienda": take(serde_json::to_value(&input.stock).unwrap_or_default()),
+            "pedidos": serde_json::to_value(input.orders.as_ref().map(|o| {
+                let mut o = o.clone();
+                o.lines.truncate(MAX_ITEMS);
+                o
+            }))
+            .unwrap_or_default(),
             "alertas": take(serde_json::to_value(&input.alerts).unwrap_or_default()),
             "recomendaciones": take(serde_json::to_value(&input.recommendations).unwrap_or_default()),
         });

@@ -76,6 +76,46 @@ const STOPWORDS: &[&str] = &[
     "ya",
     "yo",
     "cuando",
+    "dolar",
+    "dolares",
+    "usd",
+    "us",
+    "presupuesto",
+    "mil",
+    "plata",
+    "dinero",
+    "alcanza",
+    "gastar",
+    "gasto",
+    "compro",
+    "compramos",
+    "compra",
+    "invertir",
+    "invierto",
+    "invierte",
+    "invertimos",
+    "donde",
+    "estoy",
+    "estamos",
+    "queda",
+    "quedan",
+    "quedo",
+    "existencia",
+    "existencias",
+    "inventario",
+    "stock",
+    "disponible",
+    "disponibles",
+    "llega",
+    "llegan",
+    "llegue",
+    "viene",
+    "vienen",
+    "camino",
+    "pedido",
+    "pedidos",
+    "tiene",
+    "tienen",
     "ordenar",
     "comprar",
     "pido",
@@ -217,6 +257,16 @@ pub struct Understanding {
     /// Whether a question about sales asks about one day ("hoy", "ayer"): the answer starts with
     /// the store's last day with data, named by its date.
     pub one_day: bool,
+    /// The money the question says there is to spend, USD ("¿qué pido con 5.000 dólares?").
+    pub budget_usd: Option<f64>,
+}
+
+impl Understanding {
+    /// Whether the question asks what to order without naming a product ("¿qué pido hoy en
+    /// Chacao?"): the answer is the stores' orders.
+    pub fn store_orders(&self) -> bool {
+        self.intent == Intent::Need && self.products.is_empty() && self.unmatched.is_empty()
+    }
 }
 
 impl Understanding {
@@ -262,7 +312,15 @@ impl Catalog {
 
     /// Understands `question`.
     pub fn understand(&self, question: &str) -> Understanding {
-        let all: Vec<String> = words(question);
+        let mut all: Vec<String> = words(question);
+        // The amount of a budget ("2.000 dólares") names no product and no horizon.
+        let budget = budget_in(question);
+        if let Some((_, amount)) = &budget
+            && let Some(at) = all.windows(amount.len()).position(|w| w == amount.as_slice())
+        {
+            all.drain(at..at + amount.len());
+        }
+        let budget_usd = budget.map(|(usd, _)| usd);
         let intent = intent_of(&all);
         let (horizon_days, horizon_es) = horizon_of(&all, self.today);
         // The numbers of a horizon ("3 días", "dos semanas") are not product words.
@@ -302,6 +360,8 @@ impl Catalog {
             if intent == Intent::Recall { (lookback_of(&all), None) } else { (horizon_days, horizon_es) };
         let one_day = intent == Intent::Sales && all.iter().any(|w| matches!(w.as_str(), "hoy" | "ayer" | "anoche"));
         let intent = match intent {
+            // Money to spend ("tengo 3 mil dólares, ¿en qué los invierto?"): what to buy with it.
+            Intent::Help | Intent::Stock if budget_usd.is_some() => Intent::Need,
             // A product and nothing else: how much is needed.
             Intent::Help if !products.is_empty() => Intent::Need,
             other => other,
@@ -318,6 +378,7 @@ impl Catalog {
             follow_up: false,
             alternatives,
             one_day,
+            budget_usd,
         }
     }
 
@@ -420,7 +481,7 @@ impl Catalog {
             let most = u.products.iter().map(shared).max().unwrap_or(0);
             u.products.retain(|f| shared(f) == most);
         }
-        if u.products.is_empty() && matches!(u.intent, Intent::Need | Intent::Sales) {
+        if u.products.is_empty() && matches!(u.intent, Intent::Need | Intent::Sales | Intent::Stock) {
             u.products = prev.products.iter().filter_map(|r| found(r, &self.products)).collect();
             u.unmatched.clear();
             u.alternatives.clear();
@@ -679,6 +740,11 @@ fn intent_of(words: &[String]) -> Intent {
     ) {
         return Intent::Overstock;
     }
+    // What is on the shelf or on its way ("¿cuánta harina me queda?", "¿hay aceite en Valencia?",
+    // "¿cuándo llega el pedido?"), unless the question asks what to order or what will run out.
+    if has(&padded, STOCK_WORDS) && !has(&padded, ORDER_WORDS) && !has(&padded, RUNNING_OUT_WORDS) {
+        return Intent::Stock;
+    }
     if has(
         &padded,
         &[
@@ -697,25 +763,137 @@ fn intent_of(words: &[String]) -> Intent {
     ) {
         return Intent::Need;
     }
-    if has(
-        &padded,
-        &[
-            "agot",
-            " acab",
-            "quiebre",
-            " falta",
-            " faltar",
-            "sin stock",
-            "sin inventario",
-            "terminar",
-            "riesgo",
-            "se me va",
-        ],
-    ) {
+    if has(&padded, RUNNING_OUT_WORDS) {
         return Intent::RunningOut;
     }
     Intent::Help
 }
+
+/// The amount of US dollars a question names: a number with "$", "US$" or "USD" before it, or
+/// "dólares", "$" or "USD" after it (after "mil" when it says thousands), or following
+/// "presupuesto". Thousands may be grouped Venezuelan style ("5.000", "2.500,50") or not ("5000",
+/// "5,000").
+pub fn budget_of(question: &str) -> Option<f64> {
+    budget_in(question).map(|(usd, _)| usd)
+}
+
+/// [`budget_of`], with the words the amount is written in (as [`words`] gives them).
+fn budget_in(question: &str) -> Option<(f64, Vec<String>)> {
+    use unicode_normalization::UnicodeNormalization;
+    // Tokens: numbers with the separators inside them, "$" on its own, and words.
+    let mut tokens: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = question.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect();
+    let flush = |current: &mut String, tokens: &mut Vec<String>| {
+        if !current.is_empty() {
+            tokens.push(std::mem::take(current));
+        }
+    };
+    for (k, &c) in chars.iter().enumerate() {
+        let in_number = current.chars().next().is_some_and(|f| f.is_ascii_digit());
+        let digit_next = chars.get(k + 1).is_some_and(char::is_ascii_digit);
+        if c.is_ascii_digit() {
+            if !in_number {
+                flush(&mut current, &mut tokens);
+            }
+            current.push(c);
+        } else if (c == '.' || c == ',') && in_number && digit_next {
+            current.push(c);
+        } else if c.is_alphabetic() {
+            if in_number {
+                flush(&mut current, &mut tokens);
+            }
+            current.extend(c.to_lowercase());
+        } else {
+            flush(&mut current, &mut tokens);
+            if c == '$' {
+                tokens.push("$".to_owned());
+            }
+        }
+    }
+    flush(&mut current, &mut tokens);
+    const AFTER: [&str; 6] = ["$", "dolar", "dolares", "usd", "us", "verdes"];
+    for (k, token) in tokens.iter().enumerate() {
+        let Some(mut value) = amount(token) else { continue };
+        let mut next = k + 1;
+        if tokens.get(next).is_some_and(|w| w == "mil" || w == "k") {
+            value *= 1000.0;
+            next += 1;
+        }
+        let before = |n: usize| k.checked_sub(n).and_then(|j| tokens.get(j)).map(String::as_str);
+        let money_before = matches!(before(1), Some("$" | "usd"));
+        let budget_before = (1..=3).any(|n| before(n) == Some("presupuesto"));
+        let money_after = tokens.get(next).is_some_and(|w| AFTER.contains(&w.as_str()));
+        if money_before || money_after || budget_before {
+            return Some((value, words(token)));
+        }
+    }
+    None
+}
+
+/// A number as people write an amount: "5.000" and "5,000" are thousands (three digits after the
+/// last separator, when it is the only kind), "2.500,50" and "2,500.50" have decimals after the last one.
+fn amount(token: &str) -> Option<f64> {
+    if !token.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let last = token.rfind(['.', ',']);
+    let both = token.contains('.') && token.contains(',');
+    let plain = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let value = match last {
+        None => token.parse().ok()?,
+        Some(at) => {
+            let (whole, frac) = (&token[..at], &token[at + 1..]);
+            let grouped = !both && frac.len() == 3;
+            if grouped {
+                plain(token).parse().ok()?
+            } else {
+                format!("{}.{}", plain(whole), plain(frac)).parse().ok()?
+            }
+        }
+    };
+    (value > 0.0 && value < 1e12).then_some(value)
+}
+
+/// Words of a question about what will run out.
+const RUNNING_OUT_WORDS: &[&str] =
+    &["agot", " acab", "quiebre", " falta", " faltar", "sin stock", "sin inventario", "terminar", "riesgo", "se me va"];
+
+/// Words of a question about what is on hand or on its way.
+const STOCK_WORDS: &[&str] = &[
+    " queda ",
+    " quedan ",
+    " me queda",
+    " nos queda",
+    " hay ",
+    " tengo ",
+    " tenemos ",
+    " tiene ",
+    " tienen ",
+    " existencia",
+    " inventario ",
+    " stock ",
+    " disponible",
+    " en camino ",
+    " llega",
+    " viene ",
+    " vienen ",
+];
+
+/// Words of a question about what to order (they make a stock question one of need).
+const ORDER_WORDS: &[&str] = &[
+    "necesit",
+    " pedir ",
+    " pido ",
+    " ordenar ",
+    " comprar ",
+    " compro ",
+    "hace falta",
+    " reponer ",
+    " surtir ",
+    " tengo que ",
+    " tenemos que ",
+];
 
 /// Words of a look back that are not product words.
 const RECALL_WORDS: &[&str] = &[

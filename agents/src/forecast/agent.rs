@@ -4,8 +4,10 @@
 use super::distribution::total_demand;
 use crate::actor::Agent;
 use crate::context::TenantContext;
+use crate::optimizer::Incoming;
 use chrono::Days;
-use fluxion_domain::{AgentKind, BestSeller, ForecastFigure, StoreSales, Unit};
+use fluxion_domain::forecast::Forecast;
+use fluxion_domain::{AgentKind, Arrival, BestSeller, ForecastFigure, StoreSales, StoreStock, Unit};
 use std::sync::Arc;
 
 /// What the Forecast agent is asked.
@@ -67,11 +69,98 @@ pub fn figures(ctx: &TenantContext, items: &[usize], horizon_days: u32) -> Vec<F
                 last_day: (last >= item.first && last < world.days).then(|| world.date_of(last)),
                 sold_last_day: sold(0, 1),
                 sold_week_before_day: sold(7, 1),
+                cover_days: cover_days(f, ctx.on_hand(i).unwrap_or(0.0)),
+                arrivals: arrivals(ctx.inbound(i)),
                 model: f.model.clone(),
                 typical_error_pct: f.backtest.map(|b| b.typical_error_pct).filter(|e| e.is_finite()),
             })
         })
         .collect()
+}
+
+/// Days of expected demand a store's stock value is measured against.
+const STOCK_COVER_DAYS: usize = 28;
+
+/// What each of `stores` (world indices; every store when empty) holds tonight: its stock at
+/// cost and the days of sales it covers, the products that sell and have nothing on hand, and
+/// what it is waiting for.
+pub fn store_stock(ctx: &TenantContext, stores: &[usize]) -> Vec<StoreStock> {
+    let world = &ctx.world;
+    let soon = ctx.today + Days::new(7);
+    let mut out: Vec<StoreStock> = world
+        .stores
+        .iter()
+        .zip(&world.store_names)
+        .map(|(store, name)| StoreStock {
+            store: store.clone(),
+            store_name: name.clone(),
+            value_at_cost: 0.0,
+            cover_days: None,
+            products_on_hand: 0,
+            empty: Vec::new(),
+            empty_count: 0,
+            arriving: 0,
+            arriving_value: 0.0,
+            overdue: 0,
+        })
+        .collect();
+    // Per store: the expected demand's cost per day, and the empty products with their expected sales.
+    let mut daily_cost = vec![0.0; world.stores.len()];
+    let mut empty: Vec<Vec<(f64, usize)>> = vec![Vec::new(); world.stores.len()];
+    for (i, item) in world.items.iter().enumerate() {
+        let s = item.store;
+        let cost = item.terms.unit_cost;
+        let on_hand = ctx.on_hand(i).unwrap_or(0.0).max(0.0);
+        let expected: f64 = ctx.ahead[i]
+            .as_ref()
+            .map_or(0.0, |f| f.points.iter().take(STOCK_COVER_DAYS).map(|p| p.mean.max(0.0)).sum());
+        let row = &mut out[s];
+        row.value_at_cost += on_hand * cost;
+        daily_cost[s] += expected * cost / STOCK_COVER_DAYS as f64;
+        if on_hand > 0.0 {
+            row.products_on_hand += 1;
+        } else if expected >= 1.0 {
+            empty[s].push((expected * item.terms.unit_price, item.product));
+        }
+        let inbound = ctx.inbound(i);
+        if inbound.iter().any(|g| g.expected <= ctx.today) {
+            row.overdue += 1;
+        }
+        let coming: Vec<&Incoming> = inbound.iter().filter(|g| g.expected > ctx.today && g.expected <= soon).collect();
+        if !coming.is_empty() {
+            row.arriving += 1;
+            row.arriving_value += coming.iter().map(|g| g.units * cost).sum::<f64>();
+        }
+    }
+    for (s, row) in out.iter_mut().enumerate() {
+        row.cover_days = (daily_cost[s] > 0.0).then(|| row.value_at_cost / daily_cost[s]);
+        empty[s].sort_by(|a, b| b.0.total_cmp(&a.0));
+        row.empty_count = empty[s].len();
+        row.empty = empty[s].iter().take(5).map(|&(_, p)| world.product_names[p].clone()).collect();
+    }
+    out.into_iter().enumerate().filter(|(s, _)| stores.is_empty() || stores.contains(s)).map(|(_, r)| r).collect()
+}
+
+/// Days of the forecast's expected demand that `on_hand` covers from its first day, with the part
+/// of the day it runs out in; `None` when it outlasts the forecast.
+pub fn cover_days(f: &Forecast, on_hand: f64) -> Option<f64> {
+    let mut left = on_hand.max(0.0);
+    for (day, p) in f.points.iter().enumerate() {
+        let mean = p.mean.max(0.0);
+        if mean >= left && mean > 0.0 {
+            return Some(day as f64 + left / mean);
+        }
+        left -= mean;
+    }
+    None
+}
+
+/// What is on its way, soonest first.
+fn arrivals(inbound: &[Incoming]) -> Vec<Arrival> {
+    let mut list: Vec<Arrival> =
+        inbound.iter().map(|g| Arrival { on: g.expected, units: g.units, from_supplier: g.from_supplier }).collect();
+    list.sort_by_key(|a| a.on);
+    list
 }
 
 /// What each of `stores` (world indices; every store when empty) sold in money on its last day with
@@ -125,4 +214,64 @@ pub fn store_sales(ctx: &TenantContext, stores: &[usize], one_day: bool) -> Vec<
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use fluxion_domain::forecast::{DemandClass, ForecastPoint, Frequency};
+
+    fn forecast(means: &[f64]) -> Forecast {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
+        Forecast {
+            series: "S/P".into(),
+            origin: day,
+            frequency: Frequency::Daily,
+            model: "test".into(),
+            class: DemandClass::Smooth,
+            backtest: None,
+            effects: Vec::new(),
+            points: means
+                .iter()
+                .enumerate()
+                .map(|(k, &mean)| ForecastPoint {
+                    date: day + Days::new(k as u64 + 1),
+                    mean,
+                    p10: mean,
+                    p50: mean,
+                    p90: mean,
+                })
+                .collect(),
+            dispersion_size: f64::INFINITY,
+            level_uncertainty: 0.0,
+        }
+    }
+
+    #[test]
+    fn cover_counts_the_days_the_stock_lasts_and_none_past_the_forecast() {
+        let f = forecast(&[10.0, 20.0, 0.0, 10.0, 10.0]);
+        assert_eq!(cover_days(&f, 0.0), Some(0.0));
+        assert_eq!(cover_days(&f, 5.0), Some(0.5));
+        assert_eq!(cover_days(&f, 20.0), Some(1.5));
+        // A day without demand costs nothing: 35 units last into the fourth day.
+        assert_eq!(cover_days(&f, 35.0), Some(3.5));
+        assert_eq!(cover_days(&f, 50.0), Some(5.0));
+        assert_eq!(cover_days(&f, 51.0), None);
+        assert_eq!(cover_days(&f, -3.0), Some(0.0), "negative books count as nothing on hand");
+        assert_eq!(cover_days(&forecast(&[0.0; 5]), 0.0), None, "no demand: nothing runs out");
+    }
+
+    #[test]
+    fn arrivals_come_soonest_first() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).expect("date");
+        let got = arrivals(&[
+            Incoming { expected: day(5), units: 10.0, from_supplier: true },
+            Incoming { expected: day(2), units: 4.0, from_supplier: false },
+        ]);
+        assert_eq!(
+            got.iter().map(|a| (a.on, a.units, a.from_supplier)).collect::<Vec<_>>(),
+            vec![(day(2), 4.0, false), (day(5), 10.0, true)]
+        );
+    }
 }

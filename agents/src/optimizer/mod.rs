@@ -25,10 +25,10 @@ pub mod transfer;
 use serde::{Deserialize, Serialize};
 
 pub use agent::{OptimizerAgent, OptimizerRequest};
-pub use budget::{BudgetPlan, Candidate, plan_purchases};
+pub use budget::{BudgetError, BudgetPlan, Candidate, plan_purchases};
 pub use demand::{DemandAhead, Incoming, LeadTimeDays, PeriodDemand};
 pub use execute::{ExecuteError, execution, execution_number};
-pub use plan::{moves_for, orders_for, transfers_for, transfers_of};
+pub use plan::{moves_for, order_list, orders_for, transfers_for, transfers_of};
 pub use recommend::{OrderContext, recommend_order};
 pub use reorder::{
     ItemTerms, Levels, ReorderSettings, days_to_order, levels, order_quantity, review_days, service_level,

@@ -1,11 +1,13 @@
 //! The Optimizer's answers about a tenant tonight: orders for the supplier's next order day and
 //! transfers between stores, for a set of its items (from the shared [`TenantContext`]).
 
+use super::budget::{BudgetError, Candidate, plan_purchases};
 use super::transfer::{Move, StoreItem, Supply, plan_moves, positions};
 use super::{OptimizerSettings, OrderContext, recommend_order};
 use crate::context::TenantContext;
+use chrono::NaiveDate;
 use fluxion_domain::format::{number, units};
-use fluxion_domain::{Recommendation, RecommendedAction};
+use fluxion_domain::{OrderList, ProposedOrder, Recommendation, RecommendedAction};
 
 /// Orders to place for `items`, largest benefit first.
 pub fn orders_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSettings) -> Vec<Recommendation> {
@@ -32,6 +34,52 @@ pub fn orders_for(ctx: &TenantContext, items: &[usize], optimizer: &OptimizerSet
         .collect();
     orders.sort_by(|a, b| b.benefit_usd.total_cmp(&a.benefit_usd));
     orders
+}
+
+/// The orders of `recommendations` due by `until` as a list with the names people read, and, with
+/// a `budget`, the ones to place first: the purchase plan that protects the most margin within it.
+pub fn order_list(
+    ctx: &TenantContext,
+    recommendations: &[Recommendation],
+    until: NaiveDate,
+    budget: Option<f64>,
+) -> Result<OrderList, BudgetError> {
+    let world = &ctx.world;
+    let mut lines: Vec<ProposedOrder> = recommendations
+        .iter()
+        .filter(|r| matches!(r.action, RecommendedAction::Order { .. }) && r.on <= until)
+        .filter_map(|r| {
+            let store = world.stores.iter().position(|s| *s == r.store)?;
+            let product = world.products.iter().position(|p| *p == r.product)?;
+            Some(ProposedOrder {
+                store: r.store.clone(),
+                store_name: world.store_names[store].clone(),
+                product: r.product.clone(),
+                product_name: world.product_names[product].clone(),
+                unit: world.product_units.get(product).copied().unwrap_or(fluxion_domain::Unit::Each),
+                units: r.units,
+                value_usd: r.value_usd,
+                benefit_usd: r.benefit_usd,
+                on: r.on,
+                chosen: true,
+            })
+        })
+        .collect();
+    lines.sort_by(|a, b| b.benefit_usd.total_cmp(&a.benefit_usd));
+    if let Some(budget) = budget {
+        let candidates: Vec<Candidate> = lines
+            .iter()
+            .enumerate()
+            .map(|(id, l)| Candidate { id, value: l.value_usd, benefit: l.benefit_usd })
+            .collect();
+        let plan = plan_purchases(&candidates, budget)?;
+        let mut ordered: Vec<ProposedOrder> = Vec::with_capacity(lines.len());
+        for (ids, chosen) in [(&plan.chosen, true), (&plan.deferred, false)] {
+            ordered.extend(ids.iter().map(|&id| ProposedOrder { chosen, ..lines[id].clone() }));
+        }
+        lines = ordered;
+    }
+    Ok(OrderList { budget_usd: budget, lines })
 }
 
 /// Tonight's moves for the products of `items`, between every store that has them:

@@ -289,3 +289,95 @@ fn ties_go_to_what_the_product_is_then_to_the_name_without_unsaid_words() {
     assert_eq!(codes(&c.understand("¿cuánto aceite necesito?").products), ["ACE-DIA-1L", "ACE-MAZ-1L"]);
     assert_eq!(codes(&c.understand("sardinas en aceite").products), ["SAR-MAR-ACE-170G"]);
 }
+
+#[test]
+fn questions_about_the_shelf_and_what_is_coming_are_about_stock() {
+    let c = catalog();
+    for (q, products, stores) in [
+        ("¿Cuánta harina pan blanca me queda?", vec!["HAR-PAN-BLA-1KG"], vec![]),
+        ("¿hay aceite diana en Valencia?", vec!["ACE-DIA-1L"], vec!["VLN-01"]),
+        ("¿dónde hay arroz mary?", vec!["ARR-MAR-TI1-1KG"], vec![]),
+        ("¿cuánto azúcar tengo en Chacao?", vec!["AZU-MON-REF-1KG"], vec!["CCS-01"]),
+        ("existencias de margarina mavesa", vec!["MGR-MAV-500G"], vec![]),
+        ("¿cuándo llega el pedido de caraotas?", vec!["GRA-LCO-CNE-500G"], vec![]),
+        ("¿cómo estoy de inventario en Bella Vista?", vec![], vec!["MCB-01"]),
+        ("¿qué me llega esta semana?", vec![], vec![]),
+    ] {
+        let u = c.understand(q);
+        assert_eq!(u.intent, Intent::Stock, "{q}");
+        assert_eq!(codes(&u.products), products, "{q}");
+        assert_eq!(codes(&u.stores), stores, "{q}");
+        assert!(u.unmatched.is_empty(), "{q}: {:?}", u.unmatched);
+    }
+    // Asking what to order, or what will run out, is not a stock question even with its words.
+    for (q, intent) in [
+        ("¿Cuánto aceite tengo que pedir?", Intent::Need),
+        ("¿cuánta harina necesito si me quedan 20?", Intent::Need),
+        ("¿hay algo que se vaya a agotar en Chacao?", Intent::RunningOut),
+        ("¿Qué tengo de más en Chacao?", Intent::Overstock),
+        ("¿qué productos tienen exceso de inventario?", Intent::Overstock),
+    ] {
+        assert_eq!(c.understand(q).intent, intent, "{q}");
+    }
+}
+
+#[test]
+fn money_to_spend_is_read_however_it_is_written() {
+    for (q, usd) in [
+        ("¿qué pido con 5.000 dólares?", Some(5000.0)),
+        ("tengo US$ 2.500,50 para comprar", Some(2500.5)),
+        ("¿qué compro con $3000?", Some(3000.0)),
+        ("presupuesto de 4 mil dolares", Some(4000.0)),
+        ("¿en qué gasto 1,500 USD esta semana?", Some(1500.0)),
+        ("presupuesto: 750", Some(750.0)),
+        ("con 12.5 dólares", Some(12.5)),
+        ("¿cuánta harina necesito para 2 semanas?", None),
+        ("aceite diana 1 litro", None),
+        ("¿qué pido hoy?", None),
+    ] {
+        assert_eq!(budget_of(q), usd, "{q}");
+    }
+    let c = catalog();
+    let u = c.understand("¿Qué pido con 5.000 dólares en Chacao?");
+    assert_eq!(u.intent, Intent::Need);
+    assert!(u.store_orders(), "{u:?}");
+    assert_eq!(codes(&u.stores), ["CCS-01"]);
+    assert_eq!(u.budget_usd, Some(5000.0));
+    let u = c.understand("tengo 3 mil dólares, ¿en qué los invierto?");
+    assert!(u.store_orders() && u.budget_usd == Some(3000.0), "{u:?}");
+    assert!(c.understand("¿qué debo pedir hoy?").store_orders());
+    assert!(c.understand("¿qué compro con 500 dólares en Chacao?").store_orders());
+    assert!(!c.understand("¿cuánto aceite pido?").store_orders());
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_question_reads_a_budget_without_panicking(q in "\\PC{0,60}") {
+        if let Some(usd) = budget_of(&q) {
+            proptest::prop_assert!(usd.is_finite() && usd > 0.0);
+        }
+    }
+}
+
+#[test]
+fn the_amount_of_a_budget_names_no_product() {
+    let c = catalog();
+    for q in ["¿Qué pido esta semana con 2.000 dólares?", "¿qué compro con US$ 1.500,50?", "presupuesto de 3000"] {
+        let u = c.understand(q);
+        assert!(u.store_orders(), "{q}: {u:?}");
+        assert!(u.products.is_empty() && u.unmatched.is_empty(), "{q}: {u:?}");
+    }
+    let u = c.understand("¿cuánto aceite diana de 1 litro pido con 500 dólares?");
+    assert_eq!(codes(&u.products), ["ACE-DIA-1L"]);
+}
+
+#[test]
+fn a_stock_follow_up_keeps_the_product() {
+    let c = catalog();
+    let first = turn(&c, "¿cuánto aceite diana me queda en Chacao?");
+    assert_eq!(first.intent, Intent::Stock);
+    let u = c.understand_after("¿y en Valencia?", Some(&first));
+    assert_eq!(u.intent, Intent::Stock);
+    assert_eq!(codes(&u.products), ["ACE-DIA-1L"]);
+    assert_eq!(codes(&u.stores), ["VLN-01"]);
+}
