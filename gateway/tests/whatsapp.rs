@@ -87,6 +87,16 @@ async fn question_answer_unknown_numbers_and_duplicates(s: &Server) {
     assert_eq!((&png[..4], mime.as_str()), (&b"\x89PNG"[..], "image/png"));
     assert!(image.text().contains("P10–P90"), "{}", image.text());
 
+    // "¿Qué pido hoy?": the store's orders in words; none of them offered alone with buttons.
+    let before = fake.sent_to(&manager).len();
+    fake.user_says(&manager, "¿qué pido hoy?").await;
+    fake.wait_for(&manager, before + 1, WAIT).await;
+    settle(s).await;
+    let replies = fake.sent_to(&manager)[before..].to_vec();
+    assert!(replies.iter().all(|m| m.buttons().is_empty()), "a list of orders offers no single one");
+    let text = texts(&replies).join("\n");
+    assert!(text.contains("«Pedidos y transferencias»") || text.contains("no hace falta pedir nada"), "{text}");
+
     // The same message delivered three times (Meta's at-least-once): answered once.
     let before = fake.sent_to(&manager).len();
     let id = fake.wamid();

@@ -305,7 +305,8 @@ fn store_orders(p: &Parts<'_>) -> String {
             capitalize(&where_es(u))
         );
     }
-    let footer = "\n\nPuedes aprobarlos en el tablero, en «Pedidos y transferencias».";
+    let footer = "\n\nPuedes aprobarlos en el tablero, en «Pedidos y transferencias», o preguntarme por uno («¿cuánta \
+                  harina PAN pido?») y responder SI.";
     if let Some(budget) = list.budget_usd {
         let mut s;
         let (spent, protected) = list.totals(true);
@@ -1052,7 +1053,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.ends_with("en «Pedidos y transferencias»."), "{text}");
+        assert!(text.contains("en «Pedidos y transferencias»"), "{text}");
 
         let u = understanding(Intent::Need, Vec::new(), Some(1500.0));
         let list = OrderList {

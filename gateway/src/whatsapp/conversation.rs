@@ -265,8 +265,11 @@ async fn ask(who: &mut Who<'_>, text: &str) -> Result<&'static str, Failure> {
             return Ok("ask_failed");
         }
     };
+    // A list of orders ("¿qué pido hoy?") offers none of them alone: it says where to approve them.
     let offer = match answer.intent {
-        Intent::Need | Intent::Transfers if who.user.role != Role::Viewer => answer.recommendations.first(),
+        Intent::Need | Intent::Transfers if who.user.role != Role::Viewer && answer.orders.is_none() => {
+            answer.recommendations.first()
+        }
         _ => None,
     };
     if answer.intent == Intent::Sales
