@@ -471,6 +471,18 @@ async fn asking_whole_and_streamed_with_its_trace(s: &support::Server) {
     assert!(t["spans"].as_array().unwrap().len() >= 3);
     let listed = s.get("/api/v1/traces?channel=api", &owner).await.expect(200).clone();
     assert!(codes(&listed, "id").contains(&trace.to_owned()));
+    // What to order with a budget: the orders, each within it or not, never more than it in all.
+    let r = s.post("/api/v1/ask", &owner, json!({"question": "¿qué compro esta semana con 300 dólares?"})).await;
+    let answer = r.expect(200).clone();
+    assert_eq!((answer["intent"].as_str(), answer["budget_usd"].as_f64()), (Some("need"), Some(300.0)), "{answer}");
+    let spent: f64 = answer["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["within_budget"] == true)
+        .map(|o| o["value_usd"].as_f64().unwrap())
+        .sum();
+    assert!(spent <= 300.0 + 1e-6, "{spent} spent: {answer}");
     // The same through Server-Sent Events: progress of each agent, then the answer.
     let resp = s
         .client

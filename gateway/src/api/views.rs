@@ -521,6 +521,29 @@ pub struct FigureView {
     pub p90: f64,
     /// Units on hand now.
     pub on_hand: f64,
+    /// Days of expected sales the units on hand cover (none: more than the forecast reaches).
+    pub cover_days: Option<f64>,
+    /// Units on their way (orders and transfers).
+    pub inbound: f64,
+}
+
+/// An order an answer proposes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposedOrderView {
+    /// Store code.
+    pub store: String,
+    /// Product code.
+    pub product: String,
+    /// Units.
+    pub units: f64,
+    /// What they cost, USD.
+    pub value_usd: f64,
+    /// Margin they protect, USD.
+    pub benefit_usd: f64,
+    /// The day to place it.
+    pub on: NaiveDate,
+    /// Within the budget the question named (always, without one).
+    pub within_budget: bool,
 }
 
 /// The unified answer.
@@ -532,7 +555,7 @@ pub struct AnswerView {
     pub question: String,
     /// The answer, in Spanish.
     pub text_es: String,
-    /// What was asked (need, running_out, overstock, transfers, sales, recall, confirm, help …).
+    /// What was asked (need, running_out, overstock, transfers, sales, stock, recall, confirm, help …).
     pub intent: String,
     /// Horizon, days.
     pub horizon_days: u32,
@@ -546,6 +569,10 @@ pub struct AnswerView {
     pub alerts: Vec<String>,
     /// Explanations of the recommendations it makes, in Spanish.
     pub recommendations: Vec<String>,
+    /// The orders it proposes, when the question asks what to order without naming a product.
+    pub orders: Vec<ProposedOrderView>,
+    /// The budget the question named, USD.
+    pub budget_usd: Option<f64>,
     /// What each agent did.
     pub agents: Vec<AgentView>,
     /// Whether an agent failed (the text says what is missing).
@@ -578,10 +605,27 @@ impl From<&Answer> for AnswerView {
                     p10: f.p10,
                     p90: f.p90,
                     on_hand: f.on_hand,
+                    cover_days: f.cover_days,
+                    inbound: f.inbound,
                 })
                 .collect(),
             alerts: a.alerts.iter().map(|x| x.reason_es.clone()).collect(),
             recommendations: a.recommendations.iter().map(|r| r.explanation_es.clone()).collect(),
+            orders: a
+                .orders
+                .iter()
+                .flat_map(|o| &o.lines)
+                .map(|l| ProposedOrderView {
+                    store: l.store.to_string(),
+                    product: l.product.to_string(),
+                    units: l.units,
+                    value_usd: l.value_usd,
+                    benefit_usd: l.benefit_usd,
+                    on: l.on,
+                    within_budget: l.chosen,
+                })
+                .collect(),
+            budget_usd: a.orders.as_ref().and_then(|o| o.budget_usd),
             agents: a
                 .agents
                 .iter()
