@@ -482,10 +482,16 @@ fn overstock(p: &Parts<'_>) -> String {
     let Some(alerts) = p.alerts else {
         return format!("No pude revisar el exceso de inventario {} en este momento.", where_es(u));
     };
-    let list: Vec<&Alert> =
-        alerts.iter().filter(|a| matches!(a.kind, AlertKind::Overstock | AlertKind::ExpiringLot)).collect();
+    let list: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::ExpiringLot || (a.kind == AlertKind::Overstock && !u.expiring))
+        .collect();
     if list.is_empty() {
-        return format!("{} no veo exceso de inventario ni lotes por vencer.", capitalize(&where_es(u)));
+        return if u.expiring {
+            format!("{} no veo lotes que puedan vencerse antes de venderse.", capitalize(&where_es(u)))
+        } else {
+            format!("{} no veo exceso de inventario ni lotes por vencer.", capitalize(&where_es(u)))
+        };
     }
     let tied: f64 = list.iter().filter(|a| a.kind == AlertKind::Overstock).map(|a| a.impact_usd).sum();
     let expiring: f64 = list.iter().filter(|a| a.kind == AlertKind::ExpiringLot).map(|a| a.impact_usd).sum();
@@ -639,7 +645,9 @@ fn stock(p: &Parts<'_>) -> String {
             let shortest = match (of.len(), first.cover_days) {
                 (1, _) => String::new(),
                 (_, Some(c)) if first.on_hand > 0.0 => {
-                    format!("; en {} alcanza para unos {} días", first.store_name, units(c.round().max(1.0)))
+                    let days = c.round().max(1.0);
+                    let span = if days == 1.0 { "un día".to_owned() } else { format!("unos {} días", units(days)) };
+                    format!("; en {} alcanza para {span}", first.store_name)
                 }
                 (_, Some(_)) => format!("; en {} no queda nada", first.store_name),
                 (_, None) => String::new(),
@@ -721,12 +729,8 @@ fn on_hand_es(f: &ForecastFigure, today: chrono::NaiveDate) -> String {
             // Lasting c days from tomorrow, it runs out on day ⌊c⌋ + 1.
             let out_on = today + chrono::Days::new(c.floor() as u64 + 1);
             let days = c.round().max(1.0);
-            format!(
-                "{have}, para unos {} {} de venta (hasta el {})",
-                units(days),
-                if days == 1.0 { "día" } else { "días" },
-                short_date(out_on)
-            )
+            let span = if days == 1.0 { "un día".to_owned() } else { format!("unos {} días", units(days)) };
+            format!("{have}, para {span} de venta (hasta el {})", short_date(out_on))
         }
     }
 }
@@ -991,6 +995,7 @@ mod tests {
             alternatives: Vec::new(),
             one_day: false,
             budget_usd,
+            expiring: false,
         }
     }
 

@@ -76,6 +76,13 @@ const STOPWORDS: &[&str] = &[
     "ya",
     "yo",
     "cuando",
+    "vence",
+    "vencen",
+    "vencer",
+    "vencimiento",
+    "vencidos",
+    "caduca",
+    "caducan",
     "dolar",
     "dolares",
     "usd",
@@ -87,6 +94,10 @@ const STOPWORDS: &[&str] = &[
     "alcanza",
     "gastar",
     "gasto",
+    "cero",
+    "ceros",
+    "producto",
+    "productos",
     "compro",
     "compramos",
     "compra",
@@ -259,6 +270,9 @@ pub struct Understanding {
     pub one_day: bool,
     /// The money the question says there is to spend, USD ("¿qué pido con 5.000 dólares?").
     pub budget_usd: Option<f64>,
+    /// Whether the question asks about lots that may expire ("¿qué se me vence?") rather than
+    /// everything in excess.
+    pub expiring: bool,
 }
 
 impl Understanding {
@@ -335,9 +349,15 @@ impl Catalog {
             .collect();
         // Stores first: their words (the whole name of a store that matched) are not product words.
         let stores = self.best(&self.stores, &self.store_df, &free, true);
+        // Of the words matching a store's word, only the closest are the store's: "leche" is still
+        // a product word in "¿hay leche en Lechería?".
         for s in &stores {
-            let used = &self.stores[s.index].words;
-            free.retain(|w| !used.iter().any(|u| word_match(w, u) >= 0.85));
+            for u in &self.stores[s.index].words {
+                let best = free.iter().map(|w| word_match(w, u)).fold(0.0, f64::max);
+                if best >= 0.85 {
+                    free.retain(|w| word_match(w, u) < best);
+                }
+            }
         }
         if intent == Intent::Recall {
             free.retain(|w| !RECALL_WORDS.contains(&w.as_str()));
@@ -379,6 +399,7 @@ impl Catalog {
             alternatives,
             one_day,
             budget_usd,
+            expiring: intent == Intent::Overstock && has(&format!(" {} ", all.join(" ")), EXPIRY_WORDS),
         }
     }
 
@@ -722,6 +743,9 @@ fn intent_of(words: &[String]) -> Intent {
     ) {
         return Intent::Sales;
     }
+    if has(&padded, EXPIRY_WORDS) {
+        return Intent::Overstock;
+    }
     if has(
         &padded,
         &[
@@ -854,6 +878,9 @@ fn amount(token: &str) -> Option<f64> {
     };
     (value > 0.0 && value < 1e12).then_some(value)
 }
+
+/// Words of a question about lots that may expire (answered among what is in excess).
+const EXPIRY_WORDS: &[&str] = &[" vence", " vencen", " vencer", " vencimiento", " vencid", " caduc", " expira"];
 
 /// Words of a question about what will run out.
 const RUNNING_OUT_WORDS: &[&str] =

@@ -381,3 +381,26 @@ fn a_stock_follow_up_keeps_the_product() {
     assert_eq!(codes(&u.products), ["ACE-DIA-1L"]);
     assert_eq!(codes(&u.stores), ["VLN-01"]);
 }
+
+#[test]
+fn a_store_takes_only_its_closest_words() {
+    let c = Catalog::new(
+        [
+            ("LEC-LAN-COM-1L", "Leche UHT Los Andes completa 1 L", "Los Andes"),
+            ("PER-CER-KG", "Pernil de cerdo por kg", ""),
+        ],
+        [("PLC-01", "La Cosecha Lechería", "Puerto La Cruz")],
+    );
+    let u = c.understand("¿hay leche en Lechería?");
+    assert_eq!(
+        (u.intent, codes(&u.products), codes(&u.stores)),
+        (Intent::Stock, vec!["LEC-LAN-COM-1L"], vec!["PLC-01"])
+    );
+    // "cero" is not a typo of "cerdo": it asks for what is at zero.
+    let u = c.understand("¿cuántos productos tengo en cero?");
+    assert_eq!((u.intent, u.products.len(), u.unmatched.len()), (Intent::Stock, 0, 0), "{u:?}");
+    // Lots about to expire are asked about among what is in excess.
+    let u = c.understand("¿qué se me vence esta semana en Lechería?");
+    assert_eq!((u.intent, u.expiring, codes(&u.stores)), (Intent::Overstock, true, vec!["PLC-01"]));
+    assert!(!c.understand("¿qué tengo de más?").expiring);
+}
