@@ -505,6 +505,10 @@ pub(crate) async fn run(
             (Some(_), Intent::Need | Intent::Transfers, Some(list)) => list.first().cloned(),
             _ => None,
         };
+        // A list of orders replaces the suggestion pending: a "sí" after it approves nothing unseen.
+        if u.store_orders() {
+            conversation.pending = None;
+        }
         if let Some(r) = &offer {
             conversation.pending = Some(Pending {
                 recommendation: r.clone(),
@@ -561,7 +565,8 @@ pub(crate) async fn run(
         // What to order at the stores asked about, within the budget when the question names one.
         let orders = match (&recommendations, u.store_orders()) {
             (Some(recs), true) => {
-                let until = ctx.today + chrono::Days::new(u64::from(u.horizon_days.max(1)) - 1);
+                // Horizons count from tomorrow: "mañana" is the orders due by tomorrow.
+                let until = ctx.today + chrono::Days::new(u64::from(u.horizon_days.max(1)));
                 let what = match u.budget_usd {
                     Some(b) => format!("pedidos hasta el {until}, presupuesto US$ {}", units(b)),
                     None => format!("pedidos hasta el {until}"),

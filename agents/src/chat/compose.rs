@@ -296,8 +296,8 @@ fn store_orders(p: &Parts<'_>) -> String {
         )
     };
     let days = u.horizon_days.max(1);
-    let span = if days == 1 { "hoy".to_owned() } else { format!("en los próximos {days} días") };
-    let of_span = if days == 1 { "de hoy".to_owned() } else { format!("de los próximos {days} días") };
+    let span = if days == 1 { "hasta mañana".to_owned() } else { format!("en los próximos {days} días") };
+    let of_span = if days == 1 { "de hoy y mañana".to_owned() } else { format!("de los próximos {days} días") };
     if list.lines.is_empty() {
         return format!(
             "{} no hace falta pedir nada {span}: lo que tienes y lo que viene cubre la demanda hasta el próximo pedido \
@@ -315,13 +315,23 @@ fn store_orders(p: &Parts<'_>) -> String {
         let deferred: Vec<&ProposedOrder> = list.lines.iter().filter(|l| !l.chosen).collect();
         if deferred.is_empty() {
             s = format!(
-                "Con {} te alcanza para los {} pedidos {of_span} {}: {} a costo, que protegen {} de margen. Los que más \
-                 protegen:",
+                "Con {} te alcanza para {} {of_span} {}: {} a costo, que protegen {} de margen. Primero los que más \
+                 protegen por dólar:",
                 usd(budget),
-                units(chosen.len() as f64),
+                if chosen.len() == 1 {
+                    "el pedido".to_owned()
+                } else {
+                    format!("los {} pedidos", units(chosen.len() as f64))
+                },
                 where_es(u),
                 usd(spent),
                 usd(protected)
+            );
+        } else if chosen.is_empty() && deferred.iter().any(|l| l.value_usd <= budget) {
+            return format!(
+                "Con {} no hace falta comprar nada {of_span} {}: los pedidos que tocan no protegen margen.{footer}",
+                usd(budget),
+                where_es(u)
             );
         } else if chosen.is_empty() {
             return format!(
@@ -375,13 +385,18 @@ fn store_orders(p: &Parts<'_>) -> String {
     if let Some(first) = later.iter().min_by_key(|l| l.on) {
         let (value, _) = sum(&later);
         parts.push(format!(
-            "{} {} {} {}{}, cada uno en el día de pedido de su proveedor ({} a costo); el primero: {}.",
+            "{} {} {}{}, {} ({} a costo){}: {}.",
             capitalize(&span),
             if later.len() == 1 { "toca" } else { "tocan" },
-            units(later.len() as f64),
-            if later.len() == 1 { "pedido" } else { "pedidos" },
+            count(later.len(), "pedido", "pedidos"),
             if today.is_empty() { "" } else { " más" },
+            if later.len() == 1 {
+                "en el día de pedido de su proveedor"
+            } else {
+                "cada uno en el día de pedido de su proveedor"
+            },
             usd(value),
+            if later.len() == 1 { "" } else { "; el primero" },
             line(first)
         ));
     }
@@ -645,9 +660,7 @@ fn stock(p: &Parts<'_>) -> String {
             let shortest = match (of.len(), first.cover_days) {
                 (1, _) => String::new(),
                 (_, Some(c)) if first.on_hand > 0.0 => {
-                    let days = c.round().max(1.0);
-                    let span = if days == 1.0 { "un día".to_owned() } else { format!("unos {} días", units(days)) };
-                    format!("; en {} alcanza para {span}", first.store_name)
+                    format!("; en {} alcanza para {}", first.store_name, days_es(c))
                 }
                 (_, Some(_)) => format!("; en {} no queda nada", first.store_name),
                 (_, None) => String::new(),
@@ -726,11 +739,9 @@ fn on_hand_es(f: &ForecastFigure, today: chrono::NaiveDate) -> String {
         None => format!("{have}, para más de {} semanas de venta", crate::context::HORIZON_DAYS / 7),
         Some(c) if c < 1.0 => format!("{have}, menos de lo que se vende en un día"),
         Some(c) => {
-            // Lasting c days from tomorrow, it runs out on day ⌊c⌋ + 1.
-            let out_on = today + chrono::Days::new(c.floor() as u64 + 1);
-            let days = c.round().max(1.0);
-            let span = if days == 1.0 { "un día".to_owned() } else { format!("unos {} días", units(days)) };
-            format!("{have}, para {span} de venta (hasta el {})", short_date(out_on))
+            // Lasting c days from tomorrow, it runs out on day ⌈c⌉.
+            let out_on = today + chrono::Days::new(c.ceil() as u64);
+            format!("{have}, para {} de venta (hasta el {})", days_es(c.max(1.0)), short_date(out_on))
         }
     }
 }
@@ -747,7 +758,8 @@ fn arrivals_es(arrivals: &[Arrival], today: chrono::NaiveDate) -> String {
     if !coming.is_empty() {
         let list: Vec<String> =
             coming.iter().map(|a| format!("{} {} el {}", units(a.units), from(a), short_date(a.on))).collect();
-        s.push_str(&format!(" Vienen {}.", join_es(&list)));
+        let one = coming.len() == 1 && coming[0].units == 1.0;
+        s.push_str(&format!(" {} {}.", if one { "Viene" } else { "Vienen" }, join_es(&list)));
     }
     for a in late {
         s.push_str(&format!(
@@ -772,14 +784,14 @@ fn store_stock(u: &Understanding, stock: &[StoreStock]) -> String {
     let mut out = Vec::new();
     for s in stock {
         let cover = match s.cover_days {
-            Some(d) => format!(", unos {} días de venta", units(d.round())),
+            Some(d) => format!(", {} de venta", days_es(d)),
             None => String::new(),
         };
         let mut line = format!(
-            "{} tiene {} en inventario (a costo) en {} productos{cover}.",
+            "{} tiene {} en inventario (a costo) en {}{cover}.",
             s.store_name,
             usd(s.value_at_cost),
-            units(s.products_on_hand as f64)
+            count(s.products_on_hand, "producto", "productos")
         );
         match s.empty_count {
             0 => line.push_str(" Ningún producto que se venda está en cero."),
@@ -894,6 +906,22 @@ fn capitalize(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+/// "1 producto", "12 productos".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", units(n as f64), if n == 1 { one } else { many })
+}
+
+/// "menos de un día", "un día", "unos 12 días" of sales.
+fn days_es(days: f64) -> String {
+    if days < 0.5 {
+        "menos de un día".to_owned()
+    } else if days.round() <= 1.0 {
+        "un día".to_owned()
+    } else {
+        format!("unos {} días", units(days.round()))
     }
 }
 
@@ -1052,8 +1080,8 @@ mod tests {
         );
         assert!(
             text.contains(
-                "En los próximos 7 días toca 1 pedido más, cada uno en el día de pedido de su proveedor (US$ 800,00 a \
-                 costo); el primero: Arroz en La Cosecha Chacao: 800 unidades (US$ 800,00, el lun 30/11; protege US$ \
+                "En los próximos 7 días toca 1 pedido más, en el día de pedido de su proveedor (US$ 800,00 a costo): \
+                 Arroz en La Cosecha Chacao: 800 unidades (US$ 800,00, el lun 30/11; protege US$ \
                  100,00)."
             ),
             "{text}"

@@ -6,6 +6,66 @@ use chrono::{Datelike, NaiveDate};
 use fluxion_domain::{Intent, Resolved, Turn};
 use std::collections::HashMap;
 
+/// Words of a question that name no product, though a product's name may hold them ("Aderezo
+/// Mil Islas", "Cerveza Cero"): left out of questions only.
+const QUESTION_STOPWORDS: &[&str] = &[
+    "donde",
+    "estoy",
+    "estamos",
+    "vence",
+    "vencen",
+    "vencer",
+    "vencimiento",
+    "vencidos",
+    "caduca",
+    "caducan",
+    "dolar",
+    "dolares",
+    "usd",
+    "us",
+    "presupuesto",
+    "mil",
+    "dinero",
+    "alcanza",
+    "gastar",
+    "gasto",
+    "cero",
+    "ceros",
+    "producto",
+    "productos",
+    "compro",
+    "compramos",
+    "compra",
+    "invertir",
+    "invierto",
+    "invierte",
+    "invertimos",
+    "queda",
+    "quedan",
+    "quedo",
+    "existencia",
+    "existencias",
+    "inventario",
+    "stock",
+    "disponible",
+    "disponibles",
+    "llega",
+    "llegan",
+    "llegue",
+    "viene",
+    "vienen",
+    "camino",
+    "pedido",
+    "pedidos",
+    "tiene",
+    "tienen",
+];
+
+/// Whether a word of a question names no product.
+fn question_stopword(w: &str) -> bool {
+    STOPWORDS.contains(&w) || QUESTION_STOPWORDS.contains(&w)
+}
+
 /// Words that never name a product or a store.
 const STOPWORDS: &[&str] = &[
     "a",
@@ -76,57 +136,6 @@ const STOPWORDS: &[&str] = &[
     "ya",
     "yo",
     "cuando",
-    "vence",
-    "vencen",
-    "vencer",
-    "vencimiento",
-    "vencidos",
-    "caduca",
-    "caducan",
-    "dolar",
-    "dolares",
-    "usd",
-    "us",
-    "presupuesto",
-    "mil",
-    "plata",
-    "dinero",
-    "alcanza",
-    "gastar",
-    "gasto",
-    "cero",
-    "ceros",
-    "producto",
-    "productos",
-    "compro",
-    "compramos",
-    "compra",
-    "invertir",
-    "invierto",
-    "invierte",
-    "invertimos",
-    "donde",
-    "estoy",
-    "estamos",
-    "queda",
-    "quedan",
-    "quedo",
-    "existencia",
-    "existencias",
-    "inventario",
-    "stock",
-    "disponible",
-    "disponibles",
-    "llega",
-    "llegan",
-    "llegue",
-    "viene",
-    "vienen",
-    "camino",
-    "pedido",
-    "pedidos",
-    "tiene",
-    "tienen",
     "ordenar",
     "comprar",
     "pido",
@@ -329,12 +338,16 @@ impl Catalog {
         let mut all: Vec<String> = words(question);
         // The amount of a budget ("2.000 dólares") names no product and no horizon.
         let budget = budget_in(question);
-        if let Some((_, amount)) = &budget
-            && let Some(at) = all.windows(amount.len()).position(|w| w == amount.as_slice())
-        {
-            all.drain(at..at + amount.len());
+        if let Some((_, at, amount)) = &budget {
+            // Where it was read; else (an abbreviation before it joined words) where its words are.
+            let at = Some(*at)
+                .filter(|&at| all.get(at..at + amount.len()) == Some(amount.as_slice()))
+                .or_else(|| all.windows(amount.len()).position(|w| w == amount.as_slice()));
+            if let Some(at) = at {
+                all.drain(at..at + amount.len());
+            }
         }
-        let budget_usd = budget.map(|(usd, _)| usd);
+        let budget_usd = budget.map(|(usd, _, _)| usd);
         let intent = intent_of(&all);
         let (horizon_days, horizon_es) = horizon_of(&all, self.today);
         // The numbers of a horizon ("3 días", "dos semanas") are not product words.
@@ -342,9 +355,7 @@ impl Catalog {
         let mut free: Vec<String> = all
             .iter()
             .enumerate()
-            .filter(|(k, w)| {
-                !STOPWORDS.contains(&w.as_str()) && !all.get(k + 1).is_some_and(|n| UNITS.contains(&n.as_str()))
-            })
+            .filter(|(k, w)| !question_stopword(w) && !all.get(k + 1).is_some_and(|n| UNITS.contains(&n.as_str())))
             .map(|(_, w)| w.clone())
             .collect();
         // Stores first: their words (the whole name of a store that matched) are not product words.
@@ -461,7 +472,7 @@ impl Catalog {
         if prev.products.len() > 1 {
             let candidates: Vec<usize> =
                 prev.products.iter().filter_map(|r| self.products.iter().position(|e| e.code == r.code)).collect();
-            let free: Vec<String> = words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).cloned().collect();
+            let free: Vec<String> = words.iter().filter(|w| !question_stopword(w)).cloned().collect();
             let chosen = self.best_among(&self.products, &self.product_df, &free, false, Some(&candidates));
             if !chosen.is_empty() && chosen.len() < candidates.len() {
                 u.products = chosen;
@@ -798,11 +809,11 @@ fn intent_of(words: &[String]) -> Intent {
 /// "presupuesto". Thousands may be grouped Venezuelan style ("5.000", "2.500,50") or not ("5000",
 /// "5,000").
 pub fn budget_of(question: &str) -> Option<f64> {
-    budget_in(question).map(|(usd, _)| usd)
+    budget_in(question).map(|(usd, _, _)| usd)
 }
 
-/// [`budget_of`], with the words the amount is written in (as [`words`] gives them).
-fn budget_in(question: &str) -> Option<(f64, Vec<String>)> {
+/// [`budget_of`], with where the amount's words start among the question's [`words`] and what they are.
+fn budget_in(question: &str) -> Option<(f64, usize, Vec<String>)> {
     use unicode_normalization::UnicodeNormalization;
     // Tokens: numbers with the separators inside them, "$" on its own, and words.
     let mut tokens: Vec<String> = Vec::new();
@@ -840,16 +851,28 @@ fn budget_in(question: &str) -> Option<(f64, Vec<String>)> {
     for (k, token) in tokens.iter().enumerate() {
         let Some(mut value) = amount(token) else { continue };
         let mut next = k + 1;
-        if tokens.get(next).is_some_and(|w| w == "mil" || w == "k") {
+        let thousands = tokens.get(next).is_some_and(|w| w == "mil" || w == "k");
+        if thousands {
             value *= 1000.0;
             next += 1;
+        }
+        // "para 15 días" is a horizon, even after "presupuesto".
+        const HORIZON: [&str; 8] = ["dia", "dias", "semana", "semanas", "quincena", "quincenas", "mes", "meses"];
+        if tokens.get(next).is_some_and(|w| HORIZON.contains(&w.as_str())) {
+            continue;
         }
         let before = |n: usize| k.checked_sub(n).and_then(|j| tokens.get(j)).map(String::as_str);
         let money_before = matches!(before(1), Some("$" | "usd"));
         let budget_before = (1..=3).any(|n| before(n) == Some("presupuesto"));
         let money_after = tokens.get(next).is_some_and(|w| AFTER.contains(&w.as_str()));
         if money_before || money_after || budget_before {
-            return Some((value, words(token)));
+            // The words before it, as `words` reads them, say where the amount's words start.
+            let before: String = tokens[..k].join(" ");
+            let mut said = words(token);
+            if thousands {
+                said.push(tokens[k + 1].clone());
+            }
+            return Some((value, words(&before).len(), said));
         }
     }
     None
@@ -902,9 +925,12 @@ const STOCK_WORDS: &[&str] = &[
     " stock ",
     " disponible",
     " en camino ",
-    " llega",
-    " viene ",
-    " vienen ",
+    " cuando llega",
+    " cuando viene",
+    " que me llega",
+    " que me viene",
+    " que llega ",
+    " que llegan ",
 ];
 
 /// Words of a question about what to order (they make a stock question one of need).
@@ -920,6 +946,11 @@ const ORDER_WORDS: &[&str] = &[
     " surtir ",
     " tengo que ",
     " tenemos que ",
+    " hay que ",
+    " orden ",
+    "encarg",
+    " pedimos ",
+    "pedirle",
 ];
 
 /// Words of a look back that are not product words.

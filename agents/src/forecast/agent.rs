@@ -108,11 +108,15 @@ pub fn store_stock(ctx: &TenantContext, stores: &[usize]) -> Vec<StoreStock> {
     let mut daily_cost = vec![0.0; world.stores.len()];
     let mut empty: Vec<Vec<(f64, usize)>> = vec![Vec::new(); world.stores.len()];
     for (i, item) in world.items.iter().enumerate() {
+        // An item without books is not known to be at zero.
+        let Some(on_hand) = ctx.on_hand(i) else { continue };
+        let on_hand = on_hand.max(0.0);
         let s = item.store;
         let cost = item.terms.unit_cost;
-        let on_hand = ctx.on_hand(i).unwrap_or(0.0).max(0.0);
-        let expected: f64 = ctx.ahead[i]
-            .as_ref()
+        let expected: f64 = ctx
+            .ahead
+            .get(i)
+            .and_then(Option::as_ref)
             .map_or(0.0, |f| f.points.iter().take(STOCK_COVER_DAYS).map(|p| p.mean.max(0.0)).sum());
         let row = &mut out[s];
         row.value_at_cost += on_hand * cost;

@@ -404,3 +404,21 @@ fn a_store_takes_only_its_closest_words() {
     assert_eq!((u.intent, u.expiring, codes(&u.stores)), (Intent::Overstock, true, vec!["PLC-01"]));
     assert!(!c.understand("¿qué tengo de más?").expiring);
 }
+
+#[test]
+fn need_questions_with_common_words_stay_needs_and_a_horizon_is_not_money() {
+    let c = catalog();
+    for q in [
+        "¿Cuánto aceite diana para la semana que viene?",
+        "¿cuánta harina pan para llegar a fin de mes?",
+        "¿Cuánto arroz mary hay que encargar?",
+        "¿cuánto aceite debo encargar si tengo 20?",
+    ] {
+        assert_eq!(c.understand(q).intent, Intent::Need, "{q}");
+    }
+    let u = c.understand("¿qué presupuesto necesito para 15 días?");
+    assert_eq!((u.budget_usd, u.horizon_days), (None, 15));
+    let u = c.understand("¿qué pido para 2 semanas con 2 mil dólares?");
+    assert_eq!((u.budget_usd, u.horizon_days, u.horizon_es.as_deref()), (Some(2000.0), 14, Some("2 semanas")));
+    assert!(u.store_orders(), "{u:?}");
+}
