@@ -23,6 +23,9 @@ pub struct Turn {
     pub horizon_days: u32,
     /// How the horizon was named, if it was.
     pub horizon_es: Option<String>,
+    /// The money it said there was to spend, USD.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
     /// When.
     pub at: DateTime<Utc>,
 }

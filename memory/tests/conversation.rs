@@ -31,6 +31,7 @@ fn conversation(q: &str) -> Conversation {
             stores: vec![],
             horizon_days: 15,
             horizon_es: Some("la quincena".into()),
+            budget_usd: Some(2000.0),
             at: chrono::Utc::now(),
         });
     }

@@ -369,6 +369,7 @@ pub(crate) async fn run(
                 stores: resolved(&u.stores),
                 horizon_days: u.horizon_days,
                 horizon_es: u.horizon_es.clone(),
+                budget_usd: u.budget_usd,
                 at: chrono::Utc::now(),
             });
         }

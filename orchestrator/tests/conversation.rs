@@ -170,6 +170,7 @@ const CASES: &[Case] = &[
     case("lola", "¿Qué pido hoy en Chacao?", NEED, &[], &[CCS], None),
     case("lola", "¿y en Valencia?", NEED, &[], &[VLN], None),
     case("lola", "¿qué compro esta semana con 2.000 dólares?", NEED, &[], &[], Some(7)),
+    case("lola", "¿y en Chacao?", NEED, &[], &[CCS], Some(7)),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {
@@ -179,6 +180,10 @@ fn grounded(a: &Answer) -> Result<(), String> {
             let Some(list) = &a.orders else { return Err("no order list".into()) };
             if list.lines.iter().any(|l| !a.stores.is_empty() && !a.stores.iter().any(|s| s.code == l.store.as_str())) {
                 return Err("an order for a store not asked about".into());
+            }
+            let budget_asked = a.question.contains("dólares") || a.question == "¿y en Chacao?";
+            if budget_asked && list.budget_usd != Some(2000.0) {
+                return Err(format!("budget {:?}", list.budget_usd));
             }
             match list.budget_usd {
                 Some(budget) => {

@@ -525,6 +525,10 @@ impl Catalog {
             u.horizon_days = prev.horizon_days;
             u.horizon_es = prev.horizon_es.clone();
         }
+        // "¿y en Valencia?" after "¿qué pido con 2.000 dólares en Chacao?": the same money.
+        if u.budget_usd.is_none() && u.store_orders() {
+            u.budget_usd = prev.budget_usd;
+        }
         u.follow_up = true;
         u
     }

@@ -169,6 +169,7 @@ fn turn(c: &Catalog, q: &str) -> Turn {
         stores: resolved(&u.stores),
         horizon_days: u.horizon_days,
         horizon_es: u.horizon_es,
+        budget_usd: u.budget_usd,
         at: chrono::Utc::now(),
     }
 }
@@ -343,6 +344,11 @@ fn money_to_spend_is_read_however_it_is_written() {
     assert!(u.store_orders(), "{u:?}");
     assert_eq!(codes(&u.stores), ["CCS-01"]);
     assert_eq!(u.budget_usd, Some(5000.0));
+    // "¿y en Valencia?" asks about the same money there.
+    let first = turn(&c, "¿Qué pido con 5.000 dólares en Chacao?");
+    let u = c.understand_after("¿y en Valencia?", Some(&first));
+    assert!(u.store_orders() && u.budget_usd == Some(5000.0), "{u:?}");
+    assert_eq!(codes(&u.stores), ["VLN-01"]);
     let u = c.understand("tengo 3 mil dólares, ¿en qué los invierto?");
     assert!(u.store_orders() && u.budget_usd == Some(3000.0), "{u:?}");
     assert!(c.understand("¿qué debo pedir hoy?").store_orders());
