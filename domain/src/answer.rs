@@ -225,10 +225,14 @@ pub struct OrderList {
 impl OrderList {
     /// Value and margin protected of the lines `chosen` or not, USD.
     pub fn totals(&self, chosen: bool) -> (f64, f64) {
-        self.lines
-            .iter()
-            .filter(|l| l.chosen == chosen)
-            .fold((0.0, 0.0), |(v, b), l| (v + l.value_usd, b + l.benefit_usd))
+        ProposedOrder::worth(self.lines.iter().filter(|l| l.chosen == chosen))
+    }
+}
+
+impl ProposedOrder {
+    /// Value and margin protected of `lines`, USD.
+    pub fn worth<'a>(lines: impl IntoIterator<Item = &'a ProposedOrder>) -> (f64, f64) {
+        lines.into_iter().fold((0.0, 0.0), |(v, b), l| (v + l.value_usd, b + l.benefit_usd))
     }
 }
 

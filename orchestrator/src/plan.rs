@@ -596,17 +596,18 @@ pub(crate) async fn run(
         };
         // The answer's recommendations are the orders it proposes (those the budget buys), in its order.
         if let (Some(list), Some(recs)) = (&orders, &mut recommendations) {
-            let mut kept: Vec<fluxion_domain::Recommendation> = Vec::new();
-            for line in list.lines.iter().filter(|l| l.chosen) {
-                if let Some(at) = recs.iter().position(|r| {
-                    r.store == line.store
-                        && r.product == line.product
-                        && matches!(r.action, fluxion_domain::RecommendedAction::Order { .. })
-                }) {
-                    kept.push(recs.swap_remove(at));
-                }
-            }
-            *recs = kept;
+            let mut orders: std::collections::HashMap<(LocationCode, ProductCode), fluxion_domain::Recommendation> =
+                std::mem::take(recs)
+                    .into_iter()
+                    .filter(|r| matches!(r.action, fluxion_domain::RecommendedAction::Order { .. }))
+                    .map(|r| ((r.store.clone(), r.product.clone()), r))
+                    .collect();
+            *recs = list
+                .lines
+                .iter()
+                .filter(|l| l.chosen)
+                .filter_map(|l| orders.remove(&(l.store.clone(), l.product.clone())))
+                .collect();
         }
 
         // 5. Compose.

@@ -365,16 +365,14 @@ fn store_orders(p: &Parts<'_>) -> String {
         return s + footer;
     }
     let (today, later): (Vec<&ProposedOrder>, Vec<&ProposedOrder>) = list.lines.iter().partition(|l| l.on <= p.today);
-    let sum = |l: &[&ProposedOrder]| l.iter().fold((0.0, 0.0), |(v, b), x| (v + x.value_usd, b + x.benefit_usd));
     let mut parts = Vec::new();
     if today.is_empty() {
         parts.push(format!("Hoy no toca pedir nada {}.", where_es(u)));
     } else {
-        let (value, benefit) = sum(&today);
+        let (value, benefit) = ProposedOrder::worth(today.iter().copied());
         let mut s = format!(
-            "Hoy conviene pedir {} {} {}: {} a costo, que protegen {} de margen. Los que más protegen:",
-            units(today.len() as f64),
-            if today.len() == 1 { "producto" } else { "productos" },
+            "Hoy conviene pedir {} {}: {} a costo, que protegen {} de margen. Los que más protegen:",
+            count(today.len(), "producto", "productos"),
             where_es(u),
             usd(value),
             usd(benefit)
@@ -383,7 +381,7 @@ fn store_orders(p: &Parts<'_>) -> String {
         parts.push(s);
     }
     if let Some(first) = later.iter().min_by_key(|l| l.on) {
-        let (value, _) = sum(&later);
+        let (value, _) = ProposedOrder::worth(later.iter().copied());
         parts.push(format!(
             "{} {} {}{}, {} ({} a costo){}: {}.",
             capitalize(&span),

@@ -49,8 +49,8 @@ pub fn order_list(
         .iter()
         .filter(|r| matches!(r.action, RecommendedAction::Order { .. }) && r.on <= until)
         .filter_map(|r| {
-            let store = world.stores.iter().position(|s| *s == r.store)?;
-            let product = world.products.iter().position(|p| *p == r.product)?;
+            let item = &world.items[ctx.item(&r.store, &r.product)?];
+            let (store, product) = (item.store, item.product);
             Some(ProposedOrder {
                 store: r.store.clone(),
                 store_name: world.store_names[store].clone(),
