@@ -8,7 +8,7 @@ use crate::optimizer::{DemandAhead, Incoming};
 use crate::replay::{ReplayWorld, load_world};
 use chrono::{Days, NaiveDate};
 use fluxion_domain::forecast::Forecast;
-use fluxion_domain::{LocationCode, ProductCode};
+use fluxion_domain::{LocationCode, OrderLine, ProductCode};
 use fluxion_memory::{StoreError, TenantStore};
 use std::collections::HashMap;
 
@@ -23,6 +23,24 @@ pub struct Books {
     on_hand: HashMap<(LocationCode, ProductCode), f64>,
     lots: HashMap<(LocationCode, ProductCode), Vec<(NaiveDate, f64)>>,
     inbound: HashMap<(LocationCode, ProductCode), Vec<Incoming>>,
+    deliveries: Vec<Expected>,
+}
+
+/// One purchase order or transfer the books expect at one of the tenant's stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    /// Its number.
+    pub number: String,
+    /// The receiving store (world index).
+    pub store: usize,
+    /// Who sends it: the supplier's name, or the sending location's.
+    pub from_name: String,
+    /// A supplier sends it.
+    pub from_supplier: bool,
+    /// The day the books expect it.
+    pub expected: NaiveDate,
+    /// Its lines: product (world index) and units.
+    pub lines: Vec<(usize, f64)>,
 }
 
 /// A store's data feed: the last day with data, the usual gap between data days, revenue per day.
@@ -47,6 +65,8 @@ pub struct TenantContext {
     on_hand: Vec<Option<f64>>,
     inbound: Vec<Vec<Incoming>>,
     lots: Vec<Vec<(NaiveDate, f64)>>,
+    /// Purchase orders and transfers on their way to the stores, as the books have them.
+    pub deliveries: Vec<Expected>,
     /// Per item: its forecast from tonight.
     pub ahead: Vec<Option<Forecast>>,
     /// Per item: its forecast from `RECENT_DAYS` ago, for checking the days since.
@@ -104,7 +124,8 @@ impl TenantContext {
         let inbound = keys.iter().map(|k| books.inbound.remove(k).unwrap_or_default()).collect();
         let lots = keys.iter().map(|k| books.lots.remove(k).unwrap_or_default()).collect();
         let feeds = feeds(&world);
-        Self { world, today, on_hand, inbound, lots, ahead, back, feeds, means, item_of }
+        let deliveries = books.deliveries;
+        Self { world, today, on_hand, inbound, lots, deliveries, ahead, back, feeds, means, item_of }
     }
 
     /// Reads and builds in one go (the CPU part on the caller's thread).
@@ -226,10 +247,29 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
     }
     // Goods on their way, at the day the books expect them (a late one is still expected; one a
     // week late is taken as not coming).
+    let suppliers: HashMap<_, _> = store.suppliers().await?.into_iter().map(|s| (s.code, s.name)).collect();
+    let locations: HashMap<_, _> = store.locations().await?.into_iter().map(|l| (l.code, l.name)).collect();
+    let store_of: HashMap<&LocationCode, usize> = world.stores.iter().enumerate().map(|(i, c)| (c, i)).collect();
+    let product_of: HashMap<&ProductCode, usize> = world.products.iter().enumerate().map(|(i, c)| (c, i)).collect();
+    let expected =
+        |number: &str, to: &LocationCode, from_name: String, from_supplier: bool, on, lines: &[OrderLine]| {
+            let store = *store_of.get(to)?;
+            let lines = lines.iter().filter_map(|l| Some((*product_of.get(&l.product)?, l.quantity.get()))).collect();
+            Some(Expected { number: number.to_owned(), store, from_name, from_supplier, expected: on, lines })
+        };
     for po in store.purchase_orders().await? {
         if po.expected_on() + Days::new(7) < today {
             continue;
         }
+        let from = suppliers.get(po.supplier()).cloned().unwrap_or_else(|| po.supplier().as_str().to_owned());
+        books.deliveries.extend(expected(
+            po.number().as_str(),
+            po.destination(),
+            from,
+            true,
+            po.expected_on(),
+            po.lines(),
+        ));
         for line in po.lines() {
             books.inbound.entry((po.destination().clone(), line.product.clone())).or_default().push(Incoming {
                 expected: po.expected_on(),
@@ -242,6 +282,8 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
         if tr.expected_on() + Days::new(7) < today {
             continue;
         }
+        let from = locations.get(tr.from()).cloned().unwrap_or_else(|| tr.from().as_str().to_owned());
+        books.deliveries.extend(expected(tr.number().as_str(), tr.to(), from, false, tr.expected_on(), tr.lines()));
         for line in tr.lines() {
             books.inbound.entry((tr.to().clone(), line.product.clone())).or_default().push(Incoming {
                 expected: tr.expected_on(),
@@ -305,5 +347,56 @@ mod tests {
         let recorded = feeds(&world);
         assert!((recorded[0].daily_revenue - 2.4).abs() < 1e-9, "{:?}", recorded[0]);
         assert!((recorded[1].daily_revenue - 3.0).abs() < 1e-9, "{:?}", recorded[1]);
+    }
+
+    #[test]
+    fn deliveries_list_the_late_first_then_the_window_by_day_and_only_the_stores_asked_about() {
+        // Three stores; the world's last day (tonight) is 2026-03-01.
+        let world = crate::replay::tests::world(vec![vec![2.0; 60]; 3], None);
+        let today = world.end();
+        let day = |d: i64| today + chrono::Duration::days(d);
+        let delivery = |number: &str, store: usize, supplier: bool, on: NaiveDate, units: f64| Expected {
+            number: number.into(),
+            store,
+            from_name: if supplier { "Alimentos Polar".into() } else { "Centro de distribución".into() },
+            from_supplier: supplier,
+            expected: on,
+            lines: vec![(0, units)],
+        };
+        let books = Books {
+            deliveries: vec![
+                delivery("OC-3", 0, true, day(3), 50.0),
+                delivery("OC-1", 0, true, day(1), 10.0),
+                delivery("TR-1", 0, false, day(1), 40.0),
+                delivery("OC-0", 0, true, day(-2), 5.0),
+                delivery("OC-9", 1, true, day(-1), 7.0),
+                delivery("OC-8", 2, true, day(1), 9.0),
+                delivery("OC-7", 0, true, day(0), 3.0),
+            ],
+            ..Books::default()
+        };
+        let ctx = TenantContext::build(ContextData { world, books }, &AutoConfig::default());
+        let numbers = |d: &fluxion_domain::Deliveries| d.list.iter().map(|x| x.number.clone()).collect::<Vec<_>>();
+
+        // Tomorrow at the first store: the late ones, the longest overdue first, then tomorrow's, the
+        // largest first; the one of day 3 is past the window.
+        let d = crate::forecast::deliveries(&ctx, &[0], day(1), false);
+        assert_eq!(numbers(&d), ["OC-0", "OC-7", "TR-1", "OC-1"]);
+        assert_eq!(d.late().count(), 2);
+        assert_eq!(d.coming().map(|x| x.number.as_str()).collect::<Vec<_>>(), ["TR-1", "OC-1"]);
+        let tr = &d.list[2];
+        assert!(!tr.from_supplier);
+        assert_eq!((tr.products, tr.units, tr.value_at_cost), (1, 40.0, 40.0), "units at the product's cost of 1");
+        assert_eq!(tr.store_name, "Tienda 0");
+        assert_eq!(tr.lines[0].product_name, "Producto");
+        // Only the late ones.
+        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &[0], day(7), true)), ["OC-0", "OC-7"]);
+        // The whole chain over a week.
+        assert_eq!(
+            numbers(&crate::forecast::deliveries(&ctx, &[], day(7), false)),
+            ["OC-0", "OC-9", "OC-7", "TR-1", "OC-1", "OC-8", "OC-3"]
+        );
+        // Another store's deliveries never show.
+        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &[1], day(7), false)), ["OC-9"]);
     }
 }

@@ -261,6 +261,80 @@ pub struct ProposedOrder {
     pub chosen: bool,
 }
 
+/// What a question asks about the deliveries on their way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coming {
+    /// What arrives over the horizon, and what is late ("¿qué me llega mañana?").
+    Due,
+    /// Only what is late ("¿qué pedidos están atrasados?").
+    Late,
+}
+
+/// The deliveries the stores a question names expect: those already late, then those due by the
+/// end of its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deliveries {
+    /// The evening the books are for: a delivery expected by then that has not come is late.
+    pub today: NaiveDate,
+    /// The last day of the window asked about ("mañana": the day after `today`).
+    pub until: NaiveDate,
+    /// Only the late ones were asked about ("¿qué pedidos están atrasados?").
+    pub late_only: bool,
+    /// The late ones first (the longest overdue first), then by day, the largest first.
+    pub list: Vec<Delivery>,
+}
+
+impl Deliveries {
+    /// The deliveries that were due by `today` and have not come.
+    pub fn late(&self) -> impl Iterator<Item = &Delivery> {
+        self.list.iter().filter(|d| d.expected_on <= self.today)
+    }
+
+    /// The deliveries due after `today`, through `until`.
+    pub fn coming(&self) -> impl Iterator<Item = &Delivery> {
+        self.list.iter().filter(|d| d.expected_on > self.today)
+    }
+}
+
+/// One purchase order or transfer on its way to a store, as the books have it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The purchase order's or transfer's number.
+    pub number: String,
+    /// The store that receives.
+    pub store: LocationCode,
+    /// Its name.
+    pub store_name: String,
+    /// Who sends it: the supplier's name, or the sending store's or warehouse's.
+    pub from_name: String,
+    /// A supplier sends it (otherwise another of the chain's locations).
+    pub from_supplier: bool,
+    /// The day it is expected.
+    pub expected_on: NaiveDate,
+    /// Products on it.
+    pub products: usize,
+    /// Units on it.
+    pub units: f64,
+    /// Their value at cost, USD (lines of products without terms count nothing).
+    pub value_at_cost: f64,
+    /// Its largest lines by value, at most five.
+    pub lines: Vec<DeliveryLine>,
+}
+
+/// One line of a [`Delivery`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryLine {
+    /// The product.
+    pub product: ProductCode,
+    /// Its name.
+    pub product_name: String,
+    /// What its quantities count.
+    pub unit: crate::Unit,
+    /// Units.
+    pub units: f64,
+}
+
 /// What a store holds tonight, in money, what it is missing and what it is waiting for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreStock {
@@ -376,6 +450,10 @@ pub struct Answer {
     /// What to order, when the question asks without naming a product ("¿qué pido hoy?").
     #[serde(default)]
     pub orders: Option<OrderList>,
+    /// What the stores expect, when the question asks what is coming without naming a product
+    /// ("¿qué me llega mañana?", "¿qué pedidos están atrasados?").
+    #[serde(default)]
+    pub deliveries: Option<Deliveries>,
     /// Alerts that bear on the question, most severe first.
     pub alerts: Vec<Alert>,
     /// Orders and transfers suggested, largest benefit first.

@@ -26,6 +26,9 @@ pub struct Turn {
     /// The money it said there was to spend, USD.
     #[serde(default)]
     pub budget_usd: Option<f64>,
+    /// What it asked about the deliveries on their way, if it did.
+    #[serde(default)]
+    pub coming: Option<crate::Coming>,
     /// When.
     pub at: DateTime<Utc>,
 }

@@ -46,8 +46,8 @@ pub mod trace;
 
 pub use alert::{Alert, AlertKind, ImpactKind, Severity, SuggestedAction};
 pub use answer::{
-    AgentKind, AgentReport, AgentStatus, Answer, Arrival, BestSeller, ForecastFigure, Intent, OrderList, ProposedOrder,
-    Resolved, StoreSales, StoreStock,
+    AgentKind, AgentReport, AgentStatus, Answer, Arrival, BestSeller, Coming, Deliveries, Delivery, DeliveryLine,
+    ForecastFigure, Intent, OrderList, ProposedOrder, Resolved, StoreSales, StoreStock,
 };
 pub use calendar::{CalendarEvent, EventKind};
 pub use code::{Barcode, LocationCode, LotCode, OrderNumber, ProductCode, SupplierCode, TenantSlug};

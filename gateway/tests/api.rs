@@ -483,6 +483,21 @@ async fn asking_whole_and_streamed_with_its_trace(s: &support::Server) {
         .map(|o| o["value_usd"].as_f64().unwrap())
         .sum();
     assert!(spent <= 300.0 + 1e-6, "{spent} spent: {answer}");
+    // What is on its way: the chain's own purchase orders and transfers, the late ones first.
+    let stores = codes(&s.get("/api/v1/stores", &owner).await.expect(200).clone(), "code");
+    let r = s.post("/api/v1/ask", &owner, json!({"question": "¿qué pedidos vienen esta semana?"})).await;
+    let answer = r.expect(200).clone();
+    assert_eq!(answer["intent"], "stock", "{answer}");
+    let deliveries = answer["deliveries"].as_array().unwrap();
+    assert!(!deliveries.is_empty(), "the demo has open orders: {answer}");
+    for d in deliveries {
+        assert!(stores.contains(&d["store"].as_str().unwrap().to_owned()), "{d}");
+        assert!(d["products"].as_u64().unwrap() >= 1 && d["value_at_cost"].as_f64().unwrap() >= 0.0, "{d}");
+    }
+    let first = deliveries[0]["number"].as_str().unwrap();
+    assert!(answer["text_es"].as_str().unwrap().contains(first), "{first}: {answer}");
+    let late: Vec<bool> = deliveries.iter().map(|d| d["late"].as_bool().unwrap()).collect();
+    assert!(late.windows(2).all(|w| w[0] || !w[1]), "the late ones come first: {late:?}");
     // The same through Server-Sent Events: progress of each agent, then the answer.
     let resp = s
         .client

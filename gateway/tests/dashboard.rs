@@ -251,6 +251,23 @@ async fn every_page_reads_without_javascript(s: &Server) {
         let timing = r.headers.get("server-timing").unwrap().to_str().unwrap();
         assert!(timing.starts_with("app;dur="), "{path}: {timing}");
     }
+    // What is on its way: the chain's open purchase orders due this week, or late, by their numbers.
+    let end = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let open = tenant_store(s, false).await.purchase_orders().await.unwrap();
+    let due: Vec<String> = open
+        .iter()
+        .filter(|o| {
+            o.expected_on() <= end + chrono::Duration::days(7) && o.expected_on() + chrono::Duration::days(7) >= end
+        })
+        .map(|o| o.number().to_string())
+        .collect();
+    assert!(!due.is_empty(), "the demo has open orders");
+    let page = owner.get("/pedidos").await.body;
+    assert!(
+        page.contains(&format!("En camino ({})", due.len() + page.matches("<td>Transferencia</td>").count())),
+        "{page}"
+    );
+    assert!(due.iter().all(|n| page.contains(&format!("<td>{n}</td>"))), "{due:?}");
     let chart = owner.get(&forecast).await.body;
     assert!(chart.contains("P10–P90") && chart.contains(">Q</text>"), "band and quincenas");
     assert!(chart.contains("id=\"fc-model\"") && chart.contains("Error típico"));

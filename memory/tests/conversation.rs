@@ -32,6 +32,7 @@ fn conversation(q: &str) -> Conversation {
             horizon_days: 15,
             horizon_es: Some("la quincena".into()),
             budget_usd: Some(2000.0),
+            coming: Some(fluxion_domain::Coming::Late),
             at: chrono::Utc::now(),
         });
     }

@@ -370,6 +370,7 @@ pub(crate) async fn run(
                 horizon_days: u.horizon_days,
                 horizon_es: u.horizon_es.clone(),
                 budget_usd: u.budget_usd,
+                coming: u.coming,
                 at: chrono::Utc::now(),
             });
         }
@@ -542,7 +543,28 @@ pub(crate) async fn run(
         } else {
             Vec::new()
         };
-        let stock = if u.intent == Intent::Stock && whole_stores {
+        // What is on its way ("¿qué me llega mañana?", "¿qué pedidos están atrasados?").
+        let deliveries = match u.coming {
+            Some(coming) if u.intent == Intent::Stock && whole_stores => {
+                let until = ctx.today + chrono::Days::new(u64::from(u.horizon_days.max(1)));
+                let late_only = coming == fluxion_domain::Coming::Late;
+                let what = if late_only {
+                    format!("entregas atrasadas, {}", stores_es(&u))
+                } else {
+                    format!("entregas hasta el {until}, {}", stores_es(&u))
+                };
+                let span = run.trace.open("deliveries", Some(AgentKind::Optimizer), None, &what);
+                let list = store_indices(&ctx, &u)
+                    .map(|stores| fluxion_agents::forecast::deliveries(&ctx, &stores, until, late_only));
+                let out = list
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!("{} entregas, {} atrasadas", d.list.len(), d.late().count()));
+                run.trace.close(span, SpanStatus::Ok, &out, None);
+                list
+            }
+            _ => None,
+        };
+        let stock = if u.intent == Intent::Stock && whole_stores && deliveries.is_none() {
             let span = run.trace.open("stock", Some(AgentKind::Optimizer), None, &stores_es(&u));
             let stock = store_indices(&ctx, &u)
                 .map(|stores| fluxion_agents::forecast::store_stock(&ctx, &stores))
@@ -617,6 +639,7 @@ pub(crate) async fn run(
             sales: sales.clone(),
             stock: stock.clone(),
             orders: orders.clone(),
+            deliveries: deliveries.clone(),
             alerts: alerts.clone(),
             recommendations: recommendations.clone(),
             faults: run.faults.clone(),
@@ -664,6 +687,7 @@ pub(crate) async fn run(
             sales,
             stock,
             orders,
+            deliveries,
             alerts: alerts.unwrap_or_default(),
             recommendations: recommendations.unwrap_or_default(),
         };
@@ -943,6 +967,7 @@ struct Understood {
     sales: Vec<fluxion_domain::StoreSales>,
     stock: Vec<fluxion_domain::StoreStock>,
     orders: Option<fluxion_domain::OrderList>,
+    deliveries: Option<fluxion_domain::Deliveries>,
     alerts: Vec<fluxion_domain::Alert>,
     recommendations: Vec<fluxion_domain::Recommendation>,
 }
@@ -1010,6 +1035,7 @@ async fn finish(
         sales: parts.sales,
         stock: parts.stock,
         orders: parts.orders,
+        deliveries: parts.deliveries,
         alerts: parts.alerts,
         recommendations: parts.recommendations,
         agents: run.reports.clone(),

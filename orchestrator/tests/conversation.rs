@@ -171,6 +171,10 @@ const CASES: &[Case] = &[
     case("lola", "¿y en Valencia?", NEED, &[], &[VLN], None),
     case("lola", "¿qué compro esta semana con 2.000 dólares?", NEED, &[], &[], Some(7)),
     case("lola", "¿y en Chacao?", NEED, &[], &[CCS], Some(7)),
+    case("memo", "¿Qué me llega mañana a Chacao?", STOCK, &[], &[CCS], Some(1)),
+    case("memo", "¿y en Bella Vista?", STOCK, &[], &[MCB], Some(1)),
+    case("memo", "¿qué pedidos vienen esta semana?", STOCK, &[], &[], Some(7)),
+    case("memo", "¿qué pedidos están atrasados?", STOCK, &[], &[], None),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {
@@ -239,6 +243,37 @@ fn grounded(a: &Answer) -> Result<(), String> {
                 let said = format!("el {day} (último día con datos) vendiste {}", units(f.sold_last_day));
                 if a.figures.len() != 1 || !a.text_es.contains(&said) {
                     return Err(format!("the text does not start with «{said}»"));
+                }
+            }
+        }
+        // What is on its way, when no product is named: every delivery of the stores asked about,
+        // late or due in the window, each named in the text by its number.
+        Intent::Stock if a.products.is_empty() && a.deliveries.is_some() => {
+            let Some(d) = &a.deliveries else { return Err("no deliveries".into()) };
+            if d.list.iter().any(|x| !a.stores.is_empty() && !a.stores.iter().any(|s| s.code == x.store.as_str())) {
+                return Err("a delivery to a store not asked about".into());
+            }
+            if d.list.iter().any(|x| x.expected_on > d.until || (d.late_only && x.expected_on > d.today)) {
+                return Err("a delivery outside the window".into());
+            }
+            if d.late_only != a.question.contains("atrasad") {
+                return Err(format!("late only: {}", d.late_only));
+            }
+            let late = d.late().count();
+            let coming = d.coming().count();
+            if late + coming == 0 {
+                return Err("no delivery at all in the demo".into());
+            }
+            for x in d.list.iter().filter(|x| x.expected_on <= d.today).take(8) {
+                if !a.text_es.contains(&format!(" {})", x.number)) && !a.text_es.contains(&format!(" {}),", x.number)) {
+                    return Err(format!("the text does not name the late delivery {}", x.number));
+                }
+            }
+            if !d.late_only && coming > 0 {
+                let value: f64 = d.coming().map(|x| x.value_at_cost).sum();
+                let said = format!("(US$ {} a costo)", fluxion_domain::format::number(value, 2));
+                if !a.text_es.contains(&said) {
+                    return Err(format!("the text does not carry «{said}»"));
                 }
             }
         }

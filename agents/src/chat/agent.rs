@@ -5,7 +5,7 @@ use super::understand::{Catalog, Understanding};
 use crate::actor::Agent;
 use chrono::NaiveDate;
 use fluxion_domain::{
-    AgentKind, AgentStatus, Alert, ForecastFigure, OrderList, Recommendation, StoreSales, StoreStock, Turn,
+    AgentKind, AgentStatus, Alert, Deliveries, ForecastFigure, OrderList, Recommendation, StoreSales, StoreStock, Turn,
 };
 use std::sync::Arc;
 
@@ -22,6 +22,8 @@ pub struct ComposeInput {
     pub stock: Vec<StoreStock>,
     /// What to order (a question about orders that names no product; `None` = not asked or missing).
     pub orders: Option<OrderList>,
+    /// What is on its way (a question about deliveries that names no product; `None` = not asked).
+    pub deliveries: Option<Deliveries>,
     /// Alerts (`None` = missing).
     pub alerts: Option<Vec<Alert>>,
     /// Recommendations (`None` = missing).
@@ -47,6 +49,7 @@ impl ComposeInput {
             sales: &self.sales,
             stock: &self.stock,
             orders: self.orders.as_ref(),
+            deliveries: self.deliveries.as_ref(),
             alerts: self.alerts.as_deref(),
             recommendations: self.recommendations.as_deref(),
             faults: &self.faults,

@@ -5,8 +5,8 @@
 use super::understand::Understanding;
 use fluxion_domain::format::{number, short_date, units};
 use fluxion_domain::{
-    AgentKind, AgentStatus, Alert, AlertKind, Arrival, ForecastFigure, Intent, OrderList, ProposedOrder,
-    Recommendation, RecommendedAction, StoreSales, StoreStock, SuggestedAction,
+    AgentKind, AgentStatus, Alert, AlertKind, Arrival, Deliveries, Delivery, ForecastFigure, Intent, OrderList,
+    ProposedOrder, Recommendation, RecommendedAction, StoreSales, StoreStock, SuggestedAction,
 };
 
 /// What the agents produced for one question (`None` = that agent's part is missing).
@@ -22,6 +22,8 @@ pub struct Parts<'a> {
     pub stock: &'a [StoreStock],
     /// What to order (a question about orders that names no product).
     pub orders: Option<&'a OrderList>,
+    /// What is on its way (a question about deliveries that names no product).
+    pub deliveries: Option<&'a Deliveries>,
     /// Alerts bearing on the question.
     pub alerts: Option<&'a [Alert]>,
     /// Orders and transfers suggested.
@@ -627,7 +629,11 @@ fn sales(p: &Parts<'_>) -> String {
 fn stock(p: &Parts<'_>) -> String {
     let u = p.understanding;
     if u.products.is_empty() && u.unmatched.is_empty() {
-        return store_stock(u, p.stock);
+        return match p.deliveries {
+            Some(d) => deliveries(u, d),
+            None if u.coming.is_some() => "No pude consultar las entregas en camino en este momento.".to_owned(),
+            None => store_stock(u, p.stock),
+        };
     }
     if u.products.is_empty() {
         return no_product(u);
@@ -769,6 +775,128 @@ fn arrivals_es(arrivals: &[Arrival], today: chrono::NaiveDate) -> String {
         ));
     }
     s
+}
+
+/// Deliveries an answer lists at most.
+const DELIVERIES: usize = 8;
+/// Lines of a delivery an answer names at most.
+const DELIVERY_LINES: usize = 3;
+
+/// "¿Qué me llega mañana?", "¿qué pedidos están atrasados?": the deliveries that were due and have
+/// not come, the longest overdue first, then those due over the window, by day; each with who
+/// sends it, its number, its products and value at cost, and its largest lines.
+fn deliveries(u: &Understanding, d: &Deliveries) -> String {
+    let where_ = where_es(u);
+    let chain = u.stores.len() != 1;
+    let late: Vec<&Delivery> = d.late().collect();
+    let coming: Vec<&Delivery> = d.coming().collect();
+    let window = if d.until <= d.today + chrono::Days::new(1) {
+        format!("el {}", short_date(d.until))
+    } else {
+        format!("del {} al {}", short_date(d.today + chrono::Days::new(1)), short_date(d.until))
+    };
+    let one_day = d.until <= d.today + chrono::Days::new(1);
+    let line = |x: &Delivery, late: bool| {
+        let (kind, expected) = if x.from_supplier { ("pedido", "esperado") } else { ("transferencia", "esperada") };
+        let from = if x.from_supplier { x.from_name.clone() } else { format!("desde {}", x.from_name) };
+        let to = if chain { format!(" a {}", x.store_name) } else { String::new() };
+        let when = if late {
+            match usize::try_from((d.today - x.expected_on).num_days()).unwrap_or(0) {
+                0 => format!(", {expected} el {}", short_date(x.expected_on)),
+                days => {
+                    format!(", {expected} el {} ({} de retraso)", short_date(x.expected_on), count(days, "día", "días"))
+                }
+            }
+        } else {
+            String::new()
+        };
+        let main: Vec<String> = x
+            .lines
+            .iter()
+            .take(DELIVERY_LINES)
+            .map(|l| format!("{} {} {}", l.product_name, units(l.units), l.unit.label_es()))
+            .collect();
+        capitalize(&format!(
+            "{}{from}{to} ({kind} {}){when}: {}, {} a costo — {}.",
+            if late || one_day { String::new() } else { format!("{}: ", short_date(x.expected_on)) },
+            x.number,
+            count(x.products, "producto", "productos"),
+            usd(x.value_at_cost),
+            names_and_more(main, x.products)
+        ))
+    };
+    let list = |s: &mut String, of: &[&Delivery], late: bool| {
+        for x in of.iter().take(DELIVERIES) {
+            s.push_str(&format!("\n• {}", line(x, late)));
+        }
+        if of.len() > DELIVERIES {
+            let rest: f64 = of[DELIVERIES..].iter().map(|x| x.value_at_cost).sum();
+            s.push_str(&format!(
+                "\n… y {} más ({} a costo).",
+                count(of.len() - DELIVERIES, "entrega", "entregas"),
+                usd(rest)
+            ));
+            // Across the chain, what each store waits for, the most value first.
+            let mut by_store: Vec<(&str, usize, f64)> = Vec::new();
+            for x in of {
+                match by_store.iter_mut().find(|(name, _, _)| *name == x.store_name) {
+                    Some(row) => {
+                        row.1 += 1;
+                        row.2 += x.value_at_cost;
+                    }
+                    None => by_store.push((&x.store_name, 1, x.value_at_cost)),
+                }
+            }
+            if chain && by_store.len() > 1 {
+                by_store.sort_by(|a, b| b.2.total_cmp(&a.2));
+                let each: Vec<String> = by_store
+                    .iter()
+                    .map(|(name, n, value)| format!("{name} {} ({})", units(*n as f64), usd(*value)))
+                    .collect();
+                s.push_str(&format!("\nPor tienda: {}.", join_es(&each)));
+            }
+        }
+    };
+    let value = |of: &[&Delivery]| usd(of.iter().map(|x| x.value_at_cost).sum());
+    let mut out = Vec::new();
+    if !d.late_only {
+        if coming.is_empty() {
+            out.push(format!("No esperas entregas {where_} {window}."));
+        } else {
+            let mut s = format!(
+                "{} esperas {} {where_} ({} a costo):",
+                capitalize(&window),
+                count(coming.len(), "entrega", "entregas"),
+                value(&coming)
+            );
+            list(&mut s, &coming, false);
+            out.push(s);
+        }
+    }
+    if late.is_empty() {
+        out.push(format!(
+            "Ninguna entrega está atrasada {where_}: no queda pedido ni transferencia de hasta el {} sin recibir.",
+            short_date(d.today)
+        ));
+    } else {
+        let mut s = if late.len() == 1 {
+            format!("Una entrega que esperabas {where_} no ha llegado ({} a costo):", value(&late))
+        } else {
+            format!(
+                "{} que esperabas {where_} no han llegado ({} a costo):",
+                capitalize(&count(late.len(), "entrega", "entregas")),
+                value(&late)
+            )
+        };
+        list(&mut s, &late, true);
+        let call = if late.iter().all(|x| x.from_supplier) { "al proveedor" } else { "a quien la envía" };
+        s.push_str(&format!(
+            "\n\nConviene llamar {call}. Si quieres saber qué se te puede agotar mientras tanto, pregúntame «¿qué se \
+             me va a agotar?»."
+        ));
+        out.push(s);
+    }
+    out.join("\n\n")
 }
 
 /// "¿Cómo estoy de inventario en Chacao?": each store's stock at cost and the days of sales it
@@ -1022,6 +1150,7 @@ mod tests {
             one_day: false,
             budget_usd,
             expiring: false,
+            coming: None,
         }
     }
 
@@ -1047,6 +1176,7 @@ mod tests {
             sales: &[],
             stock: &[],
             orders,
+            deliveries: None,
             alerts: None,
             recommendations: None,
             faults: &[],
@@ -1147,5 +1277,126 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("La Cosecha Prebo tiene US$ 10.000,00 en inventario (a costo) en 180 productos, unos 12 días de venta. Ningún producto que se venda está en cero."), "{text}");
+    }
+
+    #[test]
+    fn deliveries_say_what_is_late_and_what_comes_with_who_sends_it() {
+        let chacao = crate::chat::Found {
+            index: 0,
+            code: "CCS-01".into(),
+            name: "La Cosecha Chacao".into(),
+            mention: "chacao".into(),
+            score: 1.0,
+        };
+        let mut u = understanding(Intent::Stock, vec![chacao], None);
+        u.coming = Some(fluxion_domain::Coming::Due);
+        let line = |name: &str, units: f64| fluxion_domain::DeliveryLine {
+            product: ProductCode::parse("P").expect("code"),
+            product_name: name.into(),
+            unit: Unit::Each,
+            units,
+        };
+        let delivery =
+            |number: &str, from: &str, supplier: bool, on: NaiveDate, lines: Vec<fluxion_domain::DeliveryLine>| {
+                Delivery {
+                    number: number.into(),
+                    store: LocationCode::parse("CCS-01").expect("code"),
+                    store_name: "La Cosecha Chacao".into(),
+                    from_name: from.into(),
+                    from_supplier: supplier,
+                    expected_on: on,
+                    products: lines.len(),
+                    units: lines.iter().map(|l| l.units).sum(),
+                    value_at_cost: lines.iter().map(|l| l.units * 2.0).sum(),
+                    lines,
+                }
+            };
+        let d = Deliveries {
+            today: day(28),
+            until: day(29),
+            late_only: false,
+            list: vec![
+                delivery("OC-7", "Alimentos Polar", true, day(26), vec![line("Harina PAN", 1200.0)]),
+                delivery(
+                    "OC-9",
+                    "Distribuidora Mary",
+                    true,
+                    day(29),
+                    vec![line("Arroz Mary", 800.0), line("Caraotas", 300.0), line("Azúcar", 200.0), line("Sal", 100.0)],
+                ),
+            ],
+        };
+        let mut p = parts(&u, None);
+        p.deliveries = Some(&d);
+        let text = compose(&p);
+        assert_eq!(
+            text,
+            "El dom 29/11 esperas 1 entrega en La Cosecha Chacao (US$ 2.800,00 a costo):\n• Distribuidora Mary \
+             (pedido OC-9): 4 productos, US$ 2.800,00 a costo — Arroz Mary 800 unidades, Caraotas 300 unidades, \
+             Azúcar 200 unidades y 1 más.\n\nUna entrega que esperabas en La Cosecha Chacao no ha llegado (US$ \
+             2.400,00 a costo):\n• Alimentos Polar (pedido OC-7), esperado el jue 26/11 (2 días de retraso): 1 \
+             producto, US$ 2.400,00 a costo — Harina PAN 1.200 unidades.\n\nConviene llamar al proveedor. Si \
+             quieres saber qué se te puede agotar mientras tanto, pregúntame «¿qué se me va a agotar?»."
+        );
+        // Only the late ones, across the chain: each says where it goes; a transfer, who sends it.
+        let mut u = understanding(Intent::Stock, Vec::new(), None);
+        u.coming = Some(fluxion_domain::Coming::Late);
+        let late = Deliveries {
+            late_only: true,
+            list: vec![delivery("TR-2", "Centro de distribución", false, day(28), vec![line("Sal", 10.0)])],
+            ..d.clone()
+        };
+        let mut p = parts(&u, None);
+        p.deliveries = Some(&late);
+        let text = compose(&p);
+        assert!(
+            text.starts_with(
+                "Una entrega que esperabas en la cadena no ha llegado (US$ 20,00 a costo):\n• Desde Centro de \
+                 distribución a La Cosecha Chacao (transferencia TR-2), esperada el sáb 28/11: 1 producto"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Conviene llamar a quien la envía."), "{text}");
+        // More than a list shows, across stores: how many, and what each store waits for.
+        let many = Deliveries {
+            late_only: true,
+            list: (0..9)
+                .map(|k| {
+                    let mut x = delivery(&format!("OC-{k}"), "Alimentos Polar", true, day(27), vec![line("Sal", 10.0)]);
+                    if k % 2 == 1 {
+                        x.store_name = "La Cosecha Prebo".into();
+                    }
+                    x
+                })
+                .collect(),
+            ..d.clone()
+        };
+        let mut p = parts(&u, None);
+        p.deliveries = Some(&many);
+        let text = compose(&p);
+        assert!(
+            text.contains(
+                "\n… y 1 entrega más (US$ 20,00 a costo).\nPor tienda: La Cosecha Chacao 5 (US$ 100,00) y La Cosecha \
+                 Prebo 4 (US$ 80,00)."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("9 entregas que esperabas en la cadena no han llegado (US$ 180,00 a costo):"),
+            "{text}"
+        );
+        // Nothing on its way.
+        let none = Deliveries { list: Vec::new(), ..d.clone() };
+        let mut u = understanding(Intent::Stock, Vec::new(), None);
+        u.coming = Some(fluxion_domain::Coming::Due);
+        let mut p = parts(&u, None);
+        p.deliveries = Some(&none);
+        assert_eq!(
+            compose(&p),
+            "No esperas entregas en la cadena el dom 29/11.\n\nNinguna entrega está atrasada en la cadena: no queda \
+             pedido ni transferencia de hasta el sáb 28/11 sin recibir."
+        );
+        // The deliveries could not be read.
+        assert_eq!(compose(&parts(&u, None)), "No pude consultar las entregas en camino en este momento.");
     }
 }

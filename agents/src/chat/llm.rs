@@ -125,6 +125,12 @@ impl Brief {
                 o
             }))
             .unwrap_or_default(),
+            "entregas": serde_json::to_value(input.deliveries.as_ref().map(|d| {
+                let mut d = d.clone();
+                d.list.truncate(MAX_ITEMS);
+                d
+            }))
+            .unwrap_or_default(),
             "alertas": take(serde_json::to_value(&input.alerts).unwrap_or_default()),
             "recomendaciones": take(serde_json::to_value(&input.recommendations).unwrap_or_default()),
         });

@@ -3,7 +3,7 @@
 
 use super::text::{word_match, words};
 use chrono::{Datelike, NaiveDate};
-use fluxion_domain::{Intent, Resolved, Turn};
+use fluxion_domain::{Coming, Intent, Resolved, Turn};
 use std::collections::HashMap;
 
 /// Words of a question that name no product, though a product's name may hold them ("Aderezo
@@ -59,6 +59,30 @@ const QUESTION_STOPWORDS: &[&str] = &[
     "pedidos",
     "tiene",
     "tienen",
+    "llego",
+    "llegaron",
+    "llegado",
+    "atrasado",
+    "atrasados",
+    "atrasada",
+    "atrasadas",
+    "retrasado",
+    "retrasados",
+    "retrasada",
+    "retrasadas",
+    "entrega",
+    "entregas",
+    "recibir",
+    "recibo",
+    "recibimos",
+    "proveedor",
+    "proveedores",
+    "pendiente",
+    "pendientes",
+    "transito",
+    "ordenes",
+    "llegar",
+    "fin",
 ];
 
 /// Whether a word of a question names no product.
@@ -282,6 +306,8 @@ pub struct Understanding {
     /// Whether the question asks about lots that may expire ("¿qué se me vence?") rather than
     /// everything in excess.
     pub expiring: bool,
+    /// What a stock question asks about the goods on their way ("¿qué me llega mañana?"), if it does.
+    pub coming: Option<Coming>,
 }
 
 impl Understanding {
@@ -390,6 +416,13 @@ impl Catalog {
         let (horizon_days, horizon_es) =
             if intent == Intent::Recall { (lookback_of(&all), None) } else { (horizon_days, horizon_es) };
         let one_day = intent == Intent::Sales && all.iter().any(|w| matches!(w.as_str(), "hoy" | "ayer" | "anoche"));
+        // "¿Qué me llega hoy?": the first morning after the books (their evening is the last day with data).
+        let coming = if intent == Intent::Stock { coming_of(&all) } else { None };
+        let (horizon_days, horizon_es) = if coming.is_some() && horizon_es.is_none() && all.iter().any(|w| w == "hoy") {
+            (1, Some("hoy".to_owned()))
+        } else {
+            (horizon_days, horizon_es)
+        };
         let intent = match intent {
             // Money to spend ("tengo 3 mil dólares, ¿en qué los invierto?"): what to buy with it.
             Intent::Help | Intent::Stock if budget_usd.is_some() => Intent::Need,
@@ -411,6 +444,7 @@ impl Catalog {
             one_day,
             budget_usd,
             expiring: intent == Intent::Overstock && has(&format!(" {} ", all.join(" ")), EXPIRY_WORDS),
+            coming: coming.filter(|_| intent == Intent::Stock),
         }
     }
 
@@ -528,6 +562,10 @@ impl Catalog {
         // "¿y en Valencia?" after "¿qué pido con 2.000 dólares en Chacao?": the same money.
         if u.budget_usd.is_none() && u.store_orders() {
             u.budget_usd = prev.budget_usd;
+        }
+        // "¿y en Valencia?" after "¿qué me llega mañana?": what comes there.
+        if u.coming.is_none() && u.intent == Intent::Stock && u.products.is_empty() {
+            u.coming = prev.coming;
         }
         u.follow_up = true;
         u
@@ -798,6 +836,9 @@ fn intent_of(words: &[String]) -> Intent {
             "hace falta",
             " reponer ",
             " surtir ",
+            // "¿qué pedidos tengo que hacer?"
+            " hacer ",
+            " hago ",
         ],
     ) {
         return Intent::Need;
@@ -935,7 +976,64 @@ const STOCK_WORDS: &[&str] = &[
     " que me viene",
     " que llega ",
     " que llegan ",
+    " llega ",
+    " llegan ",
+    " atrasad",
+    " retrasad",
+    " no ha llegado",
+    " no han llegado",
+    " no llego ",
+    " no llegaron ",
+    " por llegar",
+    " en transito",
+    " recibir ",
+    " voy a recibir",
+    " entregas ",
+    " pedidos pendientes",
+    " ordenes pendientes",
+    " pedidos vienen",
+    " pedidos llegan",
 ];
+
+/// Words of a stock question about what is on its way (a stock question without them, naming no
+/// product, asks about the stores' stock).
+const COMING_WORDS: &[&str] = &[
+    " llega ",
+    " llegan ",
+    " llego ",
+    " llegaron ",
+    " ha llegado",
+    " han llegado",
+    " por llegar",
+    " viene ",
+    " vienen ",
+    " en camino ",
+    " en transito",
+    " recib",
+    " entrega",
+    " despacho",
+    " pedido",
+    " ordenes",
+    " proveedor",
+];
+
+/// Words of a question about what is late.
+const LATE_WORDS: &[&str] =
+    &[" atrasad", " retrasad", " no ha llegado", " no han llegado", " no llego ", " no llegaron ", " demorad"];
+
+/// What a stock question asks about the goods on their way.
+fn coming_of(words: &[String]) -> Option<Coming> {
+    // "la semana que viene" is a horizon, not goods coming.
+    let whole =
+        format!(" {} ", words.join(" ")).replace(" semana que viene ", " semana ").replace(" mes que viene ", " mes ");
+    if has(&whole, LATE_WORDS) {
+        Some(Coming::Late)
+    } else if has(&whole, COMING_WORDS) {
+        Some(Coming::Due)
+    } else {
+        None
+    }
+}
 
 /// Words of a question about what to order (they make a stock question one of need).
 const ORDER_WORDS: &[&str] = &[
@@ -1062,6 +1160,14 @@ fn named_horizon(words: &[String], today: Option<NaiveDate>) -> (u32, Option<Str
                 let Some(today) = today else { continue };
                 let to_sunday = 7 - today.weekday().number_from_monday();
                 return (to_sunday.max(2), Some("el fin de semana".into()));
+            }
+            // "para llegar a fin de mes": from tomorrow through this month's last day.
+            "fin" if words.get(k + 1).is_some_and(|x| x == "de") && words.get(k + 2).is_some_and(|x| x == "mes") => {
+                let Some(today) = today else { continue };
+                let next = if today.month() == 12 { (today.year() + 1, 1) } else { (today.year(), today.month() + 1) };
+                let Some(first_after) = NaiveDate::from_ymd_opt(next.0, next.1, 1) else { continue };
+                let days = (first_after - today).num_days() - 1;
+                return (u32::try_from(days).unwrap_or(0).max(1), Some("fin de mes".into()));
             }
             // A month by name ("para diciembre"): from tomorrow through its last day (this month
             // or the next ones). Only after a preposition: "mayo" alone is mayonnaise.

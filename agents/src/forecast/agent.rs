@@ -7,7 +7,9 @@ use crate::context::TenantContext;
 use crate::optimizer::Incoming;
 use chrono::Days;
 use fluxion_domain::forecast::Forecast;
-use fluxion_domain::{AgentKind, Arrival, BestSeller, ForecastFigure, StoreSales, StoreStock, Unit};
+use fluxion_domain::{
+    AgentKind, Arrival, BestSeller, Deliveries, Delivery, DeliveryLine, ForecastFigure, StoreSales, StoreStock, Unit,
+};
 use std::sync::Arc;
 
 /// What the Forecast agent is asked.
@@ -143,6 +145,62 @@ pub fn store_stock(ctx: &TenantContext, stores: &[usize]) -> Vec<StoreStock> {
         row.empty = empty[s].iter().take(5).map(|&(_, p)| world.product_names[p].clone()).collect();
     }
     out.into_iter().enumerate().filter(|(s, _)| stores.is_empty() || stores.contains(s)).map(|(_, r)| r).collect()
+}
+
+/// Deliveries a list shows at most per delivery's lines.
+const DELIVERY_LINES: usize = 5;
+
+/// What `stores` (world indices; every store when empty) are waiting for: the deliveries that
+/// were due by tonight and have not come (the longest overdue first), and, unless `late_only`, those
+/// due through `until`, by day and the largest first.
+pub fn deliveries(ctx: &TenantContext, stores: &[usize], until: chrono::NaiveDate, late_only: bool) -> Deliveries {
+    let world = &ctx.world;
+    // What a product costs (the same at every store).
+    let mut cost = vec![0.0; world.products.len()];
+    for item in &world.items {
+        cost[item.product] = item.terms.unit_cost;
+    }
+    let mut list: Vec<Delivery> = ctx
+        .deliveries
+        .iter()
+        .filter(|d| stores.is_empty() || stores.contains(&d.store))
+        .filter(|d| d.expected <= ctx.today || (!late_only && d.expected <= until))
+        .map(|d| {
+            let mut lines: Vec<(f64, usize, f64)> = d.lines.iter().map(|&(p, u)| (u * cost[p], p, u)).collect();
+            lines.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.total_cmp(&a.2)));
+            let mut products: Vec<usize> = lines.iter().map(|l| l.1).collect();
+            products.sort_unstable();
+            products.dedup();
+            Delivery {
+                number: d.number.clone(),
+                store: world.stores[d.store].clone(),
+                store_name: world.store_names[d.store].clone(),
+                from_name: d.from_name.clone(),
+                from_supplier: d.from_supplier,
+                expected_on: d.expected,
+                products: products.len(),
+                units: lines.iter().map(|l| l.2).sum(),
+                value_at_cost: lines.iter().map(|l| l.0).sum(),
+                lines: lines
+                    .iter()
+                    .take(DELIVERY_LINES)
+                    .map(|&(_, p, units)| DeliveryLine {
+                        product: world.products[p].clone(),
+                        product_name: world.product_names[p].clone(),
+                        unit: world.product_units.get(p).copied().unwrap_or(Unit::Each),
+                        units,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        a.expected_on
+            .cmp(&b.expected_on)
+            .then(b.value_at_cost.total_cmp(&a.value_at_cost))
+            .then(a.number.cmp(&b.number))
+    });
+    Deliveries { today: ctx.today, until, late_only, list }
 }
 
 /// Days of the forecast's expected demand that `on_hand` covers from its first day, with the part

@@ -546,6 +546,46 @@ pub struct ProposedOrderView {
     pub within_budget: bool,
 }
 
+/// A purchase order or transfer on its way to a store, as the books have it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// The purchase order's or transfer's number.
+    pub number: String,
+    /// The store that receives (code).
+    pub store: String,
+    /// Its name.
+    pub store_name: String,
+    /// Who sends it: the supplier's name, or the sending location's.
+    pub from_name: String,
+    /// A supplier sends it (otherwise another of the chain's locations).
+    pub from_supplier: bool,
+    /// The day it is expected.
+    pub expected_on: NaiveDate,
+    /// It was expected by the evening the books are for and has not come.
+    pub late: bool,
+    /// Products on it.
+    pub products: usize,
+    /// Units on it.
+    pub units: f64,
+    /// Their value at cost, USD.
+    pub value_at_cost: f64,
+    /// Its largest lines by value (at most five).
+    pub lines: Vec<DeliveryLineView>,
+}
+
+/// One line of a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryLineView {
+    /// Product code.
+    pub product: String,
+    /// Its name.
+    pub product_name: String,
+    /// Units.
+    pub units: f64,
+    /// What they count: each, kg or l.
+    pub unit: String,
+}
+
 /// The unified answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnswerView {
@@ -573,6 +613,9 @@ pub struct AnswerView {
     pub orders: Vec<ProposedOrderView>,
     /// The budget the question named, USD.
     pub budget_usd: Option<f64>,
+    /// The deliveries on their way, when the question asks what is coming without naming a product
+    /// ("¿qué me llega mañana?"): the late ones first, then by day.
+    pub deliveries: Vec<DeliveryView>,
     /// What each agent did.
     pub agents: Vec<AgentView>,
     /// Whether an agent failed (the text says what is missing).
@@ -626,6 +669,33 @@ impl From<&Answer> for AnswerView {
                 })
                 .collect(),
             budget_usd: a.orders.as_ref().and_then(|o| o.budget_usd),
+            deliveries: a
+                .deliveries
+                .iter()
+                .flat_map(|d| d.list.iter().map(move |x| (d.today, x)))
+                .map(|(today, x)| DeliveryView {
+                    number: x.number.clone(),
+                    store: x.store.to_string(),
+                    store_name: x.store_name.clone(),
+                    from_name: x.from_name.clone(),
+                    from_supplier: x.from_supplier,
+                    expected_on: x.expected_on,
+                    late: x.expected_on <= today,
+                    products: x.products,
+                    units: x.units,
+                    value_at_cost: x.value_at_cost,
+                    lines: x
+                        .lines
+                        .iter()
+                        .map(|l| DeliveryLineView {
+                            product: l.product.to_string(),
+                            product_name: l.product_name.clone(),
+                            units: l.units,
+                            unit: l.unit.as_str().to_owned(),
+                        })
+                        .collect(),
+                })
+                .collect(),
             agents: a
                 .agents
                 .iter()

@@ -30,6 +30,59 @@ struct OrdersPage {
     /// Whether more are pending than a page lists.
     capped: bool,
     limit: usize,
+    /// Purchase orders and transfers on their way over the next week, the late ones first.
+    coming: Vec<DeliveryRow>,
+    /// Of them, how many are late.
+    late: usize,
+    /// Their value at cost.
+    coming_value: String,
+}
+
+/// Days ahead the page lists deliveries for.
+const COMING_DAYS: u64 = 7;
+
+/// One purchase order or transfer on its way.
+struct DeliveryRow {
+    number: String,
+    kind_es: &'static str,
+    from: String,
+    store: String,
+    expected: String,
+    /// "Atrasado 2 días", or empty when on time.
+    late_es: String,
+    products: usize,
+    value: String,
+    /// Its largest lines, "Harina PAN 1.200 unidades".
+    lines: String,
+}
+
+impl DeliveryRow {
+    fn of(d: &fluxion_domain::Delivery, today: chrono::NaiveDate) -> Self {
+        use fluxion_domain::format::{short_date, units};
+        let late_days = (today - d.expected_on).num_days();
+        Self {
+            number: d.number.clone(),
+            kind_es: if d.from_supplier { "Pedido" } else { "Transferencia" },
+            from: d.from_name.clone(),
+            store: d.store_name.clone(),
+            expected: short_date(d.expected_on),
+            late_es: match late_days {
+                n if n < 0 => String::new(),
+                0 => "Atrasado".to_owned(),
+                1 => "Atrasado 1 día".to_owned(),
+                n => format!("Atrasado {n} días"),
+            },
+            products: d.products,
+            value: usd(d.value_at_cost),
+            lines: d
+                .lines
+                .iter()
+                .take(3)
+                .map(|l| format!("{} {} {}", l.product_name, units(l.units), l.unit.label_es()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 /// The page.
@@ -52,6 +105,9 @@ pub(crate) async fn page(
     let capped = pending.len() >= LIMIT;
     let rows: Vec<RecRow> = pending.iter().map(|r| RecRow::of(r, &names)).collect();
     let (transfers, orders) = rows.into_iter().partition(|r| r.transfer);
+    let live = super::live(&api, tenant).await?;
+    let ctx = &live.ctx;
+    let deliveries = fluxion_agents::forecast::deliveries(ctx, &[], ctx.today + chrono::Days::new(COMING_DAYS), false);
     render(&OrdersPage {
         c: session.chrome("Pedidos y transferencias", "/pedidos", q.aviso.as_deref()),
         pending_benefit: usd(pending.iter().map(|r| r.recommendation.benefit_usd).sum()),
@@ -60,6 +116,9 @@ pub(crate) async fn page(
         decided: decided.iter().map(|r| RecRow::of(r, &names)).collect(),
         capped,
         limit: LIMIT,
+        late: deliveries.late().count(),
+        coming_value: usd(deliveries.list.iter().map(|d| d.value_at_cost).sum()),
+        coming: deliveries.list.iter().map(|d| DeliveryRow::of(d, ctx.today)).collect(),
     })
 }
 

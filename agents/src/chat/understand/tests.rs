@@ -130,6 +130,9 @@ fn horizons_in_words_and_numbers() {
     let u = c.understand("¿cuánto arroz necesito para diciembre?");
     assert_eq!((u.horizon_days, u.horizon_es.as_deref()), (34, Some("diciembre")), "28/11 through 31/12");
     assert_eq!(c.understand("arroz para noviembre").horizon_days, 3, "the rest of this month");
+    let u = c.understand("¿cuánta harina necesito para llegar a fin de mes?");
+    assert_eq!((u.horizon_days, u.horizon_es.as_deref()), (3, Some("fin de mes")), "28/11 through 30/11");
+    assert!(u.unmatched.is_empty(), "nothing of «llegar a fin» is a product: {:?}", u.unmatched);
     assert_eq!(c.understand("arroz para enero").horizon_days, MAX_HORIZON_DAYS, "past the forecasts");
     let u = c.understand("¿cuánta mayo kraft necesito?");
     assert_eq!(u.horizon_days, 7, "mayo alone is mayonnaise, not May");
@@ -170,6 +173,7 @@ fn turn(c: &Catalog, q: &str) -> Turn {
         horizon_days: u.horizon_days,
         horizon_es: u.horizon_es,
         budget_usd: u.budget_usd,
+        coming: u.coming,
         at: chrono::Utc::now(),
     }
 }
@@ -320,6 +324,46 @@ fn questions_about_the_shelf_and_what_is_coming_are_about_stock() {
     ] {
         assert_eq!(c.understand(q).intent, intent, "{q}");
     }
+}
+
+#[test]
+fn questions_about_what_is_coming_ask_for_the_deliveries() {
+    let c = catalog();
+    for (q, coming, horizon, stores) in [
+        ("¿qué me llega mañana?", Some(Coming::Due), 1, vec![]),
+        ("¿qué me llega hoy en Chacao?", Some(Coming::Due), 1, vec!["CCS-01"]),
+        ("¿Qué me llega mañana a Chacao?", Some(Coming::Due), 1, vec!["CCS-01"]),
+        ("¿qué pedidos vienen esta semana en Prebo?", Some(Coming::Due), 7, vec!["VLN-01"]),
+        ("¿qué voy a recibir la semana que viene?", Some(Coming::Due), 7, vec![]),
+        ("¿qué tengo en camino en Bella Vista?", Some(Coming::Due), 7, vec!["MCB-01"]),
+        ("¿qué pedidos están atrasados?", Some(Coming::Late), 7, vec![]),
+        ("¿Qué proveedores están retrasados en Lechería?", Some(Coming::Late), 7, vec!["PLC-01"]),
+        ("¿qué pedidos no han llegado?", Some(Coming::Late), 7, vec![]),
+        ("pedidos pendientes", Some(Coming::Due), 7, vec![]),
+        // The stores' stock, not what is coming.
+        ("¿cómo estoy de inventario en Bella Vista?", None, 7, vec!["MCB-01"]),
+        ("¿me alcanza el inventario para llegar a fin de mes?", None, 30, vec![]),
+        ("¿qué tengo la semana que viene en Chacao?", None, 7, vec!["CCS-01"]),
+    ] {
+        let u = c.understand(q);
+        assert_eq!(u.intent, Intent::Stock, "{q}");
+        assert_eq!(u.coming, coming, "{q}");
+        assert_eq!(u.horizon_days, horizon, "{q}");
+        assert_eq!(codes(&u.stores), stores, "{q}");
+        assert!(u.products.is_empty() && u.unmatched.is_empty(), "{q}: {:?} {:?}", u.products, u.unmatched);
+    }
+    // A product's arrivals stay the product's answer; ordering stays a need.
+    let u = c.understand("¿cuándo llega el pedido de caraotas?");
+    assert_eq!(codes(&u.products), vec!["GRA-LCO-CNE-500G"]);
+    assert_eq!(c.understand("¿qué pedidos tengo que hacer mañana?").intent, Intent::Need);
+    // "¿y en Valencia?" after what is coming: what is coming there.
+    let first = turn(&c, "¿qué me llega mañana a Chacao?");
+    let u = c.understand_after("¿y en Prebo?", Some(&first));
+    assert_eq!((u.intent, u.coming, u.horizon_days), (Intent::Stock, Some(Coming::Due), 1));
+    assert_eq!(codes(&u.stores), vec!["VLN-01"]);
+    let first = turn(&c, "¿qué pedidos están atrasados en Chacao?");
+    let u = c.understand_after("¿y en Lechería?", Some(&first));
+    assert_eq!((u.intent, u.coming), (Intent::Stock, Some(Coming::Late)));
 }
 
 #[test]
