@@ -245,8 +245,29 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
     for lot in store.lots().await? {
         books.lots.entry((lot.location, lot.product)).or_default().push((lot.expires_on, lot.quantity.get()));
     }
-    // Goods on their way, at the day the books expect them (a late one is still expected; one a
-    // week late is taken as not coming).
+    // Goods on their way per item, at the day the books expect them (a late one is still
+    // expected; one a week late is taken as not coming).
+    let deliveries = read_deliveries(store, world).await?;
+    for d in &deliveries {
+        if d.expected + Days::new(7) < today {
+            continue;
+        }
+        for &(p, units) in &d.lines {
+            books
+                .inbound
+                .entry((world.stores[d.store].clone(), world.products[p].clone()))
+                .or_default()
+                .push(Incoming { expected: d.expected, units, from_supplier: d.from_supplier });
+        }
+    }
+    books.deliveries = deliveries;
+    Ok(books)
+}
+
+/// Every open purchase order and transfer to one of the tenant's stores, as the books have it,
+/// however late: what a manager chases. Cheap enough to read afresh for each question, so that an
+/// order approved a minute ago is on its way.
+pub async fn read_deliveries(store: &dyn TenantStore, world: &ReplayWorld) -> Result<Vec<Expected>, StoreError> {
     let suppliers: HashMap<_, _> = store.suppliers().await?.into_iter().map(|s| (s.code, s.name)).collect();
     let locations: HashMap<_, _> = store.locations().await?.into_iter().map(|l| (l.code, l.name)).collect();
     let store_of: HashMap<&LocationCode, usize> = world.stores.iter().enumerate().map(|(i, c)| (c, i)).collect();
@@ -254,45 +275,27 @@ async fn read_books(store: &dyn TenantStore, world: &ReplayWorld, today: NaiveDa
     let expected =
         |number: &str, to: &LocationCode, from_name: String, from_supplier: bool, on, lines: &[OrderLine]| {
             let store = *store_of.get(to)?;
-            let lines = lines.iter().filter_map(|l| Some((*product_of.get(&l.product)?, l.quantity.get()))).collect();
-            Some(Expected { number: number.to_owned(), store, from_name, from_supplier, expected: on, lines })
+            let lines: Vec<(usize, f64)> =
+                lines.iter().filter_map(|l| Some((*product_of.get(&l.product)?, l.quantity.get()))).collect();
+            (!lines.is_empty()).then(|| Expected {
+                number: number.to_owned(),
+                store,
+                from_name,
+                from_supplier,
+                expected: on,
+                lines,
+            })
         };
+    let mut out = Vec::new();
     for po in store.purchase_orders().await? {
-        if po.expected_on() + Days::new(7) < today {
-            continue;
-        }
         let from = suppliers.get(po.supplier()).cloned().unwrap_or_else(|| po.supplier().as_str().to_owned());
-        books.deliveries.extend(expected(
-            po.number().as_str(),
-            po.destination(),
-            from,
-            true,
-            po.expected_on(),
-            po.lines(),
-        ));
-        for line in po.lines() {
-            books.inbound.entry((po.destination().clone(), line.product.clone())).or_default().push(Incoming {
-                expected: po.expected_on(),
-                units: line.quantity.get(),
-                from_supplier: true,
-            });
-        }
+        out.extend(expected(po.number().as_str(), po.destination(), from, true, po.expected_on(), po.lines()));
     }
     for tr in store.transfers().await? {
-        if tr.expected_on() + Days::new(7) < today {
-            continue;
-        }
         let from = locations.get(tr.from()).cloned().unwrap_or_else(|| tr.from().as_str().to_owned());
-        books.deliveries.extend(expected(tr.number().as_str(), tr.to(), from, false, tr.expected_on(), tr.lines()));
-        for line in tr.lines() {
-            books.inbound.entry((tr.to().clone(), line.product.clone())).or_default().push(Incoming {
-                expected: tr.expected_on(),
-                units: line.quantity.get(),
-                from_supplier: false,
-            });
-        }
+        out.extend(expected(tr.number().as_str(), tr.to(), from, false, tr.expected_on(), tr.lines()));
     }
-    Ok(books)
+    Ok(out)
 }
 
 /// Per store: the last day with data, the usual gap between data days and the revenue per day
@@ -380,7 +383,7 @@ mod tests {
 
         // Tomorrow at the first store: the late ones, the longest overdue first, then tomorrow's, the
         // largest first; the one of day 3 is past the window.
-        let d = crate::forecast::deliveries(&ctx, &[0], day(1), false);
+        let d = crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(1), false);
         assert_eq!(numbers(&d), ["OC-0", "OC-7", "TR-1", "OC-1"]);
         assert_eq!(d.late().count(), 2);
         assert_eq!(d.coming().map(|x| x.number.as_str()).collect::<Vec<_>>(), ["TR-1", "OC-1"]);
@@ -390,13 +393,13 @@ mod tests {
         assert_eq!(tr.store_name, "Tienda 0");
         assert_eq!(tr.lines[0].product_name, "Producto");
         // Only the late ones.
-        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &[0], day(7), true)), ["OC-0", "OC-7"]);
+        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(7), true)), ["OC-0", "OC-7"]);
         // The whole chain over a week.
         assert_eq!(
-            numbers(&crate::forecast::deliveries(&ctx, &[], day(7), false)),
+            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[], day(7), false)),
             ["OC-0", "OC-9", "OC-7", "TR-1", "OC-1", "OC-8", "OC-3"]
         );
         // Another store's deliveries never show.
-        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &[1], day(7), false)), ["OC-9"]);
+        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[1], day(7), false)), ["OC-9"]);
     }
 }

@@ -554,8 +554,14 @@ pub(crate) async fn run(
                     format!("entregas hasta el {until}, {}", stores_es(&u))
                 };
                 let span = run.trace.open("deliveries", Some(AgentKind::Optimizer), None, &what);
+                // Read afresh: an order approved since the context was loaded is on its way.
+                let fresh = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await;
+                let open = fresh.as_deref().unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "open orders could not be read; the context's are used");
+                    &ctx.deliveries
+                });
                 let list = store_indices(&ctx, &u)
-                    .map(|stores| fluxion_agents::forecast::deliveries(&ctx, &stores, until, late_only));
+                    .map(|stores| fluxion_agents::forecast::deliveries(&ctx, open, &stores, until, late_only));
                 let out = list
                     .as_ref()
                     .map_or_else(String::new, |d| format!("{} entregas, {} atrasadas", d.list.len(), d.late().count()));

@@ -175,6 +175,8 @@ const CASES: &[Case] = &[
     case("memo", "¿y en Bella Vista?", STOCK, &[], &[MCB], Some(1)),
     case("memo", "¿qué pedidos vienen esta semana?", STOCK, &[], &[], Some(7)),
     case("memo", "¿qué pedidos están atrasados?", STOCK, &[], &[], None),
+    case("memo", "¿y los que vienen esta semana?", STOCK, &[], &[], Some(7)),
+    case("memo", "¿ya llegó el pedido de Chacao?", STOCK, &[], &[CCS], None),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {

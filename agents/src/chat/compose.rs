@@ -814,7 +814,7 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
             .lines
             .iter()
             .take(DELIVERY_LINES)
-            .map(|l| format!("{} {} {}", l.product_name, units(l.units), l.unit.label_es()))
+            .map(|l| format!("{} {}", l.product_name, quantity_es(l.units, l.unit)))
             .collect();
         capitalize(&format!(
             "{}{from}{to} ({kind} {}){when}: {}, {} a costo — {}.",
@@ -851,7 +851,7 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
                 by_store.sort_by(|a, b| b.2.total_cmp(&a.2));
                 let each: Vec<String> = by_store
                     .iter()
-                    .map(|(name, n, value)| format!("{name} {} ({})", units(*n as f64), usd(*value)))
+                    .map(|(name, n, value)| format!("{name} {} ({})", count(*n, "entrega", "entregas"), usd(*value)))
                     .collect();
                 s.push_str(&format!("\nPor tienda: {}.", join_es(&each)));
             }
@@ -889,7 +889,12 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
             )
         };
         list(&mut s, &late, true);
-        let call = if late.iter().all(|x| x.from_supplier) { "al proveedor" } else { "a quien la envía" };
+        let call = match (late.iter().all(|x| x.from_supplier), late.len()) {
+            (true, 1) => "al proveedor",
+            (true, _) => "a los proveedores",
+            (false, 1) => "a quien la envía",
+            (false, _) => "a quienes las envían",
+        };
         s.push_str(&format!(
             "\n\nConviene llamar {call}. Si quieres saber qué se te puede agotar mientras tanto, pregúntame «¿qué se \
              me va a agotar?»."
@@ -1033,6 +1038,17 @@ fn capitalize(s: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// "1 unidad", "12 unidades", "1 litro", "2,5 kg".
+fn quantity_es(quantity: f64, unit: fluxion_domain::Unit) -> String {
+    let one = units(quantity) == "1";
+    let label = match unit {
+        fluxion_domain::Unit::Each if one => "unidad",
+        fluxion_domain::Unit::Litre if one => "litro",
+        other => other.label_es(),
+    };
+    format!("{} {label}", units(quantity))
 }
 
 /// "1 producto", "12 productos".
@@ -1280,6 +1296,14 @@ mod tests {
     }
 
     #[test]
+    fn quantities_agree_in_number() {
+        assert_eq!(quantity_es(1.0, Unit::Each), "1 unidad");
+        assert_eq!(quantity_es(1.0, Unit::Litre), "1 litro");
+        assert_eq!(quantity_es(1200.0, Unit::Each), "1.200 unidades");
+        assert_eq!(quantity_es(2.5, Unit::Kilogram), "2,5 kg");
+    }
+
+    #[test]
     fn deliveries_say_what_is_late_and_what_comes_with_who_sends_it() {
         let chacao = crate::chat::Found {
             index: 0,
@@ -1376,13 +1400,14 @@ mod tests {
         let text = compose(&p);
         assert!(
             text.contains(
-                "\n… y 1 entrega más (US$ 20,00 a costo).\nPor tienda: La Cosecha Chacao 5 (US$ 100,00) y La Cosecha \
-                 Prebo 4 (US$ 80,00)."
+                "\n… y 1 entrega más (US$ 20,00 a costo).\nPor tienda: La Cosecha Chacao 5 entregas (US$ 100,00) y La \
+                 Cosecha Prebo 4 entregas (US$ 80,00)."
             ),
             "{text}"
         );
         assert!(
-            text.starts_with("9 entregas que esperabas en la cadena no han llegado (US$ 180,00 a costo):"),
+            text.starts_with("9 entregas que esperabas en la cadena no han llegado (US$ 180,00 a costo):")
+                && text.contains("Conviene llamar a los proveedores."),
             "{text}"
         );
         // Nothing on its way.

@@ -83,6 +83,17 @@ const QUESTION_STOPWORDS: &[&str] = &[
     "ordenes",
     "llegar",
     "fin",
+    "transferencia",
+    "transferencias",
+    "traslado",
+    "traslados",
+    "lunes",
+    "martes",
+    "miercoles",
+    "jueves",
+    "viernes",
+    "sabado",
+    "domingo",
 ];
 
 /// Whether a word of a question names no product.
@@ -534,7 +545,8 @@ impl Catalog {
             return u;
         }
         let found = |r: &Resolved, entries: &[Entry]| self.found(r, entries);
-        if !u.intent_explicit {
+        // Money named ("¿y con 2.000 dólares?") asks what to buy with it, whatever came before.
+        if !u.intent_explicit && u.budget_usd.is_none() {
             u.intent = prev.intent;
         }
         // "¿y la deslactosada?" after Los Andes completa: among equal matches, the ones closest to
@@ -563,9 +575,11 @@ impl Catalog {
         if u.budget_usd.is_none() && u.store_orders() {
             u.budget_usd = prev.budget_usd;
         }
-        // "¿y en Valencia?" after "¿qué me llega mañana?": what comes there.
+        // "¿y en Valencia?" after "¿qué me llega mañana?": what comes there; "¿y los que vienen
+        // esta semana?" after the late ones: what comes. A question that says what it asks
+        // ("¿y cómo estoy de inventario?") keeps its own.
         if u.coming.is_none() && u.intent == Intent::Stock && u.products.is_empty() {
-            u.coming = prev.coming;
+            u.coming = coming_of(&words).or(if u.intent_explicit { None } else { prev.coming });
         }
         u.follow_up = true;
         u
@@ -757,7 +771,7 @@ fn intent_of(words: &[String]) -> Intent {
     if NO.contains(&whole.as_str()) {
         return Intent::Confirm { yes: false };
     }
-    let padded = format!(" {whole} ");
+    let padded = without_time_que_viene(&format!(" {whole} "));
     if has(
         &padded,
         &[
@@ -774,6 +788,12 @@ fn intent_of(words: &[String]) -> Intent {
         ],
     ) {
         return Intent::Recall;
+    }
+    // Goods arriving or late ("¿qué transferencias me llegan mañana?", "¿qué me falta por llegar?",
+    // "¿qué tengo que recibir?"), unless the question asks what to order or what will run out.
+    let arriving = padded.replace(" faltan por llegar", " por llegar").replace(" falta por llegar", " por llegar");
+    if has(&arriving, ARRIVAL_WORDS) && !has(&arriving, NEED_WORDS) && !has(&arriving, RUNNING_OUT_WORDS) {
+        return Intent::Stock;
     }
     if has(&padded, &["transfer", "traslad", " mover ", " muevo ", " movemos ", "pasar mercancia", "redistribu"]) {
         return Intent::Transfers;
@@ -836,11 +856,10 @@ fn intent_of(words: &[String]) -> Intent {
             "hace falta",
             " reponer ",
             " surtir ",
-            // "¿qué pedidos tengo que hacer?"
-            " hacer ",
-            " hago ",
         ],
-    ) {
+    ) || (has(&padded, &[" pedido", " orden"]) && has(&padded, &[" hacer ", " hago ", " hacemos "]))
+    {
+        // "¿qué pedidos tengo que hacer?" too.
         return Intent::Need;
     }
     if has(&padded, RUNNING_OUT_WORDS) {
@@ -987,6 +1006,10 @@ const STOCK_WORDS: &[&str] = &[
     " por llegar",
     " en transito",
     " recibir ",
+    " recibo ",
+    " recibimos ",
+    " llego ",
+    " llegaron ",
     " voy a recibir",
     " entregas ",
     " pedidos pendientes",
@@ -1021,11 +1044,64 @@ const COMING_WORDS: &[&str] = &[
 const LATE_WORDS: &[&str] =
     &[" atrasad", " retrasad", " no ha llegado", " no han llegado", " no llego ", " no llegaron ", " demorad"];
 
+/// Words of goods arriving or late, whatever else the question says (but what to order).
+const ARRIVAL_WORDS: &[&str] = &[
+    " llega ",
+    " llegan ",
+    " llego ",
+    " llegaron ",
+    " ha llegado",
+    " han llegado",
+    " por llegar",
+    " en camino ",
+    " en transito",
+    " atrasad",
+    " retrasad",
+    " recibir ",
+    " recibo ",
+    " recibimos ",
+    " que viene ",
+    " que vienen ",
+    " que me viene",
+    " que me llega",
+];
+
+/// Words of a question about how much to order (arrival words do not make it one about deliveries).
+const NEED_WORDS: &[&str] =
+    &["necesit", " pedir ", " pido ", " ordenar ", " comprar ", " compro ", "hace falta", " reponer ", " surtir "];
+
+/// The question without "que viene" after a time ("la semana que viene", "el lunes que viene",
+/// "los días que vienen"): a horizon, not goods coming; nor is "¿cómo viene …?" (how it is going).
+fn without_time_que_viene(padded: &str) -> String {
+    const TIMES: &[&str] = &[
+        "semana",
+        "semanas",
+        "mes",
+        "meses",
+        "quincena",
+        "dia",
+        "dias",
+        "ano",
+        "lunes",
+        "martes",
+        "miercoles",
+        "jueves",
+        "viernes",
+        "sabado",
+        "domingo",
+    ];
+    let mut out = padded.replace(" como viene ", " como ").replace(" como vienen ", " como ");
+    for t in TIMES {
+        out = out
+            .replace(&format!(" {t} que viene "), &format!(" {t} "))
+            .replace(&format!(" {t} que vienen "), &format!(" {t} "));
+    }
+    out
+}
+
 /// What a stock question asks about the goods on their way.
 fn coming_of(words: &[String]) -> Option<Coming> {
-    // "la semana que viene" is a horizon, not goods coming.
-    let whole =
-        format!(" {} ", words.join(" ")).replace(" semana que viene ", " semana ").replace(" mes que viene ", " mes ");
+    let whole = without_time_que_viene(&format!(" {} ", words.join(" ")));
     if has(&whole, LATE_WORDS) {
         Some(Coming::Late)
     } else if has(&whole, COMING_WORDS) {
@@ -1102,6 +1178,11 @@ fn horizon_of(words: &[String], today: Option<NaiveDate>) -> (u32, Option<String
     if days > MAX_HORIZON_DAYS { (MAX_HORIZON_DAYS, None) } else { (days.max(1), named) }
 }
 
+/// Weekdays as questions write them (accents removed), Monday first.
+const WEEKDAYS: [&str; 7] = ["lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"];
+/// The same, written properly.
+const WEEKDAYS_ES: [&str; 7] = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"];
+
 const MONTHS: [&str; 12] = [
     "enero",
     "febrero",
@@ -1152,6 +1233,16 @@ fn named_horizon(words: &[String], today: Option<NaiveDate>) -> (u32, Option<Str
             "dia" | "dias" if before.is_some() => {
                 let n = before.unwrap_or(1).clamp(1, 56);
                 return (n, Some(phrase(w)));
+            }
+            "pasado" if words.get(k + 1).is_some_and(|x| x == "manana") => return (2, Some("pasado mañana".into())),
+            // A weekday ("el viernes"): from tomorrow through the next one.
+            day if today.is_some() && WEEKDAYS.contains(&day) => {
+                let Some(today) = today else { continue };
+                let target = WEEKDAYS.iter().position(|x| *x == day).unwrap_or(0) as i64;
+                let from = i64::from(today.weekday().num_days_from_monday());
+                let ahead = (target - from).rem_euclid(7);
+                let ahead = if ahead == 0 { 7 } else { ahead };
+                return (u32::try_from(ahead).unwrap_or(7), Some(format!("el {}", WEEKDAYS_ES[target as usize])));
             }
             // "mañana" is tomorrow, unless it is the morning ("en la mañana", "por la mañana").
             "manana" if k == 0 || words[k - 1] != "la" => return (1, Some("mañana".into())),

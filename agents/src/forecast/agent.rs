@@ -3,7 +3,7 @@
 
 use super::distribution::total_demand;
 use crate::actor::Agent;
-use crate::context::TenantContext;
+use crate::context::{Expected, TenantContext};
 use crate::optimizer::Incoming;
 use chrono::Days;
 use fluxion_domain::forecast::Forecast;
@@ -150,18 +150,24 @@ pub fn store_stock(ctx: &TenantContext, stores: &[usize]) -> Vec<StoreStock> {
 /// Deliveries a list shows at most per delivery's lines.
 const DELIVERY_LINES: usize = 5;
 
-/// What `stores` (world indices; every store when empty) are waiting for: the deliveries that
-/// were due by tonight and have not come (the longest overdue first), and, unless `late_only`, those
-/// due through `until`, by day and the largest first.
-pub fn deliveries(ctx: &TenantContext, stores: &[usize], until: chrono::NaiveDate, late_only: bool) -> Deliveries {
+/// What `stores` (world indices; every store when empty) are waiting for among `open` (the
+/// context's, or read afresh): the deliveries that were due by tonight and have not come (the
+/// longest overdue first), and, unless `late_only`, those due through `until`, by day and the
+/// largest first.
+pub fn deliveries(
+    ctx: &TenantContext,
+    open: &[Expected],
+    stores: &[usize],
+    until: chrono::NaiveDate,
+    late_only: bool,
+) -> Deliveries {
     let world = &ctx.world;
     // What a product costs (the same at every store).
     let mut cost = vec![0.0; world.products.len()];
     for item in &world.items {
         cost[item.product] = item.terms.unit_cost;
     }
-    let mut list: Vec<Delivery> = ctx
-        .deliveries
+    let mut list: Vec<Delivery> = open
         .iter()
         .filter(|d| stores.is_empty() || stores.contains(&d.store))
         .filter(|d| d.expected <= ctx.today || (!late_only && d.expected <= until))

@@ -30,6 +30,8 @@ struct OrdersPage {
     /// Whether more are pending than a page lists.
     capped: bool,
     limit: usize,
+    /// Whether what is on its way could be read.
+    coming_known: bool,
     /// Purchase orders and transfers on their way over the next week, the late ones first.
     coming: Vec<DeliveryRow>,
     /// Of them, how many are late.
@@ -52,6 +54,7 @@ struct DeliveryRow {
     late_es: String,
     products: usize,
     value: String,
+    value_usd: f64,
     /// Its largest lines, "Harina PAN 1.200 unidades".
     lines: String,
 }
@@ -66,14 +69,18 @@ impl DeliveryRow {
             from: d.from_name.clone(),
             store: d.store_name.clone(),
             expected: short_date(d.expected_on),
-            late_es: match late_days {
-                n if n < 0 => String::new(),
-                0 => "Atrasado".to_owned(),
-                1 => "Atrasado 1 día".to_owned(),
-                n => format!("Atrasado {n} días"),
+            late_es: {
+                let late = if d.from_supplier { "Atrasado" } else { "Atrasada" };
+                match late_days {
+                    n if n < 0 => String::new(),
+                    0 => late.to_owned(),
+                    1 => format!("{late} 1 día"),
+                    n => format!("{late} {n} días"),
+                }
             },
             products: d.products,
             value: usd(d.value_at_cost),
+            value_usd: d.value_at_cost,
             lines: d
                 .lines
                 .iter()
@@ -105,9 +112,19 @@ pub(crate) async fn page(
     let capped = pending.len() >= LIMIT;
     let rows: Vec<RecRow> = pending.iter().map(|r| RecRow::of(r, &names)).collect();
     let (transfers, orders) = rows.into_iter().partition(|r| r.transfer);
-    let live = super::live(&api, tenant).await?;
-    let ctx = &live.ctx;
-    let deliveries = fluxion_agents::forecast::deliveries(ctx, &[], ctx.today + chrono::Days::new(COMING_DAYS), false);
+    // What is on its way, read afresh (an order approved here a moment ago is on its way); the
+    // page still serves its approvals when the tenant's context cannot be loaded.
+    let deliveries = match super::live(&api, tenant).await {
+        Ok(live) => {
+            let ctx = &live.ctx;
+            let open = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await?;
+            let until = ctx.today + chrono::Days::new(COMING_DAYS);
+            let list = fluxion_agents::forecast::deliveries(ctx, &open, &[], until, false);
+            Some((list.late().count(), list.list.iter().map(|d| DeliveryRow::of(d, ctx.today)).collect::<Vec<_>>()))
+        }
+        Err(_) => None,
+    };
+    let coming_value = usd(deliveries.iter().flat_map(|(_, rows)| rows).map(|r| r.value_usd).sum());
     render(&OrdersPage {
         c: session.chrome("Pedidos y transferencias", "/pedidos", q.aviso.as_deref()),
         pending_benefit: usd(pending.iter().map(|r| r.recommendation.benefit_usd).sum()),
@@ -116,9 +133,10 @@ pub(crate) async fn page(
         decided: decided.iter().map(|r| RecRow::of(r, &names)).collect(),
         capped,
         limit: LIMIT,
-        late: deliveries.late().count(),
-        coming_value: usd(deliveries.list.iter().map(|d| d.value_at_cost).sum()),
-        coming: deliveries.list.iter().map(|d| DeliveryRow::of(d, ctx.today)).collect(),
+        coming_known: deliveries.is_some(),
+        late: deliveries.as_ref().map_or(0, |(late, _)| *late),
+        coming: deliveries.map(|(_, rows)| rows).unwrap_or_default(),
+        coming_value,
     })
 }
 

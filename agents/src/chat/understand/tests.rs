@@ -364,6 +364,47 @@ fn questions_about_what_is_coming_ask_for_the_deliveries() {
     let first = turn(&c, "¿qué pedidos están atrasados en Chacao?");
     let u = c.understand_after("¿y en Lechería?", Some(&first));
     assert_eq!((u.intent, u.coming), (Intent::Stock, Some(Coming::Late)));
+    // A follow-up that says what it asks keeps its own.
+    let u = c.understand_after("¿y los que vienen esta semana?", Some(&first));
+    assert_eq!((u.intent, u.coming), (Intent::Stock, Some(Coming::Due)));
+    let u = c.understand_after("¿y cómo estoy de inventario en Prebo?", Some(&first));
+    assert_eq!((u.intent, u.coming), (Intent::Stock, None));
+    let u = c.understand_after("¿y con 2.000 dólares?", Some(&first));
+    assert_eq!((u.intent, u.coming, u.budget_usd), (Intent::Need, None, Some(2000.0)));
+}
+
+#[test]
+fn arrivals_are_read_however_they_are_asked_and_other_questions_stay_theirs() {
+    let mut c = catalog();
+    // Friday 27 November 2026.
+    c.set_today(chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default());
+    for (q, coming, horizon) in [
+        ("¿qué transferencias me llegan mañana?", Some(Coming::Due), 1),
+        ("¿qué transferencias están atrasadas?", Some(Coming::Late), 7),
+        ("¿qué me falta por llegar?", Some(Coming::Due), 7),
+        ("¿qué tengo que recibir esta semana?", Some(Coming::Due), 7),
+        ("¿qué recibo mañana?", Some(Coming::Due), 1),
+        ("¿ya llegó el pedido?", Some(Coming::Due), 7),
+        ("¿qué viene pasado mañana?", Some(Coming::Due), 2),
+        ("¿qué me llega el martes?", Some(Coming::Due), 4),
+        ("¿qué me llega el viernes?", Some(Coming::Due), 7),
+        ("¿cómo estoy de inventario para la quincena que viene?", None, 15),
+        ("¿cómo viene el inventario en Chacao?", None, 7),
+    ] {
+        let u = c.understand(q);
+        assert_eq!((u.intent, u.coming, u.horizon_days), (Intent::Stock, coming, horizon), "{q}");
+        assert!(u.products.is_empty() && u.unmatched.is_empty(), "{q}: {:?} {:?}", u.products, u.unmatched);
+    }
+    assert_eq!(c.understand("¿qué me llega el martes?").horizon_es.as_deref(), Some("el martes"));
+    for (q, intent) in [
+        ("¿qué puedes hacer?", Intent::Help),
+        ("¿qué hago si se me agota la harina?", Intent::RunningOut),
+        ("¿qué transferencias debo hacer?", Intent::Transfers),
+        ("¿cuánta harina necesito hasta que llega el camión?", Intent::Need),
+        ("¿se me acaba el aceite antes de que llegue el pedido?", Intent::RunningOut),
+    ] {
+        assert_eq!(c.understand(q).intent, intent, "{q}");
+    }
 }
 
 #[test]
