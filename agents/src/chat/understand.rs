@@ -87,18 +87,11 @@ const QUESTION_STOPWORDS: &[&str] = &[
     "transferencias",
     "traslado",
     "traslados",
-    "lunes",
-    "martes",
-    "miercoles",
-    "jueves",
-    "viernes",
-    "sabado",
-    "domingo",
 ];
 
 /// Whether a word of a question names no product.
 fn question_stopword(w: &str) -> bool {
-    STOPWORDS.contains(&w) || QUESTION_STOPWORDS.contains(&w)
+    STOPWORDS.contains(&w) || QUESTION_STOPWORDS.contains(&w) || WEEKDAYS.contains(&w)
 }
 
 /// Words that never name a product or a store.
@@ -1073,25 +1066,9 @@ const NEED_WORDS: &[&str] =
 /// The question without "que viene" after a time ("la semana que viene", "el lunes que viene",
 /// "los días que vienen"): a horizon, not goods coming; nor is "¿cómo viene …?" (how it is going).
 fn without_time_que_viene(padded: &str) -> String {
-    const TIMES: &[&str] = &[
-        "semana",
-        "semanas",
-        "mes",
-        "meses",
-        "quincena",
-        "dia",
-        "dias",
-        "ano",
-        "lunes",
-        "martes",
-        "miercoles",
-        "jueves",
-        "viernes",
-        "sabado",
-        "domingo",
-    ];
+    const TIMES: &[&str] = &["semana", "semanas", "mes", "meses", "quincena", "dia", "dias", "ano"];
     let mut out = padded.replace(" como viene ", " como ").replace(" como vienen ", " como ");
-    for t in TIMES {
+    for t in TIMES.iter().chain(&WEEKDAYS) {
         out = out
             .replace(&format!(" {t} que viene "), &format!(" {t} "))
             .replace(&format!(" {t} que vienen "), &format!(" {t} "));
