@@ -383,7 +383,7 @@ mod tests {
 
         // Tomorrow at the first store: the late ones, the longest overdue first, then tomorrow's, the
         // largest first; the one of day 3 is past the window.
-        let d = crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(1), false);
+        let d = crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(1), false, None);
         assert_eq!(numbers(&d), ["OC-0", "OC-7", "TR-1", "OC-1"]);
         assert_eq!(d.late().count(), 2);
         assert_eq!(d.coming().map(|x| x.number.as_str()).collect::<Vec<_>>(), ["TR-1", "OC-1"]);
@@ -393,13 +393,25 @@ mod tests {
         assert_eq!(tr.store_name, "Tienda 0");
         assert_eq!(tr.lines[0].product_name, "Producto");
         // Only the late ones.
-        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(7), true)), ["OC-0", "OC-7"]);
+        assert_eq!(
+            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(7), true, None)),
+            ["OC-0", "OC-7"]
+        );
         // The whole chain over a week.
         assert_eq!(
-            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[], day(7), false)),
+            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[], day(7), false, None)),
             ["OC-0", "OC-9", "OC-7", "TR-1", "OC-1", "OC-8", "OC-3"]
         );
+        // Only transfers, or only purchase orders.
+        assert_eq!(
+            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(7), false, Some(false))),
+            ["TR-1"]
+        );
+        assert_eq!(
+            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(1), false, Some(true))),
+            ["OC-0", "OC-7", "OC-1"]
+        );
         // Another store's deliveries never show.
-        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[1], day(7), false)), ["OC-9"]);
+        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[1], day(7), false, None)), ["OC-9"]);
     }
 }

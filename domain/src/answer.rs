@@ -281,6 +281,10 @@ pub struct Deliveries {
     pub until: NaiveDate,
     /// Only the late ones were asked about ("¿qué pedidos están atrasados?").
     pub late_only: bool,
+    /// Only purchase orders (`Some(true)`: "¿qué proveedores están atrasados?") or only transfers
+    /// (`Some(false)`: "¿qué transferencias me llegan?") were asked about.
+    #[serde(default)]
+    pub from_supplier: Option<bool>,
     /// The late ones first (the longest overdue first), then by day, the largest first.
     pub list: Vec<Delivery>,
 }

@@ -29,6 +29,9 @@ pub struct Turn {
     /// What it asked about the deliveries on their way, if it did.
     #[serde(default)]
     pub coming: Option<crate::Coming>,
+    /// Whether it asked only about purchase orders (`Some(true)`) or only about transfers.
+    #[serde(default)]
+    pub coming_from_supplier: Option<bool>,
     /// When.
     pub at: DateTime<Utc>,
 }

@@ -33,6 +33,7 @@ fn conversation(q: &str) -> Conversation {
             horizon_es: Some("la quincena".into()),
             budget_usd: Some(2000.0),
             coming: Some(fluxion_domain::Coming::Late),
+            coming_from_supplier: Some(false),
             at: chrono::Utc::now(),
         });
     }

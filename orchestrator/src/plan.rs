@@ -371,6 +371,7 @@ pub(crate) async fn run(
                 horizon_es: u.horizon_es.clone(),
                 budget_usd: u.budget_usd,
                 coming: u.coming,
+                coming_from_supplier: u.coming_from_supplier,
                 at: chrono::Utc::now(),
             });
         }
@@ -560,8 +561,9 @@ pub(crate) async fn run(
                     tracing::warn!(error = %e, "open orders could not be read; the context's are used");
                     &ctx.deliveries
                 });
-                let list = store_indices(&ctx, &u)
-                    .map(|stores| fluxion_agents::forecast::deliveries(&ctx, open, &stores, until, late_only));
+                let list = store_indices(&ctx, &u).map(|stores| {
+                    fluxion_agents::forecast::deliveries(&ctx, open, &stores, until, late_only, u.coming_from_supplier)
+                });
                 let out = list
                     .as_ref()
                     .map_or_else(String::new, |d| format!("{} entregas, {} atrasadas", d.list.len(), d.late().count()));

@@ -177,6 +177,7 @@ const CASES: &[Case] = &[
     case("memo", "¿qué pedidos están atrasados?", STOCK, &[], &[], None),
     case("memo", "¿y los que vienen esta semana?", STOCK, &[], &[], Some(7)),
     case("memo", "¿ya llegó el pedido de Chacao?", STOCK, &[], &[CCS], None),
+    case("memo", "¿qué transferencias me llegan esta semana?", STOCK, &[], &[], Some(7)),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {
@@ -260,6 +261,9 @@ fn grounded(a: &Answer) -> Result<(), String> {
             }
             if d.late_only != a.question.contains("atrasad") {
                 return Err(format!("late only: {}", d.late_only));
+            }
+            if a.question.contains("transferencias") && d.list.iter().any(|x| x.from_supplier) {
+                return Err("a purchase order among the transfers asked about".into());
             }
             let late = d.late().count();
             let coming = d.coming().count();

@@ -796,6 +796,12 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
         format!("del {} al {}", short_date(d.today + chrono::Days::new(1)), short_date(d.until))
     };
     let one_day = d.until <= d.today + chrono::Days::new(1);
+    // What the question asked about: every delivery, only purchase orders or only transfers.
+    let (one, many, feminine) = match d.from_supplier {
+        None => ("entrega", "entregas", true),
+        Some(true) => ("pedido", "pedidos", false),
+        Some(false) => ("transferencia", "transferencias", true),
+    };
     let line = |x: &Delivery, late: bool| {
         let (kind, expected) = if x.from_supplier { ("pedido", "esperado") } else { ("transferencia", "esperada") };
         let from = if x.from_supplier { x.from_name.clone() } else { format!("desde {}", x.from_name) };
@@ -831,11 +837,7 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
         }
         if of.len() > DELIVERIES {
             let rest: f64 = of[DELIVERIES..].iter().map(|x| x.value_at_cost).sum();
-            s.push_str(&format!(
-                "\n… y {} más ({} a costo).",
-                count(of.len() - DELIVERIES, "entrega", "entregas"),
-                usd(rest)
-            ));
+            s.push_str(&format!("\n… y {} más ({} a costo).", count(of.len() - DELIVERIES, one, many), usd(rest)));
             // Across the chain, what each store waits for, the most value first.
             let mut by_store: Vec<(&str, usize, f64)> = Vec::new();
             for x in of {
@@ -851,7 +853,7 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
                 by_store.sort_by(|a, b| b.2.total_cmp(&a.2));
                 let each: Vec<String> = by_store
                     .iter()
-                    .map(|(name, n, value)| format!("{name} {} ({})", count(*n, "entrega", "entregas"), usd(*value)))
+                    .map(|(name, n, value)| format!("{name} {} ({})", count(*n, one, many), usd(*value)))
                     .collect();
                 s.push_str(&format!("\nPor tienda: {}.", join_es(&each)));
             }
@@ -861,12 +863,12 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
     let mut out = Vec::new();
     if !d.late_only {
         if coming.is_empty() {
-            out.push(format!("No esperas entregas {where_} {window}."));
+            out.push(format!("No esperas {many} {where_} {window}."));
         } else {
             let mut s = format!(
                 "{} esperas {} {where_} ({} a costo):",
                 capitalize(&window),
-                count(coming.len(), "entrega", "entregas"),
+                count(coming.len(), one, many),
                 value(&coming)
             );
             list(&mut s, &coming, false);
@@ -874,17 +876,24 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
         }
     }
     if late.is_empty() {
-        out.push(format!(
-            "Ninguna entrega está atrasada {where_}: no queda pedido ni transferencia de hasta el {} sin recibir.",
-            short_date(d.today)
-        ));
+        let since = short_date(d.today);
+        out.push(match d.from_supplier {
+            None => {
+                format!("Ninguna entrega está atrasada {where_}: no queda pedido ni transferencia de hasta el {since} sin recibir.")
+            }
+            Some(true) => format!("Ningún pedido está atrasado {where_}: no queda ninguno de hasta el {since} sin recibir."),
+            Some(false) => {
+                format!("Ninguna transferencia está atrasada {where_}: no queda ninguna de hasta el {since} sin recibir.")
+            }
+        });
     } else {
         let mut s = if late.len() == 1 {
-            format!("Una entrega que esperabas {where_} no ha llegado ({} a costo):", value(&late))
+            let a = if feminine { "Una" } else { "Un" };
+            format!("{a} {one} que esperabas {where_} no ha llegado ({} a costo):", value(&late))
         } else {
             format!(
                 "{} que esperabas {where_} no han llegado ({} a costo):",
-                capitalize(&count(late.len(), "entrega", "entregas")),
+                capitalize(&count(late.len(), one, many)),
                 value(&late)
             )
         };
@@ -1167,6 +1176,7 @@ mod tests {
             budget_usd,
             expiring: false,
             coming: None,
+            coming_from_supplier: None,
         }
     }
 
@@ -1339,6 +1349,7 @@ mod tests {
             today: day(28),
             until: day(29),
             late_only: false,
+            from_supplier: None,
             list: vec![
                 delivery("OC-7", "Alimentos Polar", true, day(26), vec![line("Harina PAN", 1200.0)]),
                 delivery(
@@ -1409,6 +1420,21 @@ mod tests {
             text.starts_with("9 entregas que esperabas en la cadena no han llegado (US$ 180,00 a costo):")
                 && text.contains("Conviene llamar a los proveedores."),
             "{text}"
+        );
+        // Only transfers, and only purchase orders.
+        let transfers = Deliveries { from_supplier: Some(false), ..late.clone() };
+        let mut p = parts(&u, None);
+        p.deliveries = Some(&transfers);
+        assert!(
+            compose(&p).starts_with("Una transferencia que esperabas en la cadena no ha llegado"),
+            "{}",
+            compose(&p)
+        );
+        let orders = Deliveries { from_supplier: Some(true), list: Vec::new(), ..late.clone() };
+        p.deliveries = Some(&orders);
+        assert_eq!(
+            compose(&p),
+            "Ningún pedido está atrasado en la cadena: no queda ninguno de hasta el sáb 28/11 sin recibir."
         );
         // Nothing on its way.
         let none = Deliveries { list: Vec::new(), ..d.clone() };

@@ -312,6 +312,9 @@ pub struct Understanding {
     pub expiring: bool,
     /// What a stock question asks about the goods on their way ("¿qué me llega mañana?"), if it does.
     pub coming: Option<Coming>,
+    /// Whether it asks only about purchase orders (`Some(true)`: "¿qué proveedores están
+    /// atrasados?") or only about transfers (`Some(false)`: "¿qué transferencias me llegan?").
+    pub coming_from_supplier: Option<bool>,
 }
 
 impl Understanding {
@@ -449,6 +452,7 @@ impl Catalog {
             budget_usd,
             expiring: intent == Intent::Overstock && has(&format!(" {} ", all.join(" ")), EXPIRY_WORDS),
             coming: coming.filter(|_| intent == Intent::Stock),
+            coming_from_supplier: coming.filter(|_| intent == Intent::Stock).and_then(|_| sender_of(&all)),
         }
     }
 
@@ -572,7 +576,16 @@ impl Catalog {
         // esta semana?" after the late ones: what comes. A question that says what it asks
         // ("¿y cómo estoy de inventario?") keeps its own.
         if u.coming.is_none() && u.intent == Intent::Stock && u.products.is_empty() {
-            u.coming = coming_of(&words).or(if u.intent_explicit { None } else { prev.coming });
+            u.coming = coming_of(&words);
+            u.coming_from_supplier = u.coming.and_then(|_| sender_of(&words));
+            if u.coming.is_none() && !u.intent_explicit {
+                u.coming = prev.coming;
+                u.coming_from_supplier = prev.coming_from_supplier;
+            }
+        }
+        // "¿y las atrasadas?" after the transfers coming: the late transfers.
+        if u.coming.is_some() && prev.coming.is_some() && sender_of(&words).is_none() {
+            u.coming_from_supplier = prev.coming_from_supplier;
         }
         u.follow_up = true;
         u
@@ -1057,6 +1070,8 @@ const ARRIVAL_WORDS: &[&str] = &[
     " que vienen ",
     " que me viene",
     " que me llega",
+    " orden de compra",
+    " ordenes de compra",
 ];
 
 /// Words of a question about how much to order (arrival words do not make it one about deliveries).
@@ -1074,6 +1089,19 @@ fn without_time_que_viene(padded: &str) -> String {
             .replace(&format!(" {t} que vienen "), &format!(" {t} "));
     }
     out
+}
+
+/// Whether a question about deliveries asks only about purchase orders (`Some(true)`) or only
+/// about transfers (`Some(false)`).
+fn sender_of(words: &[String]) -> Option<bool> {
+    let whole = format!(" {} ", words.join(" "));
+    let transfers = has(&whole, &[" transferencia", " traslad"]);
+    let suppliers = has(&whole, &[" proveedor", " orden de compra", " ordenes de compra"]);
+    match (suppliers, transfers) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
 }
 
 /// What a stock question asks about the goods on their way.

@@ -153,13 +153,14 @@ const DELIVERY_LINES: usize = 5;
 /// What `stores` (world indices; every store when empty) are waiting for among `open` (the
 /// context's, or read afresh): the deliveries that were due by tonight and have not come (the
 /// longest overdue first), and, unless `late_only`, those due through `until`, by day and the
-/// largest first.
+/// largest first; only purchase orders or only transfers when `from_supplier` says so.
 pub fn deliveries(
     ctx: &TenantContext,
     open: &[Expected],
     stores: &[usize],
     until: chrono::NaiveDate,
     late_only: bool,
+    from_supplier: Option<bool>,
 ) -> Deliveries {
     let world = &ctx.world;
     // What a product costs (the same at every store).
@@ -171,6 +172,7 @@ pub fn deliveries(
         .iter()
         .filter(|d| stores.is_empty() || stores.contains(&d.store))
         .filter(|d| d.expected <= ctx.today || (!late_only && d.expected <= until))
+        .filter(|d| from_supplier.is_none_or(|s| d.from_supplier == s))
         .map(|d| {
             let mut lines: Vec<(f64, usize, f64)> = d.lines.iter().map(|&(p, u)| (u * cost[p], p, u)).collect();
             lines.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.total_cmp(&a.2)));
@@ -206,7 +208,7 @@ pub fn deliveries(
             .then(b.value_at_cost.total_cmp(&a.value_at_cost))
             .then(a.number.cmp(&b.number))
     });
-    Deliveries { today: ctx.today, until, late_only, list }
+    Deliveries { today: ctx.today, until, late_only, from_supplier, list }
 }
 
 /// Days of the forecast's expected demand that `on_hand` covers from its first day, with the part

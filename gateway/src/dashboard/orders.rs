@@ -119,7 +119,7 @@ pub(crate) async fn page(
             let ctx = &live.ctx;
             let open = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await?;
             let until = ctx.today + chrono::Days::new(COMING_DAYS);
-            let list = fluxion_agents::forecast::deliveries(ctx, &open, &[], until, false);
+            let list = fluxion_agents::forecast::deliveries(ctx, &open, &[], until, false, None);
             Some((list.late().count(), list.list.iter().map(|d| DeliveryRow::of(d, ctx.today)).collect::<Vec<_>>()))
         }
         Err(_) => None,

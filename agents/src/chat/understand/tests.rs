@@ -174,6 +174,7 @@ fn turn(c: &Catalog, q: &str) -> Turn {
         horizon_es: u.horizon_es,
         budget_usd: u.budget_usd,
         coming: u.coming,
+        coming_from_supplier: u.coming_from_supplier,
         at: chrono::Utc::now(),
     }
 }
@@ -371,6 +372,22 @@ fn questions_about_what_is_coming_ask_for_the_deliveries() {
     assert_eq!((u.intent, u.coming), (Intent::Stock, None));
     let u = c.understand_after("¿y con 2.000 dólares?", Some(&first));
     assert_eq!((u.intent, u.coming, u.budget_usd), (Intent::Need, None, Some(2000.0)));
+    // Only transfers, or only purchase orders, and a follow-up keeps which.
+    for (q, from_supplier) in [
+        ("¿qué transferencias me llegan mañana?", Some(false)),
+        ("¿llegó el traslado a Chacao?", Some(false)),
+        ("¿qué proveedores están atrasados?", Some(true)),
+        ("¿qué órdenes de compra vienen esta semana?", Some(true)),
+        ("¿qué me llega mañana?", None),
+    ] {
+        let u = c.understand(q);
+        assert_eq!((u.intent, u.coming.is_some(), u.coming_from_supplier), (Intent::Stock, true, from_supplier), "{q}");
+    }
+    let first = turn(&c, "¿qué transferencias me llegan mañana?");
+    let u = c.understand_after("¿y en Prebo?", Some(&first));
+    assert_eq!((u.coming, u.coming_from_supplier), (Some(Coming::Due), Some(false)));
+    let u = c.understand_after("¿y las atrasadas?", Some(&first));
+    assert_eq!((u.coming, u.coming_from_supplier), (Some(Coming::Late), Some(false)), "the kind stays");
 }
 
 #[test]
