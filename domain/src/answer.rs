@@ -285,6 +285,10 @@ pub struct Deliveries {
     /// (`Some(false)`: "¿qué transferencias me llegan?") were asked about.
     #[serde(default)]
     pub from_supplier: Option<bool>,
+    /// Only these senders were asked about, by name ("¿cuándo llega el pedido de Polar?"; empty:
+    /// every sender).
+    #[serde(default)]
+    pub senders: Vec<String>,
     /// The late ones first (the longest overdue first), then by day, the largest first.
     pub list: Vec<Delivery>,
 }

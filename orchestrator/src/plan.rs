@@ -361,6 +361,26 @@ pub(crate) async fn run(
         if u.intent == Intent::Recall {
             prefer_recent_products(&mut u, &conversation);
         }
+        // What is on its way is read afresh (an order approved since the context was loaded is on
+        // its way), and a sender named ("¿cuándo llega el pedido de Polar?") asks for its
+        // deliveries rather than the stock of the products its name matches.
+        let mut open_deliveries = None;
+        let mut senders = Vec::new();
+        if u.intent == Intent::Stock && u.coming.is_some() {
+            match fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await {
+                Ok(open) => {
+                    senders =
+                        fluxion_agents::chat::named_by_all(&u.product_words, open.iter().map(|d| d.from_name.as_str()));
+                    if !senders.is_empty() {
+                        u.products.clear();
+                        u.alternatives.clear();
+                        u.unmatched.clear();
+                    }
+                    open_deliveries = Some(open);
+                }
+                Err(e) => tracing::warn!(error = %e, "open orders could not be read; the context's are used"),
+            }
+        }
         if user.is_some() {
             conversation.push(Turn {
                 question: question.clone(),
@@ -555,14 +575,24 @@ pub(crate) async fn run(
                     format!("entregas hasta el {until}, {}", stores_es(&u))
                 };
                 let span = run.trace.open("deliveries", Some(AgentKind::Optimizer), None, &what);
-                // Read afresh: an order approved since the context was loaded is on its way.
-                let fresh = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await;
-                let open = fresh.as_deref().unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "open orders could not be read; the context's are used");
-                    &ctx.deliveries
-                });
+                let open: Vec<fluxion_agents::context::Expected> = open_deliveries
+                    .as_deref()
+                    .unwrap_or(&ctx.deliveries)
+                    .iter()
+                    .filter(|d| senders.is_empty() || senders.contains(&d.from_name))
+                    .cloned()
+                    .collect();
                 let list = store_indices(&ctx, &u).map(|stores| {
-                    fluxion_agents::forecast::deliveries(&ctx, open, &stores, until, late_only, u.coming_from_supplier)
+                    let mut d = fluxion_agents::forecast::deliveries(
+                        &ctx,
+                        &open,
+                        &stores,
+                        until,
+                        late_only,
+                        u.coming_from_supplier,
+                    );
+                    d.senders = senders.clone();
+                    d
                 });
                 let out = list
                     .as_ref()

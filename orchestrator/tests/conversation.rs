@@ -178,6 +178,7 @@ const CASES: &[Case] = &[
     case("memo", "¿y los que vienen esta semana?", STOCK, &[], &[], Some(7)),
     case("memo", "¿ya llegó el pedido de Chacao?", STOCK, &[], &[CCS], None),
     case("memo", "¿qué transferencias me llegan esta semana?", STOCK, &[], &[], Some(7)),
+    case("memo", "¿cuándo llega el pedido de Polar?", STOCK, &[], &[], None),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {
@@ -264,6 +265,11 @@ fn grounded(a: &Answer) -> Result<(), String> {
             }
             if a.question.contains("transferencias") && d.list.iter().any(|x| x.from_supplier) {
                 return Err("a purchase order among the transfers asked about".into());
+            }
+            if a.question.contains("Polar")
+                && (d.senders.is_empty() || d.list.iter().any(|x| !x.from_name.contains("Polar")))
+            {
+                return Err(format!("the deliveries of {:?}, not only Polar's", d.senders));
             }
             let late = d.late().count();
             let coming = d.coming().count();

@@ -786,7 +786,7 @@ const DELIVERY_LINES: usize = 3;
 /// not come, the longest overdue first, then those due over the window, by day; each with who
 /// sends it, its number, its products and value at cost, and its largest lines.
 fn deliveries(u: &Understanding, d: &Deliveries) -> String {
-    let where_ = where_es(u);
+    let where_ = if d.senders.is_empty() { where_es(u) } else { format!("de {} {}", join_es(&d.senders), where_es(u)) };
     let chain = u.stores.len() != 1;
     let late: Vec<&Delivery> = d.late().collect();
     let coming: Vec<&Delivery> = d.coming().collect();
@@ -1350,6 +1350,7 @@ mod tests {
             until: day(29),
             late_only: false,
             from_supplier: None,
+            senders: Vec::new(),
             list: vec![
                 delivery("OC-7", "Alimentos Polar", true, day(26), vec![line("Harina PAN", 1200.0)]),
                 delivery(
@@ -1436,6 +1437,15 @@ mod tests {
             compose(&p),
             "Ningún pedido está atrasado en la cadena: no queda ninguno de hasta el sáb 28/11 sin recibir."
         );
+        // A sender asked about by name.
+        let polar = Deliveries { senders: vec!["Alimentos Polar".into()], list: vec![d.list[0].clone()], ..d.clone() };
+        let mut u = understanding(Intent::Stock, Vec::new(), None);
+        u.coming = Some(fluxion_domain::Coming::Due);
+        let mut p = parts(&u, None);
+        p.deliveries = Some(&polar);
+        let text = compose(&p);
+        assert!(text.starts_with("No esperas entregas de Alimentos Polar en la cadena el dom 29/11."), "{text}");
+        assert!(text.contains("Una entrega que esperabas de Alimentos Polar en la cadena no ha llegado"), "{text}");
         // Nothing on its way.
         let none = Deliveries { list: Vec::new(), ..d.clone() };
         let mut u = understanding(Intent::Stock, Vec::new(), None);

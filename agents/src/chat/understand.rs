@@ -1091,6 +1091,25 @@ fn without_time_que_viene(padded: &str) -> String {
     out
 }
 
+/// The names among `names` (each once) that all of a question's product words name ("polar" names
+/// Cervecería Polar and Alimentos Polar; "alimentos polar" only the latter): who sends the
+/// deliveries a question asks about by name ("¿cuándo llega el pedido de Polar?").
+pub fn named_by_all<'a>(product_words: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let asked = words(product_words);
+    if asked.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let own = words(name);
+        let all = asked.iter().all(|w| own.iter().any(|o| word_match(w, o) >= 0.85));
+        if all && !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
 /// Whether a question about deliveries asks only about purchase orders (`Some(true)`) or only
 /// about transfers (`Some(false)`).
 fn sender_of(words: &[String]) -> Option<bool> {

@@ -391,6 +391,17 @@ fn questions_about_what_is_coming_ask_for_the_deliveries() {
 }
 
 #[test]
+fn a_sender_is_named_by_all_the_words_asked() {
+    let names = ["Cervecería Polar", "Alimentos Polar", "Pepsi-Cola Venezuela", "Alimentos Polar"];
+    assert_eq!(named_by_all("polar", names), ["Cervecería Polar", "Alimentos Polar"]);
+    assert_eq!(named_by_all("alimentos polar", names), ["Alimentos Polar"]);
+    assert_eq!(named_by_all("pepsi", names), ["Pepsi-Cola Venezuela"]);
+    assert_eq!(named_by_all("pepsy", names), ["Pepsi-Cola Venezuela"], "a typo");
+    assert!(named_by_all("harina pan", names).is_empty());
+    assert!(named_by_all("", names).is_empty());
+}
+
+#[test]
 fn arrivals_are_read_however_they_are_asked_and_other_questions_stay_theirs() {
     let mut c = catalog();
     // Friday 27 November 2026.
