@@ -83,6 +83,8 @@ const QUESTION_STOPWORDS: &[&str] = &[
     "ordenes",
     "llegar",
     "fin",
+    "trae",
+    "traen",
     "transferencia",
     "transferencias",
     "traslado",
@@ -1041,6 +1043,8 @@ const COMING_WORDS: &[&str] = &[
     " recib",
     " entrega",
     " despacho",
+    " trae ",
+    " traen ",
     " pedido",
     " ordenes",
     " proveedor",
@@ -1072,6 +1076,8 @@ const ARRIVAL_WORDS: &[&str] = &[
     " que me llega",
     " orden de compra",
     " ordenes de compra",
+    " trae ",
+    " traen ",
 ];
 
 /// Words of a question about how much to order (arrival words do not make it one about deliveries).

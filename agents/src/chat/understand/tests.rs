@@ -416,6 +416,7 @@ fn arrivals_are_read_however_they_are_asked_and_other_questions_stay_theirs() {
         ("¿qué viene pasado mañana?", Some(Coming::Due), 2),
         ("¿qué me llega el martes?", Some(Coming::Due), 4),
         ("¿qué me llega el viernes?", Some(Coming::Due), 7),
+        ("¿qué me trae el proveedor mañana?", Some(Coming::Due), 1),
         ("¿cómo estoy de inventario para la quincena que viene?", None, 15),
         ("¿cómo viene el inventario en Chacao?", None, 7),
     ] {
