@@ -298,6 +298,13 @@ pub async fn read_deliveries(store: &dyn TenantStore, world: &ReplayWorld) -> Re
     Ok(out)
 }
 
+/// Who may send the tenant's deliveries, by name: its suppliers (`true`) and its locations.
+pub async fn sender_names(store: &dyn TenantStore) -> Result<Vec<(String, bool)>, StoreError> {
+    let suppliers = store.suppliers().await?.into_iter().map(|s| (s.name, true));
+    let locations = store.locations().await?.into_iter().map(|l| (l.name, false));
+    Ok(suppliers.chain(locations).collect())
+}
+
 /// Per store: the last day with data, the usual gap between data days and the revenue per day
 /// (the revenue the store recorded over its last 28 days; units at list price where the feed
 /// recorded none).

@@ -32,6 +32,9 @@ pub struct Turn {
     /// Whether it asked only about purchase orders (`Some(true)`) or only about transfers.
     #[serde(default)]
     pub coming_from_supplier: Option<bool>,
+    /// The senders whose deliveries it asked about by name.
+    #[serde(default)]
+    pub senders: Vec<String>,
     /// When.
     pub at: DateTime<Utc>,
 }

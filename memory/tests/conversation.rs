@@ -34,6 +34,7 @@ fn conversation(q: &str) -> Conversation {
             budget_usd: Some(2000.0),
             coming: Some(fluxion_domain::Coming::Late),
             coming_from_supplier: Some(false),
+            senders: vec!["Alimentos Polar".into()],
             at: chrono::Utc::now(),
         });
     }

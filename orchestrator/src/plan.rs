@@ -361,24 +361,32 @@ pub(crate) async fn run(
         if u.intent == Intent::Recall {
             prefer_recent_products(&mut u, &conversation);
         }
-        // What is on its way is read afresh (an order approved since the context was loaded is on
-        // its way), and a sender named ("¿cuándo llega el pedido de Polar?") asks for its
-        // deliveries rather than the stock of the products its name matches.
-        let mut open_deliveries = None;
-        let mut senders = Vec::new();
-        if u.intent == Intent::Stock && u.coming.is_some() {
-            match fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await {
-                Ok(open) => {
-                    senders =
-                        fluxion_agents::chat::named_by_all(&u.product_words, open.iter().map(|d| d.from_name.as_str()));
+        // A supplier or a location named in a question about what is coming ("¿cuándo llega el
+        // pedido de Polar?") asks for its deliveries, not the stock of the products its name matches.
+        if u.intent == Intent::Stock && u.coming.is_some() && !u.product_words.is_empty() {
+            match fluxion_agents::context::sender_names(live.store.as_ref()).await {
+                Ok(names) => {
+                    let senders = live.catalog.senders_named(&u.product_words, names.iter().map(|(n, _)| n.as_str()));
                     if !senders.is_empty() {
+                        let span = run.trace.open("senders", Some(AgentKind::Chat), None, &u.product_words);
+                        run.trace.close(span, SpanStatus::Ok, &senders.join(", "), None);
+                        // Only suppliers named: purchase orders; only the chain's locations: transfers.
+                        let supplier = |s: &String| names.iter().any(|(n, is)| n == s && *is);
+                        let location = |s: &String| names.iter().any(|(n, is)| n == s && !*is);
+                        if u.coming_from_supplier.is_none() {
+                            if senders.iter().all(supplier) && !senders.iter().any(location) {
+                                u.coming_from_supplier = Some(true);
+                            } else if senders.iter().all(location) && !senders.iter().any(supplier) {
+                                u.coming_from_supplier = Some(false);
+                            }
+                        }
+                        u.senders = senders;
                         u.products.clear();
                         u.alternatives.clear();
                         u.unmatched.clear();
                     }
-                    open_deliveries = Some(open);
                 }
-                Err(e) => tracing::warn!(error = %e, "open orders could not be read; the context's are used"),
+                Err(e) => tracing::warn!(error = %e, "the senders' names could not be read"),
             }
         }
         if user.is_some() {
@@ -392,6 +400,7 @@ pub(crate) async fn run(
                 budget_usd: u.budget_usd,
                 coming: u.coming,
                 coming_from_supplier: u.coming_from_supplier,
+                senders: u.senders.clone(),
                 at: chrono::Utc::now(),
             });
         }
@@ -569,17 +578,23 @@ pub(crate) async fn run(
             Some(coming) if u.intent == Intent::Stock && whole_stores => {
                 let until = ctx.today + chrono::Days::new(u64::from(u.horizon_days.max(1)));
                 let late_only = coming == fluxion_domain::Coming::Late;
+                let from = if u.senders.is_empty() { String::new() } else { format!(" de {}", u.senders.join(", ")) };
                 let what = if late_only {
-                    format!("entregas atrasadas, {}", stores_es(&u))
+                    format!("entregas atrasadas{from}, {}", stores_es(&u))
                 } else {
-                    format!("entregas hasta el {until}, {}", stores_es(&u))
+                    format!("entregas hasta el {until}{from}, {}", stores_es(&u))
                 };
                 let span = run.trace.open("deliveries", Some(AgentKind::Optimizer), None, &what);
-                let open: Vec<fluxion_agents::context::Expected> = open_deliveries
+                // Read afresh: an order approved since the context was loaded is on its way.
+                let fresh = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await;
+                let open: Vec<fluxion_agents::context::Expected> = fresh
                     .as_deref()
-                    .unwrap_or(&ctx.deliveries)
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "open orders could not be read; the context's are used");
+                        &ctx.deliveries
+                    })
                     .iter()
-                    .filter(|d| senders.is_empty() || senders.contains(&d.from_name))
+                    .filter(|d| u.senders.is_empty() || u.senders.contains(&d.from_name))
                     .cloned()
                     .collect();
                 let list = store_indices(&ctx, &u).map(|stores| {
@@ -591,7 +606,7 @@ pub(crate) async fn run(
                         late_only,
                         u.coming_from_supplier,
                     );
-                    d.senders = senders.clone();
+                    d.senders = u.senders.clone();
                     d
                 });
                 let out = list

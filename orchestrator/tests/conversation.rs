@@ -179,6 +179,7 @@ const CASES: &[Case] = &[
     case("memo", "¿ya llegó el pedido de Chacao?", STOCK, &[], &[CCS], None),
     case("memo", "¿qué transferencias me llegan esta semana?", STOCK, &[], &[], Some(7)),
     case("memo", "¿cuándo llega el pedido de Polar?", STOCK, &[], &[], None),
+    case("memo", "¿y los atrasados?", STOCK, &[], &[], None),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {
@@ -266,7 +267,8 @@ fn grounded(a: &Answer) -> Result<(), String> {
             if a.question.contains("transferencias") && d.list.iter().any(|x| x.from_supplier) {
                 return Err("a purchase order among the transfers asked about".into());
             }
-            if a.question.contains("Polar")
+            // Polar's deliveries, and a follow-up keeps to them.
+            if (a.question.contains("Polar") || a.question == "¿y los atrasados?")
                 && (d.senders.is_empty() || d.list.iter().any(|x| !x.from_name.contains("Polar")))
             {
                 return Err(format!("the deliveries of {:?}, not only Polar's", d.senders));

@@ -786,7 +786,9 @@ const DELIVERY_LINES: usize = 3;
 /// not come, the longest overdue first, then those due over the window, by day; each with who
 /// sends it, its number, its products and value at cost, and its largest lines.
 fn deliveries(u: &Understanding, d: &Deliveries) -> String {
-    let where_ = if d.senders.is_empty() { where_es(u) } else { format!("de {} {}", join_es(&d.senders), where_es(u)) };
+    let where_ = where_es(u);
+    // The senders asked about by name: " de Alimentos Polar".
+    let of = if d.senders.is_empty() { String::new() } else { format!(" de {}", join_es(&d.senders)) };
     let chain = u.stores.len() != 1;
     let late: Vec<&Delivery> = d.late().collect();
     let coming: Vec<&Delivery> = d.coming().collect();
@@ -863,10 +865,10 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
     let mut out = Vec::new();
     if !d.late_only {
         if coming.is_empty() {
-            out.push(format!("No esperas {many} {where_} {window}."));
+            out.push(format!("No esperas {many}{of} {where_} {window}."));
         } else {
             let mut s = format!(
-                "{} esperas {} {where_} ({} a costo):",
+                "{} esperas {}{of} {where_} ({} a costo):",
                 capitalize(&window),
                 count(coming.len(), one, many),
                 value(&coming)
@@ -877,22 +879,24 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
     }
     if late.is_empty() {
         let since = short_date(d.today);
-        out.push(match d.from_supplier {
-            None => {
+        out.push(match (d.from_supplier, of.is_empty()) {
+            (None, true) => {
                 format!("Ninguna entrega está atrasada {where_}: no queda pedido ni transferencia de hasta el {since} sin recibir.")
             }
-            Some(true) => format!("Ningún pedido está atrasado {where_}: no queda ninguno de hasta el {since} sin recibir."),
-            Some(false) => {
-                format!("Ninguna transferencia está atrasada {where_}: no queda ninguna de hasta el {since} sin recibir.")
+            (Some(true), _) => {
+                format!("Ningún pedido{of} está atrasado {where_}: no queda ninguno de hasta el {since} sin recibir.")
+            }
+            (Some(false), _) | (None, false) => {
+                format!("Ninguna {one}{of} está atrasada {where_}: no queda ninguna de hasta el {since} sin recibir.")
             }
         });
     } else {
         let mut s = if late.len() == 1 {
             let a = if feminine { "Una" } else { "Un" };
-            format!("{a} {one} que esperabas {where_} no ha llegado ({} a costo):", value(&late))
+            format!("{a} {one}{of} que esperabas {where_} no ha llegado ({} a costo):", value(&late))
         } else {
             format!(
-                "{} que esperabas {where_} no han llegado ({} a costo):",
+                "{}{of} que esperabas {where_} no han llegado ({} a costo):",
                 capitalize(&count(late.len(), one, many)),
                 value(&late)
             )
@@ -1177,6 +1181,7 @@ mod tests {
             expiring: false,
             coming: None,
             coming_from_supplier: None,
+            senders: Vec::new(),
         }
     }
 
@@ -1445,7 +1450,17 @@ mod tests {
         p.deliveries = Some(&polar);
         let text = compose(&p);
         assert!(text.starts_with("No esperas entregas de Alimentos Polar en la cadena el dom 29/11."), "{text}");
-        assert!(text.contains("Una entrega que esperabas de Alimentos Polar en la cadena no ha llegado"), "{text}");
+        assert!(text.contains("Una entrega de Alimentos Polar que esperabas en la cadena no ha llegado"), "{text}");
+        let polar = Deliveries { from_supplier: Some(true), list: Vec::new(), ..polar.clone() };
+        p.deliveries = Some(&polar);
+        let text = compose(&p);
+        assert!(
+            text.ends_with(
+                "Ningún pedido de Alimentos Polar está atrasado en la cadena: no queda ninguno de hasta el sáb 28/11 sin \
+                 recibir."
+            ),
+            "{text}"
+        );
         // Nothing on its way.
         let none = Deliveries { list: Vec::new(), ..d.clone() };
         let mut u = understanding(Intent::Stock, Vec::new(), None);

@@ -19,4 +19,4 @@ pub use agent::{ChatAgent, ChatReply, ChatRequest, ComposeInput};
 pub use compose::{Parts, compose};
 pub use guard::Grounding;
 pub use llm::{Brief, Llm, LlmConfig, LlmError, Phrased};
-pub use understand::{Catalog, Found, Understanding, confirmation, named_by_all};
+pub use understand::{Catalog, Found, Understanding, confirmation};

@@ -85,6 +85,11 @@ const QUESTION_STOPWORDS: &[&str] = &[
     "fin",
     "trae",
     "traen",
+    "orden",
+    "despacho",
+    "despachos",
+    "camion",
+    "camiones",
     "transferencia",
     "transferencias",
     "traslado",
@@ -317,6 +322,9 @@ pub struct Understanding {
     /// Whether it asks only about purchase orders (`Some(true)`: "¿qué proveedores están
     /// atrasados?") or only about transfers (`Some(false)`: "¿qué transferencias me llegan?").
     pub coming_from_supplier: Option<bool>,
+    /// The senders whose deliveries it asks about by name ("¿cuándo llega el pedido de Polar?"),
+    /// found by [`Catalog::senders_named`] (empty: every sender).
+    pub senders: Vec<String>,
 }
 
 impl Understanding {
@@ -455,7 +463,29 @@ impl Catalog {
             expiring: intent == Intent::Overstock && has(&format!(" {} ", all.join(" ")), EXPIRY_WORDS),
             coming: coming.filter(|_| intent == Intent::Stock),
             coming_from_supplier: coming.filter(|_| intent == Intent::Stock).and_then(|_| sender_of(&all)),
+            senders: Vec::new(),
         }
+    }
+
+    /// The names among `names` (each once) that every one of a question's product words names,
+    /// word for word ("polar" names Cervecería Polar and Alimentos Polar; "alimentos polar" only
+    /// the latter): who sends the deliveries a question asks about by name ("¿cuándo llega el
+    /// pedido de Polar?"). A word that says what a product is (the first word of a product's
+    /// name: "pasta", "café", "pan") asks about that product, never about a sender: "¿cuándo llega
+    /// la pasta?" is every pasta, not Pastas Capri's order.
+    pub fn senders_named<'a>(&self, product_words: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let asked = words(product_words);
+        if asked.is_empty() || asked.iter().any(|w| self.products.iter().any(|e| &e.head == w)) {
+            return Vec::new();
+        }
+        let mut out: Vec<String> = Vec::new();
+        for name in names {
+            let own = words(name);
+            if asked.iter().all(|w| own.contains(w)) && !out.iter().any(|n| n == name) {
+                out.push(name.to_owned());
+            }
+        }
+        out
     }
 
     /// The product of `code` as if the question had named it with `mention` at `score` (a match
@@ -585,9 +615,13 @@ impl Catalog {
                 u.coming_from_supplier = prev.coming_from_supplier;
             }
         }
-        // "¿y las atrasadas?" after the transfers coming: the late transfers.
+        // "¿y las atrasadas?" after the transfers coming: the late transfers; after Polar's
+        // deliveries, Polar's.
         if u.coming.is_some() && prev.coming.is_some() && sender_of(&words).is_none() {
             u.coming_from_supplier = prev.coming_from_supplier;
+        }
+        if u.coming.is_some() && prev.coming.is_some() && u.products.is_empty() && u.unmatched.is_empty() {
+            u.senders = prev.senders.clone();
         }
         u.follow_up = true;
         u
@@ -800,7 +834,11 @@ fn intent_of(words: &[String]) -> Intent {
     // Goods arriving or late ("¿qué transferencias me llegan mañana?", "¿qué me falta por llegar?",
     // "¿qué tengo que recibir?"), unless the question asks what to order or what will run out.
     let arriving = padded.replace(" faltan por llegar", " por llegar").replace(" falta por llegar", " por llegar");
-    if has(&arriving, ARRIVAL_WORDS) && !has(&arriving, NEED_WORDS) && !has(&arriving, RUNNING_OUT_WORDS) {
+    if has(&arriving, ARRIVAL_WORDS)
+        && !has(&arriving, NEED_WORDS)
+        && !has(&arriving, RUNNING_OUT_WORDS)
+        && !has(&arriving, &[" venta", "vendi", " ganancia", " margen"])
+    {
         return Intent::Stock;
     }
     if has(&padded, &["transfer", "traslad", " mover ", " muevo ", " movemos ", "pasar mercancia", "redistribu"]) {
@@ -1093,25 +1131,6 @@ fn without_time_que_viene(padded: &str) -> String {
         out = out
             .replace(&format!(" {t} que viene "), &format!(" {t} "))
             .replace(&format!(" {t} que vienen "), &format!(" {t} "));
-    }
-    out
-}
-
-/// The names among `names` (each once) that all of a question's product words name ("polar" names
-/// Cervecería Polar and Alimentos Polar; "alimentos polar" only the latter): who sends the
-/// deliveries a question asks about by name ("¿cuándo llega el pedido de Polar?").
-pub fn named_by_all<'a>(product_words: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let asked = words(product_words);
-    if asked.is_empty() {
-        return Vec::new();
-    }
-    let mut out: Vec<String> = Vec::new();
-    for name in names {
-        let own = words(name);
-        let all = asked.iter().all(|w| own.iter().any(|o| word_match(w, o) >= 0.85));
-        if all && !out.iter().any(|n| n == name) {
-            out.push(name.to_owned());
-        }
     }
     out
 }

@@ -175,6 +175,7 @@ fn turn(c: &Catalog, q: &str) -> Turn {
         budget_usd: u.budget_usd,
         coming: u.coming,
         coming_from_supplier: u.coming_from_supplier,
+        senders: u.senders,
         at: chrono::Utc::now(),
     }
 }
@@ -391,14 +392,26 @@ fn questions_about_what_is_coming_ask_for_the_deliveries() {
 }
 
 #[test]
-fn a_sender_is_named_by_all_the_words_asked() {
-    let names = ["Cervecería Polar", "Alimentos Polar", "Pepsi-Cola Venezuela", "Alimentos Polar"];
-    assert_eq!(named_by_all("polar", names), ["Cervecería Polar", "Alimentos Polar"]);
-    assert_eq!(named_by_all("alimentos polar", names), ["Alimentos Polar"]);
-    assert_eq!(named_by_all("pepsi", names), ["Pepsi-Cola Venezuela"]);
-    assert_eq!(named_by_all("pepsy", names), ["Pepsi-Cola Venezuela"], "a typo");
-    assert!(named_by_all("harina pan", names).is_empty());
-    assert!(named_by_all("", names).is_empty());
+fn a_sender_is_named_by_all_the_words_asked_and_never_by_what_a_product_is() {
+    let c = catalog();
+    let names = [
+        "Cervecería Polar",
+        "Alimentos Polar",
+        "Pepsi-Cola Venezuela",
+        "Alimentos Polar",
+        "Harinera del Centro",
+        "Arrocera Mary",
+        "Aceites Diana",
+    ];
+    assert_eq!(c.senders_named("polar", names), ["Cervecería Polar", "Alimentos Polar"]);
+    assert_eq!(c.senders_named("alimentos polar", names), ["Alimentos Polar"]);
+    assert_eq!(c.senders_named("pepsi", names), ["Pepsi-Cola Venezuela"]);
+    assert!(c.senders_named("pepsy", names).is_empty(), "word for word: a typo names no sender");
+    // What a product is names the product: "aceite" is the oils, "arroz" the rice.
+    assert!(c.senders_named("aceite", ["Aceite Diana"]).is_empty());
+    assert!(c.senders_named("arroz mary", names).is_empty());
+    assert!(c.senders_named("harina pan", names).is_empty());
+    assert!(c.senders_named("", names).is_empty());
 }
 
 #[test]
@@ -417,6 +430,8 @@ fn arrivals_are_read_however_they_are_asked_and_other_questions_stay_theirs() {
         ("¿qué me llega el martes?", Some(Coming::Due), 4),
         ("¿qué me llega el viernes?", Some(Coming::Due), 7),
         ("¿qué me trae el proveedor mañana?", Some(Coming::Due), 1),
+        ("¿llegó la orden de compra de Chacao?", Some(Coming::Due), 7),
+        ("¿qué me trae el camión mañana?", Some(Coming::Due), 1),
         ("¿cómo estoy de inventario para la quincena que viene?", None, 15),
         ("¿cómo viene el inventario en Chacao?", None, 7),
     ] {
@@ -427,6 +442,7 @@ fn arrivals_are_read_however_they_are_asked_and_other_questions_stay_theirs() {
     assert_eq!(c.understand("¿qué me llega el martes?").horizon_es.as_deref(), Some("el martes"));
     for (q, intent) in [
         ("¿qué puedes hacer?", Intent::Help),
+        ("¿qué producto me trae más ventas en Chacao?", Intent::Sales),
         ("¿qué hago si se me agota la harina?", Intent::RunningOut),
         ("¿qué transferencias debo hacer?", Intent::Transfers),
         ("¿cuánta harina necesito hasta que llega el camión?", Intent::Need),
