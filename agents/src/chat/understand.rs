@@ -574,6 +574,37 @@ impl Catalog {
             return u;
         }
         let found = |r: &Resolved, entries: &[Entry]| self.found(r, entries);
+        // "¿y las transferencias?", "¿y los pedidos?", "¿y todas?" after a question about what is
+        // coming: the same question about those (not a transfer to suggest).
+        let kind = |w: &str| match w {
+            "transferencia" | "transferencias" | "traslado" | "traslados" => Some(Some(false)),
+            "pedido" | "pedidos" | "proveedor" | "proveedores" | "orden" | "ordenes" | "compra" | "compras" => {
+                Some(Some(true))
+            }
+            "entregas" | "todo" | "todas" | "todos" => Some(None),
+            _ => None,
+        };
+        let said: Vec<&String> = words.iter().skip(1).filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
+        if starts_with_and
+            && prev.coming.is_some()
+            && !said.is_empty()
+            && said.iter().all(|w| kind(w).is_some() || u.stores.iter().any(|s| s.mention.contains(w.as_str())))
+            && said.iter().any(|w| kind(w).is_some())
+        {
+            u.intent = Intent::Stock;
+            u.coming = prev.coming;
+            u.coming_from_supplier = said.iter().find_map(|w| kind(w)).flatten();
+            u.products.clear();
+            u.unmatched.clear();
+            u.alternatives.clear();
+            if u.stores.is_empty() {
+                u.stores = prev.stores.iter().filter_map(|r| found(r, &self.stores)).collect();
+            }
+            u.horizon_days = prev.horizon_days;
+            u.horizon_es = prev.horizon_es.clone();
+            u.follow_up = true;
+            return u;
+        }
         // Money named ("¿y con 2.000 dólares?") asks what to buy with it, whatever came before.
         if !u.intent_explicit && u.budget_usd.is_none() {
             u.intent = prev.intent;

@@ -389,6 +389,26 @@ fn questions_about_what_is_coming_ask_for_the_deliveries() {
     assert_eq!((u.coming, u.coming_from_supplier), (Some(Coming::Due), Some(false)));
     let u = c.understand_after("¿y las atrasadas?", Some(&first));
     assert_eq!((u.coming, u.coming_from_supplier), (Some(Coming::Late), Some(false)), "the kind stays");
+    // A follow-up that names only another kind asks the same about it.
+    for (q, from_supplier) in
+        [("¿y los pedidos?", Some(true)), ("¿y las entregas?", None), ("¿y los proveedores?", Some(true))]
+    {
+        let u = c.understand_after(q, Some(&first));
+        assert_eq!(
+            (u.intent, u.coming, u.coming_from_supplier, u.horizon_days),
+            (Intent::Stock, Some(Coming::Due), from_supplier, 1),
+            "{q}"
+        );
+    }
+    let late = turn(&c, "¿qué pedidos están atrasados en Chacao?");
+    let u = c.understand_after("¿y las transferencias?", Some(&late));
+    assert_eq!((u.intent, u.coming, u.coming_from_supplier), (Intent::Stock, Some(Coming::Late), Some(false)));
+    assert_eq!(codes(&u.stores), vec!["CCS-01"]);
+    let u = c.understand_after("¿y las transferencias en Prebo?", Some(&late));
+    assert_eq!((u.intent, u.coming, codes(&u.stores)), (Intent::Stock, Some(Coming::Late), vec!["VLN-01"]));
+    // Without a question about what is coming before, transfers are the ones to suggest.
+    let need = turn(&c, "¿cuánta harina pan blanca necesito en Chacao?");
+    assert_eq!(c.understand_after("¿y las transferencias?", Some(&need)).intent, Intent::Transfers);
 }
 
 #[test]
