@@ -1095,29 +1095,10 @@ const STOCK_WORDS: &[&str] = &[
     " pedidos llegan",
 ];
 
-/// Words of a stock question about what is on its way (a stock question without them, naming no
-/// product, asks about the stores' stock).
-const COMING_WORDS: &[&str] = &[
-    " llega ",
-    " llegan ",
-    " llego ",
-    " llegaron ",
-    " ha llegado",
-    " han llegado",
-    " por llegar",
-    " viene ",
-    " vienen ",
-    " en camino ",
-    " en transito",
-    " recib",
-    " entrega",
-    " despacho",
-    " trae ",
-    " traen ",
-    " pedido",
-    " ordenes",
-    " proveedor",
-];
+/// Words of the deliveries themselves: with these or [`ARRIVAL_WORDS`], a stock question naming no
+/// product asks what is on its way (without them, the stores' stock).
+const DELIVERY_WORDS: &[&str] =
+    &[" viene ", " vienen ", " recib", " entrega", " despacho", " pedido", " ordenes", " proveedor"];
 
 /// Words of a question about what is late.
 const LATE_WORDS: &[&str] =
@@ -1184,7 +1165,7 @@ fn coming_of(words: &[String]) -> Option<Coming> {
     let whole = without_time_que_viene(&format!(" {} ", words.join(" ")));
     if has(&whole, LATE_WORDS) {
         Some(Coming::Late)
-    } else if has(&whole, COMING_WORDS) {
+    } else if has(&whole, ARRIVAL_WORDS) || has(&whole, DELIVERY_WORDS) {
         Some(Coming::Due)
     } else {
         None
