@@ -267,6 +267,23 @@ async fn every_page_reads_without_javascript(s: &Server) {
         "{page}"
     );
     assert!(due.iter().all(|n| page.contains(&format!("<td>{n}</td>"))), "{due:?}");
+    // The summary counts the deliveries to the stores that were due by the books' evening.
+    let t = tenant_store(s, false).await;
+    let stores: Vec<_> = t
+        .locations()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.kind == fluxion_domain::LocationKind::Store)
+        .map(|l| l.code)
+        .collect();
+    let late = open.iter().filter(|o| o.expected_on() <= end && stores.contains(o.destination())).count()
+        + t.transfers().await.unwrap().iter().filter(|x| x.expected_on() <= end && stores.contains(x.to())).count();
+    let summary = owner.get("/resumen").await.body;
+    assert!(
+        summary.contains(&format!("id=\"kpi-late\" href=\"/pedidos#coming-title\">{late}</a>")),
+        "{late}: {summary}"
+    );
     let chart = owner.get(&forecast).await.body;
     assert!(chart.contains("P10–P90") && chart.contains(">Q</text>"), "band and quincenas");
     assert!(chart.contains("id=\"fc-model\"") && chart.contains("Error típico"));

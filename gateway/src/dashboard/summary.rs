@@ -35,6 +35,10 @@ pub(crate) struct Kpis {
     pub selling: usize,
     /// Cost of lots that expire within 7 days.
     pub expiring_usd: f64,
+    /// Purchase orders and transfers that were due by the books' evening and have not come.
+    pub late_deliveries: usize,
+    /// Their value at cost.
+    pub late_usd: f64,
     /// Per store, its feed's last day.
     pub freshness: Vec<Freshness>,
     /// The day the books are for.
@@ -67,7 +71,10 @@ pub(crate) fn kpis(ctx: &TenantContext, today: chrono::NaiveDate) -> Kpis {
         expiring_usd += ctx.lots(i).iter().filter(|(exp, _)| *exp <= week).map(|(_, q)| q * cost).sum::<f64>();
     }
     let freshness = freshness(ctx, today);
+    let late = fluxion_agents::forecast::deliveries(ctx, &ctx.deliveries, &[], ctx.today, true, None);
     Kpis {
+        late_deliveries: late.list.len(),
+        late_usd: late.list.iter().map(|d| d.value_at_cost).sum(),
         fill_rate: (demanded > 0.0).then(|| (sold / demanded).min(1.0)),
         stockouts,
         selling,
@@ -101,6 +108,7 @@ struct SummaryPage {
     stockouts: String,
     overstock: String,
     expiring: String,
+    late_usd: String,
     kpis: Kpis,
     alerts: Vec<AlertRow>,
     open_alerts: usize,
@@ -154,6 +162,7 @@ pub(crate) async fn page(
         stockouts: number(kpis.stockouts as f64, 0),
         overstock: usd(overstock),
         expiring: usd(kpis.expiring_usd),
+        late_usd: usd(kpis.late_usd),
         alerts: top.iter().take(5).map(|a| AlertRow::of(a, &names)).collect(),
         open_alerts: open.items.len(),
         pending_benefit: usd(pending.items.iter().map(|r| r.recommendation.benefit_usd).sum()),
