@@ -362,7 +362,12 @@ mod tests {
     #[test]
     fn deliveries_list_the_late_first_then_the_window_by_day_and_only_the_stores_asked_about() {
         // Three stores; the world's last day (tonight) is 2026-03-01.
-        let world = crate::replay::tests::world(vec![vec![2.0; 60]; 3], None);
+        let mut world = crate::replay::tests::world(vec![vec![2.0; 60]; 3], None);
+        // A new product, never sold anywhere: its first delivery still has a value.
+        world.products.push(ProductCode::parse("NEW").expect("code"));
+        world.product_names.push("Nuevo".into());
+        world.product_units.push(fluxion_domain::Unit::Each);
+        world.product_costs.push(2.5);
         let today = world.end();
         let day = |d: i64| today + chrono::Duration::days(d);
         let delivery = |number: &str, store: usize, supplier: bool, on: NaiveDate, units: f64| Expected {
@@ -382,6 +387,7 @@ mod tests {
                 delivery("OC-9", 1, true, day(-1), 7.0),
                 delivery("OC-8", 2, true, day(1), 9.0),
                 delivery("OC-7", 0, true, day(0), 3.0),
+                Expected { lines: vec![(1, 4.0)], ..delivery("OC-N", 2, true, day(2), 0.0) },
             ],
             ..Books::default()
         };
@@ -407,8 +413,11 @@ mod tests {
         // The whole chain over a week.
         assert_eq!(
             numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[], day(7), false, None)),
-            ["OC-0", "OC-9", "OC-7", "TR-1", "OC-1", "OC-8", "OC-3"]
+            ["OC-0", "OC-9", "OC-7", "TR-1", "OC-1", "OC-8", "OC-N", "OC-3"]
         );
+        let new = crate::forecast::deliveries(&ctx, &ctx.deliveries, &[2], day(7), false, None);
+        let new = new.list.iter().find(|x| x.number == "OC-N").expect("the new product's delivery");
+        assert_eq!((new.value_at_cost, new.lines[0].product_name.as_str()), (10.0, "Nuevo"), "4 units at 2,50");
         // Only transfers, or only purchase orders.
         assert_eq!(
             numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(7), false, Some(false))),

@@ -324,7 +324,7 @@ pub struct Delivery {
     pub products: usize,
     /// Units on it.
     pub units: f64,
-    /// Their value at cost, USD (lines of products without terms count nothing).
+    /// Their value at the catalog's cost, USD.
     pub value_at_cost: f64,
     /// Its largest lines by value, at most five.
     pub lines: Vec<DeliveryLine>,

@@ -163,18 +163,14 @@ pub fn deliveries(
     from_supplier: Option<bool>,
 ) -> Deliveries {
     let world = &ctx.world;
-    // What a product costs (the same at every store).
-    let mut cost = vec![0.0; world.products.len()];
-    for item in &world.items {
-        cost[item.product] = item.terms.unit_cost;
-    }
+    let cost = |p: usize| world.product_costs.get(p).copied().unwrap_or(0.0);
     let mut list: Vec<Delivery> = open
         .iter()
         .filter(|d| stores.is_empty() || stores.contains(&d.store))
         .filter(|d| d.expected <= ctx.today || (!late_only && d.expected <= until))
         .filter(|d| from_supplier.is_none_or(|s| d.from_supplier == s))
         .map(|d| {
-            let mut lines: Vec<(f64, usize, f64)> = d.lines.iter().map(|&(p, u)| (u * cost[p], p, u)).collect();
+            let mut lines: Vec<(f64, usize, f64)> = d.lines.iter().map(|&(p, u)| (u * cost(p), p, u)).collect();
             lines.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.total_cmp(&a.2)));
             let mut products: Vec<usize> = lines.iter().map(|l| l.1).collect();
             products.sort_unstable();

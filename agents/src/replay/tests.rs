@@ -38,6 +38,7 @@ pub(crate) fn world(demand: Vec<Vec<f64>>, shelf_life: Option<u32>) -> ReplayWor
         products: vec![ProductCode::parse("P").expect("code")],
         product_names: vec!["Producto".into()],
         product_units: vec![fluxion_domain::Unit::Each],
+        product_costs: vec![1.0],
         suppliers: vec![fluxion_domain::SupplierCode::parse("SUP").expect("code")],
         items,
         calendar: Calendar::default(),

@@ -84,6 +84,9 @@ pub struct ReplayWorld {
     pub product_names: Vec<String>,
     /// What each product's quantities count.
     pub product_units: Vec<fluxion_domain::Unit>,
+    /// What each product costs, USD (also for products no store has sold yet: a new product's
+    /// first delivery has a value).
+    pub product_costs: Vec<f64>,
     /// Supplier codes.
     pub suppliers: Vec<SupplierCode>,
     /// Every item.
@@ -257,6 +260,7 @@ pub async fn load_world(store: &dyn TenantStore) -> Result<ReplayWorld, StoreErr
         products: product_codes,
         product_names,
         product_units: products.iter().map(|p| p.unit()).collect(),
+        product_costs: products.iter().map(|p| p.cost().as_f64()).collect(),
         suppliers: supplier_codes,
         items,
         calendar,
