@@ -97,6 +97,16 @@ async fn question_answer_unknown_numbers_and_duplicates(s: &Server) {
     let text = texts(&replies).join("\n");
     assert!(text.contains("«Pedidos y transferencias»") || text.contains("no hace falta pedir nada"), "{text}");
 
+    // "¿Qué me llega esta semana?": the deliveries on their way, by sender and number, no buttons.
+    let before = fake.sent_to(&manager).len();
+    fake.user_says(&manager, "¿qué me llega esta semana?").await;
+    fake.wait_for(&manager, before + 1, WAIT).await;
+    settle(s).await;
+    let replies = fake.sent_to(&manager)[before..].to_vec();
+    assert!(replies.iter().all(|m| m.buttons().is_empty()), "deliveries offer nothing to approve");
+    let text = texts(&replies).join("\n");
+    assert!(text.contains("esperas") && text.contains("(pedido OC-"), "{text}");
+
     // The same message delivered three times (Meta's at-least-once): answered once.
     let before = fake.sent_to(&manager).len();
     let id = fake.wamid();
