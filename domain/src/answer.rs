@@ -279,6 +279,10 @@ pub struct Deliveries {
     pub today: NaiveDate,
     /// The last day of the window asked about ("mañana": the day after `today`).
     pub until: NaiveDate,
+    /// The first day of the window when it is not the day after `today` ("¿qué me llega el
+    /// martes?": that day only).
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
     /// Only the late ones were asked about ("¿qué pedidos están atrasados?").
     pub late_only: bool,
     /// Only purchase orders (`Some(true)`: "¿qué proveedores están atrasados?") or only transfers
@@ -299,9 +303,14 @@ impl Deliveries {
         self.list.iter().filter(|d| d.expected_on <= self.today)
     }
 
-    /// The deliveries due after `today`, through `until`.
+    /// The deliveries due after `today`, from `from` through `until`.
     pub fn coming(&self) -> impl Iterator<Item = &Delivery> {
-        self.list.iter().filter(|d| d.expected_on > self.today)
+        self.list.iter().filter(|d| d.expected_on > self.today && self.from.is_none_or(|f| d.expected_on >= f))
+    }
+
+    /// The first day of the window.
+    pub fn first_day(&self) -> NaiveDate {
+        self.from.unwrap_or(self.today + chrono::Days::new(1))
     }
 }
 

@@ -607,6 +607,11 @@ pub(crate) async fn run(
                         u.coming_from_supplier,
                     );
                     d.senders = u.senders.clone();
+                    // "¿qué me llega el martes?": that day's, and what is late.
+                    if u.names_one_day() {
+                        d.from = Some(until);
+                        d.list.retain(|x| x.expected_on <= d.today || x.expected_on >= until);
+                    }
                     d
                 });
                 let out = list

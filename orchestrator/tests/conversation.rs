@@ -180,6 +180,7 @@ const CASES: &[Case] = &[
     case("memo", "¿qué transferencias me llegan esta semana?", STOCK, &[], &[], Some(7)),
     case("memo", "¿cuándo llega el pedido de Polar?", STOCK, &[], &[], None),
     case("memo", "¿y los atrasados?", STOCK, &[], &[], None),
+    case("nora", "¿Qué me llega el martes?", STOCK, &[], &[], Some(4)),
 ];
 
 fn grounded(a: &Answer) -> Result<(), String> {
@@ -266,6 +267,13 @@ fn grounded(a: &Answer) -> Result<(), String> {
             }
             if a.question.contains("transferencias") && d.list.iter().any(|x| x.from_supplier) {
                 return Err("a purchase order among the transfers asked about".into());
+            }
+            // "el martes": that day's only.
+            if a.question.contains("martes")
+                && (d.from != Some(d.until)
+                    || d.list.iter().any(|x| x.expected_on > d.today && x.expected_on != d.until))
+            {
+                return Err("a delivery of another day than Tuesday's".into());
             }
             // Polar's deliveries, and a follow-up keeps to them.
             if (a.question.contains("Polar") || a.question == "¿y los atrasados?")

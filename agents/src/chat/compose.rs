@@ -792,12 +792,12 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
     let chain = u.stores.len() != 1;
     let late: Vec<&Delivery> = d.late().collect();
     let coming: Vec<&Delivery> = d.coming().collect();
-    let window = if d.until <= d.today + chrono::Days::new(1) {
+    let one_day = d.until <= d.first_day();
+    let window = if one_day {
         format!("el {}", short_date(d.until))
     } else {
-        format!("del {} al {}", short_date(d.today + chrono::Days::new(1)), short_date(d.until))
+        format!("del {} al {}", short_date(d.first_day()), short_date(d.until))
     };
-    let one_day = d.until <= d.today + chrono::Days::new(1);
     // What the question asked about: every delivery, only purchase orders or only transfers.
     let (one, many, feminine) = match d.from_supplier {
         None => ("entrega", "entregas", true),
@@ -1353,6 +1353,7 @@ mod tests {
         let d = Deliveries {
             today: day(28),
             until: day(29),
+            from: None,
             late_only: false,
             from_supplier: None,
             senders: Vec::new(),
@@ -1441,6 +1442,23 @@ mod tests {
         assert_eq!(
             compose(&p),
             "Ningún pedido está atrasado en la cadena: no queda ninguno de hasta el sáb 28/11 sin recibir."
+        );
+        // One day ahead only ("¿qué me llega el lunes?"): that day's, by name of the day.
+        let monday = Deliveries {
+            from: Some(day(30)),
+            until: day(30),
+            list: vec![delivery("OC-30", "Alimentos Polar", true, day(30), vec![line("Sal", 10.0)])],
+            ..d.clone()
+        };
+        let mut p = parts(&u, None);
+        p.deliveries = Some(&monday);
+        let text = compose(&p);
+        assert!(
+            text.starts_with(
+                "El lun 30/11 esperas 1 entrega en la cadena (US$ 20,00 a costo):\n• Alimentos Polar a La Cosecha \
+                 Chacao (pedido OC-30)"
+            ),
+            "{text}"
         );
         // A sender asked about by name.
         let polar = Deliveries { senders: vec!["Alimentos Polar".into()], list: vec![d.list[0].clone()], ..d.clone() };

@@ -336,6 +336,14 @@ impl Understanding {
 }
 
 impl Understanding {
+    /// Whether the horizon names one day ahead rather than the days up to it ("el martes", "pasado
+    /// mañana"): what arrives that day only.
+    pub fn names_one_day(&self) -> bool {
+        self.horizon_es
+            .as_deref()
+            .is_some_and(|h| h == "pasado mañana" || WEEKDAYS_ES.iter().any(|d| h.strip_prefix("el ") == Some(*d)))
+    }
+
     /// Whether the question names several products equally, none clearly the one meant: the answer
     /// asks which.
     pub fn ambiguous(&self) -> bool {

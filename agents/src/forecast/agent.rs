@@ -204,7 +204,7 @@ pub fn deliveries(
             .then(b.value_at_cost.total_cmp(&a.value_at_cost))
             .then(a.number.cmp(&b.number))
     });
-    Deliveries { today: ctx.today, until, late_only, from_supplier, senders: Vec::new(), list }
+    Deliveries { today: ctx.today, until, from: None, late_only, from_supplier, senders: Vec::new(), list }
 }
 
 /// Days of the forecast's expected demand that `on_hand` covers from its first day, with the part

@@ -460,6 +460,10 @@ fn arrivals_are_read_however_they_are_asked_and_other_questions_stay_theirs() {
         assert!(u.products.is_empty() && u.unmatched.is_empty(), "{q}: {:?} {:?}", u.products, u.unmatched);
     }
     assert_eq!(c.understand("¿qué me llega el martes?").horizon_es.as_deref(), Some("el martes"));
+    assert!(c.understand("¿qué me llega el martes?").names_one_day());
+    assert!(c.understand("¿qué viene pasado mañana?").names_one_day());
+    assert!(!c.understand("¿qué me llega esta semana?").names_one_day());
+    assert!(!c.understand("¿qué me llega mañana?").names_one_day(), "one day anyway");
     for (q, intent) in [
         ("¿qué puedes hacer?", Intent::Help),
         ("¿qué producto me trae más ventas en Chacao?", Intent::Sales),
