@@ -393,10 +393,20 @@ mod tests {
         };
         let ctx = TenantContext::build(ContextData { world, books }, &AutoConfig::default());
         let numbers = |d: &fluxion_domain::Deliveries| d.list.iter().map(|x| x.number.clone()).collect::<Vec<_>>();
+        let ask = |stores: &[usize], until, late_only, from_supplier| {
+            let query = crate::forecast::DeliveryQuery {
+                stores: stores.to_vec(),
+                until,
+                late_only,
+                from_supplier,
+                ..Default::default()
+            };
+            crate::forecast::deliveries(&ctx, &ctx.deliveries, &query)
+        };
 
         // Tomorrow at the first store: the late ones, the longest overdue first, then tomorrow's, the
         // largest first; the one of day 3 is past the window.
-        let d = crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(1), false, None);
+        let d = ask(&[0], day(1), false, None);
         assert_eq!(numbers(&d), ["OC-0", "OC-7", "TR-1", "OC-1"]);
         assert_eq!(d.late().count(), 2);
         assert_eq!(d.coming().map(|x| x.number.as_str()).collect::<Vec<_>>(), ["TR-1", "OC-1"]);
@@ -406,28 +416,19 @@ mod tests {
         assert_eq!(tr.store_name, "Tienda 0");
         assert_eq!(tr.lines[0].product_name, "Producto");
         // Only the late ones.
-        assert_eq!(
-            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(7), true, None)),
-            ["OC-0", "OC-7"]
-        );
+        assert_eq!(numbers(&ask(&[0], day(7), true, None)), ["OC-0", "OC-7"]);
         // The whole chain over a week.
         assert_eq!(
-            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[], day(7), false, None)),
+            numbers(&ask(&[], day(7), false, None)),
             ["OC-0", "OC-9", "OC-7", "TR-1", "OC-1", "OC-8", "OC-N", "OC-3"]
         );
-        let new = crate::forecast::deliveries(&ctx, &ctx.deliveries, &[2], day(7), false, None);
+        let new = ask(&[2], day(7), false, None);
         let new = new.list.iter().find(|x| x.number == "OC-N").expect("the new product's delivery");
         assert_eq!((new.value_at_cost, new.lines[0].product_name.as_str()), (10.0, "Nuevo"), "4 units at 2,50");
         // Only transfers, or only purchase orders.
-        assert_eq!(
-            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(7), false, Some(false))),
-            ["TR-1"]
-        );
-        assert_eq!(
-            numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[0], day(1), false, Some(true))),
-            ["OC-0", "OC-7", "OC-1"]
-        );
+        assert_eq!(numbers(&ask(&[0], day(7), false, Some(false))), ["TR-1"]);
+        assert_eq!(numbers(&ask(&[0], day(1), false, Some(true))), ["OC-0", "OC-7", "OC-1"]);
         // Another store's deliveries never show.
-        assert_eq!(numbers(&crate::forecast::deliveries(&ctx, &ctx.deliveries, &[1], day(7), false, None)), ["OC-9"]);
+        assert_eq!(numbers(&ask(&[1], day(7), false, None)), ["OC-9"]);
     }
 }

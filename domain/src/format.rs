@@ -31,6 +31,17 @@ pub fn units(value: f64) -> String {
     }
 }
 
+/// A quantity with its unit, in number with it: "1 unidad", "12 unidades", "1 litro", "2,5 kg".
+pub fn quantity(value: f64, unit: crate::Unit) -> String {
+    let one = units(value) == "1";
+    let label = match unit {
+        crate::Unit::Each if one => "unidad",
+        crate::Unit::Litre if one => "litro",
+        other => other.label_es(),
+    };
+    format!("{} {label}", units(value))
+}
+
 /// `29/11/2026`.
 pub fn date(day: NaiveDate) -> String {
     format!("{:02}/{:02}/{}", day.day(), day.month(), day.year())

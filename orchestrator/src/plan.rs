@@ -587,32 +587,21 @@ pub(crate) async fn run(
                 let span = run.trace.open("deliveries", Some(AgentKind::Optimizer), None, &what);
                 // Read afresh: an order approved since the context was loaded is on its way.
                 let fresh = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await;
-                let open: Vec<fluxion_agents::context::Expected> = fresh
-                    .as_deref()
-                    .unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "open orders could not be read; the context's are used");
-                        &ctx.deliveries
-                    })
-                    .iter()
-                    .filter(|d| u.senders.is_empty() || u.senders.contains(&d.from_name))
-                    .cloned()
-                    .collect();
+                let open = fresh.as_deref().unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "open orders could not be read; the context's are used");
+                    &ctx.deliveries
+                });
                 let list = store_indices(&ctx, &u).map(|stores| {
-                    let mut d = fluxion_agents::forecast::deliveries(
-                        &ctx,
-                        &open,
-                        &stores,
+                    let query = fluxion_agents::forecast::DeliveryQuery {
+                        stores,
+                        // "¿qué me llega el martes?": that day's, and what is late.
+                        from: u.names_one_day().then_some(until),
                         until,
                         late_only,
-                        u.coming_from_supplier,
-                    );
-                    d.senders = u.senders.clone();
-                    // "¿qué me llega el martes?": that day's, and what is late.
-                    if u.names_one_day() {
-                        d.from = Some(until);
-                        d.list.retain(|x| x.expected_on <= d.today || x.expected_on >= until);
-                    }
-                    d
+                        from_supplier: u.coming_from_supplier,
+                        senders: u.senders.clone(),
+                    };
+                    fluxion_agents::forecast::deliveries(&ctx, open, &query)
                 });
                 let out = list
                     .as_ref()

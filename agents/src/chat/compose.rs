@@ -3,7 +3,7 @@
 //! gives what the others produced.
 
 use super::understand::Understanding;
-use fluxion_domain::format::{number, short_date, units};
+use fluxion_domain::format::{number, quantity, short_date, units};
 use fluxion_domain::{
     AgentKind, AgentStatus, Alert, AlertKind, Arrival, Deliveries, Delivery, ForecastFigure, Intent, OrderList,
     ProposedOrder, Recommendation, RecommendedAction, StoreSales, StoreStock, SuggestedAction,
@@ -822,7 +822,7 @@ fn deliveries(u: &Understanding, d: &Deliveries) -> String {
             .lines
             .iter()
             .take(DELIVERY_LINES)
-            .map(|l| format!("{} {}", l.product_name, quantity_es(l.units, l.unit)))
+            .map(|l| format!("{} {}", l.product_name, quantity(l.units, l.unit)))
             .collect();
         capitalize(&format!(
             "{}{from}{to} ({kind} {}){when}: {}, {} a costo — {}.",
@@ -1051,17 +1051,6 @@ fn capitalize(s: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
-}
-
-/// "1 unidad", "12 unidades", "1 litro", "2,5 kg".
-fn quantity_es(quantity: f64, unit: fluxion_domain::Unit) -> String {
-    let one = units(quantity) == "1";
-    let label = match unit {
-        fluxion_domain::Unit::Each if one => "unidad",
-        fluxion_domain::Unit::Litre if one => "litro",
-        other => other.label_es(),
-    };
-    format!("{} {label}", units(quantity))
 }
 
 /// "1 producto", "12 productos".
@@ -1312,10 +1301,10 @@ mod tests {
 
     #[test]
     fn quantities_agree_in_number() {
-        assert_eq!(quantity_es(1.0, Unit::Each), "1 unidad");
-        assert_eq!(quantity_es(1.0, Unit::Litre), "1 litro");
-        assert_eq!(quantity_es(1200.0, Unit::Each), "1.200 unidades");
-        assert_eq!(quantity_es(2.5, Unit::Kilogram), "2,5 kg");
+        assert_eq!(quantity(1.0, Unit::Each), "1 unidad");
+        assert_eq!(quantity(1.0, Unit::Litre), "1 litro");
+        assert_eq!(quantity(1200.0, Unit::Each), "1.200 unidades");
+        assert_eq!(quantity(2.5, Unit::Kilogram), "2,5 kg");
     }
 
     #[test]

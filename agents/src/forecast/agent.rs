@@ -150,25 +150,36 @@ pub fn store_stock(ctx: &TenantContext, stores: &[usize]) -> Vec<StoreStock> {
 /// Deliveries a list shows at most per delivery's lines.
 const DELIVERY_LINES: usize = 5;
 
-/// What `stores` (world indices; every store when empty) are waiting for among `open` (the
-/// context's, or read afresh): the deliveries that were due by tonight and have not come (the
-/// longest overdue first), and, unless `late_only`, those due through `until`, by day and the
-/// largest first; only purchase orders or only transfers when `from_supplier` says so.
-pub fn deliveries(
-    ctx: &TenantContext,
-    open: &[Expected],
-    stores: &[usize],
-    until: chrono::NaiveDate,
-    late_only: bool,
-    from_supplier: Option<bool>,
-) -> Deliveries {
+/// What a question asks of the deliveries on their way.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryQuery {
+    /// Stores (world indices; every store when empty).
+    pub stores: Vec<usize>,
+    /// The first day of the window (`None`: the morning after the books; "el martes": that day).
+    pub from: Option<chrono::NaiveDate>,
+    /// The last day of the window.
+    pub until: chrono::NaiveDate,
+    /// Only the late ones.
+    pub late_only: bool,
+    /// Only purchase orders (`Some(true)`) or only transfers (`Some(false)`).
+    pub from_supplier: Option<bool>,
+    /// Only these senders, by name (empty: every sender).
+    pub senders: Vec<String>,
+}
+
+/// What the stores asked about are waiting for among `open` (the context's, or read afresh): the
+/// deliveries that were due by tonight and have not come (the longest overdue first), and, unless
+/// only those are asked about, those due in the window, by day and the largest first.
+pub fn deliveries(ctx: &TenantContext, open: &[Expected], q: &DeliveryQuery) -> Deliveries {
     let world = &ctx.world;
     let cost = |p: usize| world.product_costs.get(p).copied().unwrap_or(0.0);
+    let in_window = |d: &Expected| !q.late_only && d.expected <= q.until && q.from.is_none_or(|f| d.expected >= f);
     let mut list: Vec<Delivery> = open
         .iter()
-        .filter(|d| stores.is_empty() || stores.contains(&d.store))
-        .filter(|d| d.expected <= ctx.today || (!late_only && d.expected <= until))
-        .filter(|d| from_supplier.is_none_or(|s| d.from_supplier == s))
+        .filter(|d| q.stores.is_empty() || q.stores.contains(&d.store))
+        .filter(|d| d.expected <= ctx.today || in_window(d))
+        .filter(|d| q.from_supplier.is_none_or(|s| d.from_supplier == s))
+        .filter(|d| q.senders.is_empty() || q.senders.contains(&d.from_name))
         .map(|d| {
             let mut lines: Vec<(f64, usize, f64)> = d.lines.iter().map(|&(p, u)| (u * cost(p), p, u)).collect();
             lines.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.total_cmp(&a.2)));
@@ -204,7 +215,15 @@ pub fn deliveries(
             .then(b.value_at_cost.total_cmp(&a.value_at_cost))
             .then(a.number.cmp(&b.number))
     });
-    Deliveries { today: ctx.today, until, from: None, late_only, from_supplier, senders: Vec::new(), list }
+    Deliveries {
+        today: ctx.today,
+        until: q.until,
+        from: q.from,
+        late_only: q.late_only,
+        from_supplier: q.from_supplier,
+        senders: q.senders.clone(),
+        list,
+    }
 }
 
 /// Days of the forecast's expected demand that `on_hand` covers from its first day, with the part

@@ -24,7 +24,9 @@ pub mod models;
 pub mod stack;
 pub mod tenant;
 
-pub use agent::{ForecastAgent, ForecastRequest, cover_days, deliveries, figures, store_sales, store_stock};
+pub use agent::{
+    DeliveryQuery, ForecastAgent, ForecastRequest, cover_days, deliveries, figures, store_sales, store_stock,
+};
 pub use auto::{AutoConfig, StoreProfile, forecast_daily, store_profiles};
 pub use batch::{BatchForecast, forecast_batch};
 pub use calendar::Calendar;

@@ -54,14 +54,13 @@ struct DeliveryRow {
     late_es: String,
     products: usize,
     value: String,
-    value_usd: f64,
     /// Its largest lines, "Harina PAN 1.200 unidades".
     lines: String,
 }
 
 impl DeliveryRow {
     fn of(d: &fluxion_domain::Delivery, today: chrono::NaiveDate) -> Self {
-        use fluxion_domain::format::{short_date, units};
+        use fluxion_domain::format::{quantity, short_date};
         let late_days = (today - d.expected_on).num_days();
         Self {
             number: d.number.clone(),
@@ -80,12 +79,11 @@ impl DeliveryRow {
             },
             products: d.products,
             value: usd(d.value_at_cost),
-            value_usd: d.value_at_cost,
             lines: d
                 .lines
                 .iter()
                 .take(3)
-                .map(|l| format!("{} {} {}", l.product_name, units(l.units), l.unit.label_es()))
+                .map(|l| format!("{} {}", l.product_name, quantity(l.units, l.unit)))
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -113,18 +111,9 @@ pub(crate) async fn page(
     let rows: Vec<RecRow> = pending.iter().map(|r| RecRow::of(r, &names)).collect();
     let (transfers, orders) = rows.into_iter().partition(|r| r.transfer);
     // What is on its way, read afresh (an order approved here a moment ago is on its way); the
-    // page still serves its approvals when the tenant's context cannot be loaded.
-    let deliveries = match super::live(&api, tenant).await {
-        Ok(live) => {
-            let ctx = &live.ctx;
-            let open = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world).await?;
-            let until = ctx.today + chrono::Days::new(COMING_DAYS);
-            let list = fluxion_agents::forecast::deliveries(ctx, &open, &[], until, false, None);
-            Some((list.late().count(), list.list.iter().map(|d| DeliveryRow::of(d, ctx.today)).collect::<Vec<_>>()))
-        }
-        Err(_) => None,
-    };
-    let coming_value = usd(deliveries.iter().flat_map(|(_, rows)| rows).map(|r| r.value_usd).sum());
+    // page still serves its approvals when it cannot be read.
+    let deliveries = coming(&api, tenant).await;
+    let coming_value = usd(deliveries.as_ref().map_or(0.0, |d| d.list.iter().map(|x| x.value_at_cost).sum()));
     render(&OrdersPage {
         c: session.chrome("Pedidos y transferencias", "/pedidos", q.aviso.as_deref()),
         pending_benefit: usd(pending.iter().map(|r| r.recommendation.benefit_usd).sum()),
@@ -134,10 +123,25 @@ pub(crate) async fn page(
         capped,
         limit: LIMIT,
         coming_known: deliveries.is_some(),
-        late: deliveries.as_ref().map_or(0, |(late, _)| *late),
-        coming: deliveries.map(|(_, rows)| rows).unwrap_or_default(),
+        late: deliveries.as_ref().map_or(0, |d| d.late().count()),
+        coming: deliveries.iter().flat_map(|d| d.list.iter().map(|x| DeliveryRow::of(x, d.today))).collect(),
         coming_value,
     })
+}
+
+/// The deliveries on their way over the next week and the late ones (`None` when they cannot be read).
+async fn coming(api: &ApiState, tenant: &fluxion_domain::Tenant) -> Option<fluxion_domain::Deliveries> {
+    let live = super::live(api, tenant).await.ok()?;
+    let ctx = &live.ctx;
+    let open = fluxion_agents::context::read_deliveries(live.store.as_ref(), &ctx.world)
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "open orders could not be read"))
+        .ok()?;
+    let query = fluxion_agents::forecast::DeliveryQuery {
+        until: ctx.today + chrono::Days::new(COMING_DAYS),
+        ..Default::default()
+    };
+    Some(fluxion_agents::forecast::deliveries(ctx, &open, &query))
 }
 
 /// Approves a recommendation: its purchase order or transfer is created once, however many times

@@ -71,7 +71,8 @@ pub(crate) fn kpis(ctx: &TenantContext, today: chrono::NaiveDate) -> Kpis {
         expiring_usd += ctx.lots(i).iter().filter(|(exp, _)| *exp <= week).map(|(_, q)| q * cost).sum::<f64>();
     }
     let freshness = freshness(ctx, today);
-    let late = fluxion_agents::forecast::deliveries(ctx, &ctx.deliveries, &[], ctx.today, true, None);
+    let only_late = fluxion_agents::forecast::DeliveryQuery { until: ctx.today, late_only: true, ..Default::default() };
+    let late = fluxion_agents::forecast::deliveries(ctx, &ctx.deliveries, &only_late);
     Kpis {
         late_deliveries: late.list.len(),
         late_usd: late.list.iter().map(|d| d.value_at_cost).sum(),
